@@ -1,0 +1,46 @@
+# Onramp. `make demo` runs the main job, `make test` passes the tests; both
+# install what they need first (scripts/deps.sh, idempotent).
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+GO ?= go
+BIN := bin
+# As root (here and in CI) tests that need root, loop devices or namespaces
+# must run: ONRAMP_STRICT turns their skips into failures.
+STRICT := $(shell [ "$$(id -u)" -eq 0 ] && echo 1)
+
+.PHONY: all build deps test lint demo bench fuzz-smoke clean
+
+all: build
+
+deps:
+	@./scripts/deps.sh
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test: deps lint build
+	ONRAMP_STRICT=$(STRICT) ONRAMP_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 15m ./...
+
+demo: deps build
+	$(BIN)/osc --demo
+
+bench: deps build
+	./scripts/bench.sh
+
+# Each fuzz target for a few seconds (FUZZTIME=30s for longer).
+FUZZTIME ?= 4s
+fuzz-smoke: deps
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+clean:
+	rm -rf $(BIN) build

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs, idempotently, what building and testing Onramp needs on a Debian
+# machine: Debian packages used by the tests as independent judges and as
+# image tools, and the Go modules. Safe to run again; quiet when all is there.
+set -euo pipefail
+
+packages=(
+	xz-utils zstd bzip2 gzip   # compressed test images, made with the real tools
+	e2fsprogs dosfstools gdisk # mkfs/fsck/sgdisk as independent judges
+	util-linux fdisk           # losetup, sfdisk, blockdev
+	tmux                       # driving the built TUI binaries in tests
+	procps                     # ps/time helpers for benchmarks
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	echo "deps: installing ${missing[*]}" >&2
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+	export PATH=/usr/local/go/bin:$PATH
+fi
+cd "$(dirname "$0")/.."
+go mod download
