@@ -9,7 +9,7 @@ packages=(
 	e2fsprogs dosfstools gdisk # mkfs/fsck/sgdisk as independent judges
 	util-linux fdisk           # losetup, sfdisk, blockdev
 	tmux                       # driving the built TUI binaries in tests
-	procps                     # ps/time helpers for benchmarks
+	time bc                    # make bench: elapsed time and peak RSS
 )
 
 missing=()

@@ -1,0 +1,40 @@
+// Package blockdev finds whole-disk block devices from sysfs, decides whether
+// one may be written (system disk, mounted, removable, read-only), and opens
+// targets for exclusive direct I/O. It does not know about images or the TUI.
+package blockdev
+
+// Paths of the kernel interfaces, variables so tests can point them at a fake
+// tree under testdata/.
+var (
+	SysBlockDir    = "/sys/class/block"
+	SysDevBlockDir = "/sys/dev/block" // MAJ:MIN links into /sys/devices
+	MountInfoPath  = "/proc/self/mountinfo"
+	SwapsPath      = "/proc/swaps"
+	DevDir         = "/dev"
+)
+
+// Drive is one whole disk as the kernel describes it.
+type Drive struct {
+	Name              string `json:"name"` // kernel name, e.g. "sdb"
+	Path              string `json:"path"` // device node, e.g. "/dev/sdb"
+	Size              int64  `json:"size"` // bytes
+	LogicalBlockSize  int    `json:"logical_block_size"`
+	PhysicalBlockSize int    `json:"physical_block_size"`
+	Vendor            string `json:"vendor,omitempty"`
+	Model             string `json:"model,omitempty"`
+	Serial            string `json:"serial,omitempty"`
+	Transport         string `json:"transport,omitempty"` // "usb", "sata", "nvme", "virtio", "loop", ...
+
+	Removable bool `json:"removable"`
+	USB       bool `json:"usb"`
+	ReadOnly  bool `json:"readonly"`
+	System    bool `json:"system"`  // backs /, /boot, /boot/efi or swap
+	Mounted   bool `json:"mounted"` // the disk or a partition is mounted, swapped on or held
+
+	// InUse lists what holds the disk, e.g. "/dev/sdb1 mounted on /media/x",
+	// "/dev/sdb2 is active swap", "/dev/sdb1 held by dm-0".
+	InUse []string `json:"in_use,omitempty"`
+	// SystemUses says what makes a system disk one: "/", "/boot",
+	// "/boot/efi" and "swap", in that order.
+	SystemUses []string `json:"system_uses,omitempty"`
+}

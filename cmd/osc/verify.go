@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/onramp-os/onramp/blockdev"
+	"github.com/onramp-os/onramp/images"
+)
+
+func newVerifyCmd(s streams) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "verify IMAGE TARGET",
+		Short: "Compare a written stick (or image file) with the image",
+		Args:  cobra.ExactArgs(2),
+		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			rep := newReporter(s, asJSON)
+			return rep.fatal(verifyTarget(cmd.Context(), rep, args[0], args[1]))
+		}),
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print progress and the result as JSON lines on stdout")
+	return cmd
+}
+
+func verifyTarget(ctx context.Context, rep *reporter, image, target string) error {
+	src, err := images.Inspect(image)
+	if err != nil {
+		return err
+	}
+	if err := images.Compare(ctx, src, target, rep.progress); err != nil {
+		return err
+	}
+	rep.info(fmt.Sprintf("%s holds exactly %s (%s)", target, image, blockdev.HumanSize(src.Size)))
+	return nil
+}

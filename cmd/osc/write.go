@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/onramp-os/onramp/blockdev"
+	"github.com/onramp-os/onramp/images"
+	"github.com/onramp-os/onramp/internal/exitcode"
+)
+
+type writeFlags struct {
+	yes, force, noVerify, json bool
+}
+
+func newWriteCmd(s streams) *cobra.Command {
+	var f writeFlags
+	cmd := &cobra.Command{
+		Use:   "write [--yes] [--force] [--no-verify] [--json] IMAGE TARGET [TARGET...]",
+		Short: "Write an installer image to one or more USB sticks, verified",
+		Long: `Write IMAGE (.iso, .img, .raw, optionally compressed .xz, .gz, .zst, .bz2) to every
+TARGET at once: block devices (/dev/sdX) or image files. Safety checks come first:
+the system disk is never written; mounted, read-only and fixed disks only with --force.
+A published checksum (IMAGE.sha256, SHA256SUMS) is checked before writing. Every target
+is read back and compared unless --no-verify.`,
+		Args: cobra.MinimumNArgs(2),
+		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+			if len(args) == 0 {
+				return []string{"iso", "img", "raw", "xz", "gz", "zst", "bz2"}, cobra.ShellCompDirectiveFilterFileExt
+			}
+			ds, err := blockdev.List()
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveDefault
+			}
+			var paths []string
+			for _, d := range blockdev.Candidates(ds) {
+				paths = append(paths, d.Path+"\t"+d.Describe())
+			}
+			return paths, cobra.ShellCompDirectiveDefault
+		},
+		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			return runWrite(cmd.Context(), s, f, args[0], args[1:])
+		}),
+	}
+	fl := cmd.Flags()
+	fl.BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation")
+	fl.BoolVar(&f.force, "force", false, "also write mounted, read-only or non-removable disks (never the system disk)")
+	fl.BoolVar(&f.noVerify, "no-verify", false, "skip reading the targets back")
+	fl.BoolVar(&f.json, "json", false, "print progress and results as JSON lines on stdout")
+	return cmd
+}
+
+func runWrite(ctx context.Context, s streams, f writeFlags, image string, targets []string) error {
+	seen := map[string]bool{}
+	for _, t := range targets {
+		if seen[t] {
+			return exitcode.New(exitcode.Usage, "target %s is given twice", t)
+		}
+		seen[t] = true
+	}
+	rep := newReporter(s, f.json)
+	src, err := images.Inspect(image)
+	if err != nil {
+		return rep.fatal(err)
+	}
+	checks := make([]images.TargetCheck, 0, len(targets))
+	for _, t := range targets {
+		c, err := images.CheckTarget(src, t, f.force)
+		if err != nil {
+			return rep.fatal(err)
+		}
+		for _, w := range c.Warnings {
+			rep.warning(t, w)
+		}
+		checks = append(checks, c)
+	}
+	if !f.yes {
+		if err := confirm(s, checks); err != nil {
+			return rep.fatal(err)
+		}
+	}
+	if sum, from, ok, err := images.ExpectedChecksum(image); err != nil {
+		return rep.fatal(err)
+	} else if ok {
+		if err := images.VerifyChecksum(ctx, image, sum, from, rep.checksumProgress(image)); err != nil {
+			return rep.fatal(err)
+		}
+		rep.info(fmt.Sprintf("SHA-256 of %s matches %s", image, from))
+	}
+
+	results := images.Write(ctx, src, targets, images.Options{Verify: !f.noVerify, Progress: rep.progress})
+	return rep.results(results)
+}
+
+// confirm asks once for all targets, default No. Targets with warnings
+// (unusual sizes) are named again in the question.
+func confirm(s streams, checks []images.TargetCheck) error {
+	for _, c := range checks {
+		fmt.Fprintln(s.err, c.ConfirmText())
+		for _, w := range c.Warnings {
+			fmt.Fprintf(s.err, "  Warning: %s\n", w)
+		}
+	}
+	fmt.Fprint(s.err, "Continue? [y/N] ")
+	line, _ := bufio.NewReader(s.in).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return nil
+	}
+	return exitcode.New(exitcode.Aborted, "nothing written: not confirmed")
+}

@@ -1,0 +1,94 @@
+package images
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/onramp-os/onramp/internal/exitcode"
+)
+
+// Compare reads path (a block device or file) with direct I/O and checks that
+// it starts with exactly the image's bytes. A difference is a VerifyFailed
+// error naming the first differing byte.
+func Compare(ctx context.Context, src Source, path string, progress func(Progress)) error {
+	rd, err := src.Open()
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_DIRECT|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.EINVAL) {
+		f, err = os.OpenFile(path, os.O_RDONLY|unix.O_CLOEXEC, 0)
+	}
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+
+	const size = 4 << 20
+	got, err := alignedBuf(size)
+	if err != nil {
+		return err
+	}
+	defer freeAligned(got)
+	want := make([]byte, size)
+	meter := newRateMeter()
+	report := func(done int64, final bool) {
+		if progress == nil {
+			return
+		}
+		total := int64(0)
+		if src.SizeExact {
+			total = src.Size
+		}
+		rate := meter.add(time.Now(), done)
+		ph := PhaseVerify
+		if final {
+			ph = PhaseDone
+		}
+		progress(Progress{Target: path, Phase: ph, Bytes: done, Total: total, Rate: rate, ETA: eta(done, total, rate)})
+	}
+	var off int64
+	last := time.Now()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, rerr := io.ReadFull(rd, want)
+		if n > 0 {
+			m, err := f.ReadAt(got[:roundUp(int64(n), 4096)], off)
+			if err != nil && err != io.EOF {
+				return fmt.Errorf("read %s at %d: %w", path, off, err)
+			}
+			if m < n {
+				return exitcode.New(exitcode.VerifyFailed, "%s ends at byte %d, before the image does", path, off+int64(m))
+			}
+			if !bytes.Equal(got[:n], want[:n]) {
+				for i := range n {
+					if got[i] != want[i] {
+						return exitcode.New(exitcode.VerifyFailed, "%s differs from the image at byte %d (offset 0x%x)", path, off+int64(i), off+int64(i))
+					}
+				}
+			}
+			off += int64(n)
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			report(off, true)
+			return nil
+		}
+		if rerr != nil {
+			return fmt.Errorf("read %s: %w", src.Path, rerr)
+		}
+		if time.Since(last) > 200*time.Millisecond {
+			report(off, false)
+			last = time.Now()
+		}
+	}
+}

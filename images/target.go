@@ -1,0 +1,208 @@
+package images
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/onramp-os/onramp/blockdev"
+	"github.com/onramp-os/onramp/internal/exitcode"
+)
+
+// target is one destination: a block device or a regular file, both driven
+// through the same positional, direct I/O.
+type target struct {
+	path     string
+	f        *os.File
+	block    bool
+	direct   bool  // O_DIRECT currently set on f
+	align    int   // alignment direct I/O needs (logical block size)
+	devSize  int64 // capacity of a block device; -1 for files
+	zeroFrom int64 // file bytes at and after this offset are known to be zero; -1 when none are
+
+	written  atomic.Int64
+	verified atomic.Int64
+	phase    atomic.Value // Phase
+	touched  bool         // a byte of the image reached the target
+	err      error
+	warnings []string
+}
+
+// openTarget opens path for writing an image of size bytes (0 when unknown).
+// Block devices are opened exclusively; a missing file is created, a smaller
+// one grows to size (sparse), a larger one keeps its size.
+func openTarget(path string, size int64) (*target, error) {
+	t := &target{path: path, devSize: -1, zeroFrom: -1, align: 4096}
+	t.phase.Store(PhaseWrite)
+	isBlock, err := blockdev.IsBlockDevice(path)
+	switch {
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("target %s: %w", path, err)
+	case isBlock:
+		f, err := blockdev.OpenExclusive(path)
+		if err != nil {
+			return nil, err
+		}
+		t.f, t.block, t.direct = f, true, true
+		if t.devSize, err = blockdev.DeviceSize(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("size of %s: %w", path, err)
+		}
+		if t.align, err = blockdev.LogicalBlockSize(f); err != nil || t.align <= 0 {
+			t.align = 4096
+		}
+		if size > t.devSize {
+			f.Close()
+			return nil, exitcode.New(exitcode.Refused, "%s is too small: the image needs %s, the drive holds %s",
+				path, blockdev.HumanSize(size), blockdev.HumanSize(t.devSize))
+		}
+		return t, nil
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, exitcode.New(exitcode.Refused, "%s is neither a block device nor a regular file", path)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_DIRECT|unix.O_CLOEXEC, 0o644)
+	if errors.Is(err, unix.EINVAL) { // file systems without direct I/O (tmpfs)
+		f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o644)
+	} else if err == nil {
+		t.direct = true
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open target %s: %w", path, err)
+	}
+	t.f = f
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("stat %s: %w", path, err)
+	}
+	if fi.Size() < size {
+		// Growing by truncation leaves a hole that reads as zeros, so zero
+		// chunks past the old end need not be written at all.
+		if err := f.Truncate(size); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("grow %s to %d bytes: %w", path, size, err)
+		}
+		t.zeroFrom = roundUp(fi.Size(), int64(t.align))
+	}
+	return t, nil
+}
+
+func roundUp(n, a int64) int64 { return (n + a - 1) / a * a }
+
+// setDirect switches O_DIRECT on f. Direct I/O needs aligned lengths, so the
+// image's unaligned tail goes through the page cache and is synced after.
+func (t *target) setDirect(on bool) error {
+	if t.direct == on {
+		return nil
+	}
+	flags, err := unix.FcntlInt(t.f.Fd(), unix.F_GETFL, 0)
+	if err != nil {
+		return fmt.Errorf("fcntl %s: %w", t.path, err)
+	}
+	if on {
+		flags |= unix.O_DIRECT
+	} else {
+		flags &^= unix.O_DIRECT
+	}
+	if _, err := unix.FcntlInt(t.f.Fd(), unix.F_SETFL, flags); err != nil {
+		return fmt.Errorf("fcntl %s: %w", t.path, err)
+	}
+	t.direct = on
+	return nil
+}
+
+// testHookWrite, when set by a test, sees every write a target gets.
+var testHookWrite func(path string, off int64, n int)
+
+// writeAt writes b at off: the aligned part directly, an unaligned tail
+// through the page cache.
+func (t *target) writeAt(b []byte, off int64) error {
+	if testHookWrite != nil {
+		testHookWrite(t.path, off, len(b))
+	}
+	if t.devSize >= 0 && off+int64(len(b)) > t.devSize {
+		return exitcode.New(exitcode.Refused, "%s is too small: the image is larger than its %s",
+			t.path, blockdev.HumanSize(t.devSize))
+	}
+	aligned := len(b) / t.align * t.align
+	if aligned > 0 {
+		if err := t.setDirect(true); err != nil {
+			return err
+		}
+		if _, err := t.f.WriteAt(b[:aligned], off); err != nil {
+			return fmt.Errorf("write %s at %d: %w", t.path, off, err)
+		}
+	}
+	if aligned < len(b) {
+		if err := t.setDirect(false); err != nil {
+			return err
+		}
+		if _, err := t.f.WriteAt(b[aligned:], off+int64(aligned)); err != nil {
+			return fmt.Errorf("write %s at %d: %w", t.path, off+int64(aligned), err)
+		}
+	}
+	return nil
+}
+
+// readAt fills b from off with direct I/O, so a read-back sees the medium,
+// not the page cache. It returns the bytes read; a file may end early.
+func (t *target) readAt(b []byte, off int64) (int, error) {
+	if err := t.setDirect(true); err != nil {
+		return 0, err
+	}
+	n, err := t.f.ReadAt(b, off)
+	if err == io.EOF {
+		err = nil
+	}
+	if err != nil {
+		return n, fmt.Errorf("read back %s at %d: %w", t.path, off, err)
+	}
+	return n, nil
+}
+
+// sync makes the written data durable and drops the device's buffer cache.
+func (t *target) sync() error {
+	if err := unix.Fdatasync(int(t.f.Fd())); err != nil {
+		return fmt.Errorf("sync %s: %w", t.path, err)
+	}
+	if t.block {
+		if err := blockdev.FlushBuffers(t.f); err != nil {
+			return fmt.Errorf("flush buffers of %s: %w", t.path, err)
+		}
+	}
+	return nil
+}
+
+// fitSize makes a file target at least size bytes long, for images whose
+// size was not known when it was opened.
+func (t *target) fitSize(size int64) error {
+	if t.block {
+		return nil
+	}
+	fi, err := t.f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat %s: %w", t.path, err)
+	}
+	if fi.Size() < size {
+		if err := t.f.Truncate(size); err != nil {
+			return fmt.Errorf("resize %s: %w", t.path, err)
+		}
+	}
+	return nil
+}
+
+// close re-reads the partition table of a block device (a warning when the
+// kernel refuses: the new partitions appear after replugging) and closes.
+func (t *target) close() {
+	if t.block && t.err == nil {
+		if err := blockdev.RereadPartitions(t.f); err != nil {
+			t.warnings = append(t.warnings, fmt.Sprintf("could not re-read the partition table of %s (%v): unplug and replug the stick to see the new partitions", t.path, err))
+		}
+	}
+	t.f.Close()
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# make bench: osc write against dd on the same targets in one run.
+# Targets: a loop device attached with --direct-io=on (a plain loop device
+# keeps the data in the backing file's page cache) and a regular file. Caches
+# are dropped before each run; the final sync is inside the timing (dd
+# conv=fsync, osc syncs before it reports). Needs root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" -eq 0 ] || { echo "bench: needs root (loop devices, drop_caches)" >&2; exit 1; }
+SIZE=${BENCH_SIZE:-1073741824}
+dir=${BENCH_DIR:-build/bench}
+mkdir -p "$dir"
+osc=$PWD/bin/osc
+timebin=/usr/bin/time
+
+for kind in random installer; do
+	img=$dir/$kind.img
+	if [ ! -s "$img" ] || [ "$(stat -c %s "$img")" != "$SIZE" ]; then
+		go run ./scripts/benchimage -kind $kind -size "$SIZE" -out "$img"
+		rm -f "$img.zst" "$img.xz"
+	fi
+	[ -s "$img.zst" ] || zstd -q -T0 -3 -k "$img" -o "$img.zst"
+	[ -s "$img.xz" ] || xz -T0 -6 -k -c "$img" > "$img.xz"
+done
+
+back=$dir/loop-backing
+fallocate -l $((SIZE + 64*1024*1024)) "$back"
+loop=$(losetup --find --show --direct-io=on "$back")
+file=$dir/target.file
+trap 'losetup -d "$loop"' EXIT
+
+# run NAME CMD...: drop caches, run, print elapsed seconds and peak RSS.
+run() {
+	local name=$1; shift
+	sync; echo 3 > /proc/sys/vm/drop_caches
+	local out
+	out=$( { $timebin -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1 )
+	printf '%-34s %7.2f s  %7.1f MiB/s  rss %6.1f MiB\n' "$name" "${out% *}" \
+		"$(echo "$SIZE / 1048576 / ${out% *}" | bc -l)" "$(echo "${out#* } / 1024" | bc -l)"
+}
+
+printf '%-34s %9s  %13s  %s\n' case time throughput "peak RSS"
+for kind in random installer; do
+	img=$dir/$kind.img
+	for tgt in loop file; do
+		if [ $tgt = loop ]; then T=$loop; else T=$file; fallocate -l "$SIZE" "$file"; fi
+		echo "== $kind image -> $tgt ($T)"
+		run "dd bs=4M oflag=direct conv=fsync" dd if="$img" of="$T" bs=4M oflag=direct conv=fsync,notrunc
+		run "osc write --no-verify" "$osc" write --yes --force --no-verify "$img" "$T"
+		run "osc write (verify)" "$osc" write --yes --force "$img" "$T"
+		run "osc write --no-verify .zst" "$osc" write --yes --force --no-verify "$img.zst" "$T"
+		run "xz -dc | dd" bash -c "xz -dc '$img.xz' | dd of='$T' bs=4M iflag=fullblock oflag=direct conv=fsync,notrunc"
+		run "osc write --no-verify .xz" "$osc" write --yes --force --no-verify "$img.xz" "$T"
+	done
+done
