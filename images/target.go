@@ -200,7 +200,9 @@ func (t *target) fitSize(size int64) error {
 // kernel refuses: the new partitions appear after replugging) and closes.
 func (t *target) close() {
 	if t.block && t.err == nil {
-		if err := blockdev.RereadPartitions(t.f); err != nil {
+		// EINVAL: the device has no partitions to scan (a loop device without
+		// partscan); nothing for the user to do.
+		if err := blockdev.RereadPartitions(t.f); err != nil && !errors.Is(err, unix.EINVAL) {
 			t.warnings = append(t.warnings, fmt.Sprintf("could not re-read the partition table of %s (%v): unplug and replug the stick to see the new partitions", t.path, err))
 		}
 	}

@@ -33,10 +33,13 @@ trap 'losetup -d "$loop"' EXIT
 run() {
 	local name=$1; shift
 	sync; echo 3 > /proc/sys/vm/drop_caches
-	local out
-	out=$( { $timebin -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1 )
-	printf '%-34s %7.2f s  %7.1f MiB/s  rss %6.1f MiB\n' "$name" "${out% *}" \
-		"$(echo "$SIZE / 1048576 / ${out% *}" | bc -l)" "$(echo "${out#* } / 1024" | bc -l)"
+	local tf; tf=$(mktemp)
+	if ! $timebin -o "$tf" -f '%e %M' "$@" >/dev/null 2>"$tf.err"; then
+		echo "bench: $name failed:" >&2; cat "$tf.err" >&2
+	fi
+	local secs rss; read -r secs rss < <(tail -1 "$tf"); rm -f "$tf" "$tf.err"
+	printf '%-34s %7.2f s  %7.1f MiB/s  rss %6.1f MiB\n' "$name" "$secs" \
+		"$(echo "$SIZE / 1048576 / $secs" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
 }
 
 printf '%-34s %9s  %13s  %s\n' case time throughput "peak RSS"

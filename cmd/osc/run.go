@@ -75,7 +75,7 @@ func runE(f func(cmd *cobra.Command, args []string) error) func(*cobra.Command, 
 
 func newRootCmd(s streams) *cobra.Command {
 	var demo bool
-	var dir string
+	var dir, demoDir string
 	root := &cobra.Command{
 		Use:   "osc",
 		Short: "OS Creator: write installer sticks and install the base system",
@@ -86,11 +86,13 @@ Without arguments on a terminal it opens the interactive tool.`,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			return runTUI(cmd.Context(), s, tuiOptions{demo: demo, dir: dir})
+			return runTUI(cmd.Context(), s, tuiOptions{demo: demo, dir: dir, demoDir: demoDir})
 		}),
 	}
 	root.Flags().BoolVar(&demo, "demo", false, "open the interactive tool with a generated sample image and file-backed demo sticks")
 	root.Flags().StringVar(&dir, "dir", ".", "folder holding the installer images (*.iso) to offer")
+	root.Flags().StringVar(&demoDir, "demo-dir", "", "folder for the --demo files (default: a new temporary folder)")
+	_ = root.Flags().MarkHidden("demo-dir")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return exitcode.Wrap(exitcode.Usage, err)
 	})

@@ -155,9 +155,15 @@ func TestChecksumFiles(t *testing.T) {
 func TestInterrupt(t *testing.T) {
 	testutil.RequireRoot(t)
 	dir := t.TempDir()
-	img, _ := sampleImage(t, dir, 96<<20)
+	// Big enough that the write is still going at the first progress report.
+	img := filepath.Join(dir, "big.img")
+	if err := os.Truncate(img, 1<<30); err != nil {
+		os.WriteFile(img, nil, 0o644)
+		os.Truncate(img, 1<<30)
+	}
 	back := filepath.Join(dir, "disk")
-	os.WriteFile(back, bytes.Repeat([]byte{0x77}, 128<<20), 0o644)
+	os.WriteFile(back, bytes.Repeat([]byte{0x77}, 2<<20), 0o644)
+	os.Truncate(back, 1<<30+1<<20)
 	dev := testutil.LoopDevice(t, back, "--direct-io=on")
 
 	ctx, cancel := context.WithCancel(context.Background())

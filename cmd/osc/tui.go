@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/onramp-os/onramp/internal/exitcode"
+	"github.com/onramp-os/onramp/tui"
+)
+
+// tuiOptions are the root command's flags for the interactive tool.
+type tuiOptions struct {
+	demo bool
+	dir  string
+	demoDir string // where --demo puts its files; "" = a new temporary folder
+}
+
+// runTUI opens "Create USB installation medium" on the terminal, or, with
+// demo, on a generated sample image and file-backed sticks.
+func runTUI(ctx context.Context, s streams, o tuiOptions) (err error) {
+	if !o.demo && !(isTerminal(s.in) && isTerminal(s.out)) {
+		return exitcode.New(exitcode.Usage, "osc needs a terminal for the interactive tool; see 'osc --help' for the commands")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cfg := tui.OSCConfig{Context: ctx, Dir: o.dir, Theme: tui.DetectTheme(s.out, os.Getenv("TERM"))}
+	if o.demo {
+		demo, err := prepareDemo(o.demoDir)
+		if err != nil {
+			return err
+		}
+		defer fmt.Fprintf(s.err, "osc --demo: the sample image and the demo sticks are in %s\n", demo.Dir)
+		cfg.Images, cfg.Sticks = []string{demo.Image}, demo.Sticks
+	}
+
+	m := tui.NewOSC(cfg)
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(s.in), tea.WithOutput(s.out), tea.WithAltScreen())
+	_, runErr := p.Run()
+	cancel() // a write still running (the program was killed) stops now
+	if err := m.Wait(); err != nil {
+		return err
+	}
+	switch {
+	case runErr == nil:
+		return nil
+	case errors.Is(runErr, tea.ErrProgramPanic):
+		return exitcode.Wrap(exitcode.Failure, runErr)
+	case errors.Is(runErr, tea.ErrProgramKilled), errors.Is(runErr, tea.ErrInterrupted):
+		return exitcode.New(exitcode.Aborted, "interrupted")
+	}
+	return exitcode.Wrap(exitcode.Failure, runErr)
+}
+
+func prepareDemo(dir string) (tui.Demo, error) {
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "osc-demo-"); err != nil {
+			return tui.Demo{}, exitcode.Wrap(exitcode.Failure, err)
+		}
+	}
+	d, err := tui.PrepareDemo(dir)
+	if err != nil {
+		return d, exitcode.New(exitcode.Failure, "prepare the demo in %s: %w", dir, err)
+	}
+	return d, nil
+}
