@@ -15,12 +15,12 @@ import (
 )
 
 // Compare reads path (a block device or file) with direct I/O and checks that
-// it starts with exactly the image's bytes. A difference is a VerifyFailed
-// error naming the first differing byte.
-func Compare(ctx context.Context, src Source, path string, progress func(Progress)) error {
+// it starts with exactly the image's bytes, returning how many it compared.
+// A difference is a VerifyFailed error naming the first differing byte.
+func Compare(ctx context.Context, src Source, path string, progress func(Progress)) (int64, error) {
 	rd, err := src.Open()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer rd.Close()
 	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_DIRECT|unix.O_CLOEXEC, 0)
@@ -28,14 +28,14 @@ func Compare(ctx context.Context, src Source, path string, progress func(Progres
 		f, err = os.OpenFile(path, os.O_RDONLY|unix.O_CLOEXEC, 0)
 	}
 	if err != nil {
-		return fmt.Errorf("open %s: %w", path, err)
+		return 0, fmt.Errorf("open %s: %w", path, err)
 	}
 	defer f.Close()
 
 	const size = 4 << 20
 	got, err := alignedBuf(size)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer freeAligned(got)
 	want := make([]byte, size)
@@ -59,21 +59,21 @@ func Compare(ctx context.Context, src Source, path string, progress func(Progres
 	last := time.Now()
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return 0, err
 		}
 		n, rerr := io.ReadFull(rd, want)
 		if n > 0 {
 			m, err := f.ReadAt(got[:roundUp(int64(n), 4096)], off)
 			if err != nil && err != io.EOF {
-				return fmt.Errorf("read %s at %d: %w", path, off, err)
+				return 0, fmt.Errorf("read %s at %d: %w", path, off, err)
 			}
 			if m < n {
-				return exitcode.New(exitcode.VerifyFailed, "%s ends at byte %d, before the image does", path, off+int64(m))
+				return 0, exitcode.New(exitcode.VerifyFailed, "%s ends at byte %d, before the image does", path, off+int64(m))
 			}
 			if !bytes.Equal(got[:n], want[:n]) {
 				for i := range n {
 					if got[i] != want[i] {
-						return exitcode.New(exitcode.VerifyFailed, "%s differs from the image at byte %d (offset 0x%x)", path, off+int64(i), off+int64(i))
+						return 0, exitcode.New(exitcode.VerifyFailed, "%s differs from the image at byte %d (offset 0x%x)", path, off+int64(i), off+int64(i))
 					}
 				}
 			}
@@ -81,10 +81,10 @@ func Compare(ctx context.Context, src Source, path string, progress func(Progres
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
 			report(off, true)
-			return nil
+			return off, nil
 		}
 		if rerr != nil {
-			return fmt.Errorf("read %s: %w", src.Path, rerr)
+			return 0, fmt.Errorf("read %s: %w", src.Path, rerr)
 		}
 		if time.Since(last) > 200*time.Millisecond {
 			report(off, false)

@@ -29,26 +29,41 @@ loop=$(losetup --find --show --direct-io=on "$back")
 file=$dir/target.file
 trap 'losetup -d "$loop"' EXIT
 
-# run NAME CMD...: drop caches, run, print elapsed seconds and peak RSS.
-run() {
-	local name=$1; shift
+# once CMD...: drop caches, run, print "seconds rssKiB".
+once() {
 	sync; echo 3 > /proc/sys/vm/drop_caches
 	local tf; tf=$(mktemp)
 	if ! $timebin -o "$tf" -f '%e %M' "$@" >/dev/null 2>"$tf.err"; then
-		echo "bench: $name failed:" >&2; cat "$tf.err" >&2
+		echo "bench: $* failed:" >&2; cat "$tf.err" >&2
 	fi
-	local secs rss; read -r secs rss < <(tail -1 "$tf"); rm -f "$tf" "$tf.err"
-	printf '%-34s %7.2f s  %7.1f MiB/s  rss %6.1f MiB\n' "$name" "$secs" \
-		"$(echo "$SIZE / 1048576 / $secs" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
+	tail -1 "$tf"; rm -f "$tf" "$tf.err"
 }
 
-printf '%-34s %9s  %13s  %s\n' case time throughput "peak RSS"
+# run NAME CMD...: REPS runs; the median time, its ratio to the last dd run
+# of this block, and the peak RSS.
+REPS=${BENCH_REPS:-3}
+run() {
+	local name=$1; shift
+	local secs rss times=() peak=0
+	for _ in $(seq "$REPS"); do
+		read -r secs rss < <(once "$@")
+		times+=("$secs"); [ "$rss" -gt "$peak" ] && peak=$rss
+	done
+	local med; med=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (REPS + 1) / 2 ))p")
+	case $name in dd*) base=$med ;; "xz -dc"*) xzbase=$med ;; esac
+	local ref=$base; case $name in *.xz) ref=$xzbase ;; esac
+	printf '%-30s %6.2f s %7.1f MiB/s %6.2fx %-8s rss %5.1f MiB  (%s)\n' "$name" "$med" \
+		"$(echo "$SIZE / 1048576 / $med" | bc -l)" "$(echo "$med / $ref" | bc -l)" \
+		"$(case $name in *.xz) echo "xz|dd";; *) echo dd;; esac)" "$(echo "$peak / 1024" | bc -l)" "${times[*]}"
+}
+
+echo "median of $REPS runs; ratio to dd's write-only time (.xz: to xz -dc | dd)"
 for kind in random installer; do
 	img=$dir/$kind.img
 	for tgt in loop file; do
 		if [ $tgt = loop ]; then T=$loop; else T=$file; fallocate -l "$SIZE" "$file"; fi
 		echo "== $kind image -> $tgt ($T)"
-		run "dd bs=4M oflag=direct conv=fsync" dd if="$img" of="$T" bs=4M oflag=direct conv=fsync,notrunc
+		run "dd bs=4M oflag=direct" dd if="$img" of="$T" bs=4M oflag=direct conv=fsync,notrunc
 		run "osc write --no-verify" "$osc" write --yes --force --no-verify "$img" "$T"
 		run "osc write (verify)" "$osc" write --yes --force "$img" "$T"
 		run "osc write --no-verify .zst" "$osc" write --yes --force --no-verify "$img.zst" "$T"

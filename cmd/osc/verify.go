@@ -30,9 +30,10 @@ func verifyTarget(ctx context.Context, rep *reporter, image, target string) erro
 	if err != nil {
 		return err
 	}
-	if err := images.Compare(ctx, src, target, rep.progress); err != nil {
+	n, err := images.Compare(ctx, src, target, rep.progress)
+	if err != nil {
 		return err
 	}
-	rep.info(fmt.Sprintf("%s holds exactly %s (%s)", target, image, blockdev.HumanSize(src.Size)))
+	rep.info(fmt.Sprintf("%s holds exactly %s (%s)", target, image, blockdev.HumanSize(n)))
 	return nil
 }

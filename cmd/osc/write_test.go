@@ -203,3 +203,30 @@ func TestInterrupt(t *testing.T) {
 		t.Error("the start of an interrupted stick was not cleared")
 	}
 }
+
+func TestVerifyCommand(t *testing.T) {
+	dir := t.TempDir()
+	img, data := sampleImage(t, dir, 3<<20)
+	dst := filepath.Join(dir, "stick.img")
+	os.WriteFile(dst, data, 0o644)
+	if r := run(t, context.Background(), "", "verify", img, dst); r.code != 0 || !strings.Contains(r.stderr, "holds exactly") {
+		t.Fatalf("identical: exit %d, stderr %q", r.code, r.stderr)
+	}
+	data[2<<20+1] ^= 0xff
+	os.WriteFile(dst, data, 0o644)
+	if r := run(t, context.Background(), "", "verify", img, dst); r.code != 4 || !strings.Contains(r.stderr, "byte 2097153 ") {
+		t.Fatalf("corrupted: exit %d, stderr %q; want 4 naming byte 2097153", r.code, r.stderr)
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	for _, sh := range []string{"bash", "zsh", "fish"} {
+		if r := run(t, context.Background(), "", "completion", sh); r.code != 0 || !strings.Contains(r.stdout, "osc") {
+			t.Errorf("completion %s: exit %d", sh, r.code)
+		}
+	}
+	r := run(t, context.Background(), "", "__complete", "write", "")
+	if r.code != 0 || !strings.Contains(r.stdout, "iso") {
+		t.Errorf("image completion: exit %d, %q", r.code, r.stdout)
+	}
+}
