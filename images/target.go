@@ -126,8 +126,9 @@ func (t *target) writeAt(b []byte, off int64) error {
 		testHookWrite(t.path, off, len(b))
 	}
 	if t.devSize >= 0 && off+int64(len(b)) > t.devSize {
-		return exitcode.New(exitcode.Refused, "%s is too small: the image is larger than its %s",
-			t.path, blockdev.HumanSize(t.devSize))
+		// Only images of unknown size get here: the size check before the
+		// write could not know. The write has begun, so this is a failure.
+		return fmt.Errorf("%s is too small: the image is larger than its %s", t.path, blockdev.HumanSize(t.devSize))
 	}
 	aligned := len(b) / t.align * t.align
 	if aligned > 0 {
