@@ -14,8 +14,8 @@ import (
 
 // tuiOptions are the root command's flags for the interactive tool.
 type tuiOptions struct {
-	demo bool
-	dir  string
+	demo    bool
+	dir     string
 	demoDir string // where --demo puts its files; "" = a new temporary folder
 }
 

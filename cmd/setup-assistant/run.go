@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/onramp-os/onramp/internal/exitcode"
+	"github.com/onramp-os/onramp/tui"
+)
+
+// options are the command line.
+type options struct {
+	root           string
+	demo           bool
+	demoStep       time.Duration
+	answers        string
+	nonInteractive bool
+	accessible     bool
+	force          bool
+	geoIPURL       string
+}
+
+// streams are the standard streams of one invocation.
+type streams struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// Run executes setup-assistant with args and returns the exit code: 0 done
+// (or nothing to do), 1 a step failed, 2 bad flags or answers (the error
+// names the field), 130 interrupted.
+func Run(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, args []string) int {
+	s := streams{in: stdin, out: stdout, err: stderr}
+	var o options
+	root := &cobra.Command{
+		Use:   "setup-assistant",
+		Short: "First-boot setup: language, keyboard, license, network, time zone, onboarding",
+		Long: `setup-assistant configures a device on its first start: display language and
+keyboard, the license, the network (wired, Wi-Fi, mobile broadband), the time
+zone, and onboarding to the management server.
+
+Without flags on a terminal it configures the running system. --root DIR
+configures an offline root instead; --answers FILE --non-interactive runs
+every step from an answers file (docs/answers.md).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(cmd.Context(), s, o)
+		},
+	}
+	f := root.Flags()
+	f.StringVar(&o.root, "root", "", "configure the root file system at DIR instead of / (with --demo: where the demo writes)")
+	f.BoolVar(&o.demo, "demo", false, "run on a simulated device, writing into a temporary root printed at the end")
+	f.DurationVar(&o.demoStep, "demo-step", 600*time.Millisecond, "how long each simulated network or server step takes")
+	_ = f.MarkHidden("demo-step")
+	f.StringVar(&o.answers, "answers", "", "answers FILE (YAML) to prefill the steps")
+	f.BoolVar(&o.nonInteractive, "non-interactive", false, "run every step from --answers without asking")
+	f.BoolVar(&o.accessible, "accessible", false, "plain line-by-line prompts for screen readers (automatic with TERM=dumb)")
+	f.BoolVar(&o.force, "force", false, "run even when the setup was completed before")
+	f.StringVar(&o.geoIPURL, "geoip-url", "", "URL answering with the time zone of the caller, after DHCP option 101")
+	f.StringVar(&onboardingService, "onboarding-service", "", "Onboarding Service base URL for onboarding by e-mail")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return exitcode.Wrap(exitcode.Usage, err) })
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var tagged *exitcode.Error
+	var answer *tui.AnswerError
+	switch {
+	case errors.As(err, &answer) && answer.Device:
+		err = exitcode.Wrap(exitcode.Failure, err)
+	case errors.As(err, &answer):
+		err = exitcode.Wrap(exitcode.Usage, err)
+	case !errors.As(err, &tagged) && !errors.Is(err, context.Canceled):
+		err = exitcode.Wrap(exitcode.Failure, err)
+	}
+	fmt.Fprintf(stderr, "setup-assistant: %v\n", err)
+	return exitcode.Code(err)
+}
+
+// version is the assistant's version for the info dialog: the module
+// version, or the VCS revision of a development build.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return "dev-" + s.Value[:12]
+		}
+	}
+	return "dev"
+}

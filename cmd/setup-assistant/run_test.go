@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/onramp-os/onramp/internal/demo"
+)
+
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Run(context.Background(), strings.NewReader(""), &out, &errb, args)
+	return code, out.String(), errb.String()
+}
+
+// TestExamplesRunOnTheDemoDevice runs every answers file of examples/
+// unattended on the simulated device and checks the files written.
+func TestExamplesRunOnTheDemoDevice(t *testing.T) {
+	files, err := filepath.Glob("../../examples/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			root := t.TempDir()
+			code, out, errOut := runCLI(t, "--demo", "--demo-step", "0", "--root", root, "--non-interactive", "--answers", f)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+			}
+			for _, p := range []string{"etc/locale.conf", "etc/vconsole.conf", "etc/X11/xorg.conf.d/00-keyboard.conf",
+				"etc/localtime", "etc/adjtime", "var/lib/onramp/eula-accepted.json", "var/lib/onramp/setup.done"} {
+				if _, err := os.Lstat(filepath.Join(root, p)); err != nil {
+					t.Errorf("%s missing: %v", p, err)
+				}
+			}
+			data, _ := os.ReadFile(f)
+			onboarded := !strings.Contains(string(data), "onboarding: skip")
+			if _, err := os.Stat(filepath.Join(root, "etc/onramp/ums/device.crt")); (err == nil) != onboarded {
+				t.Errorf("device.crt present: %v, onboarded: %v\n%s", err == nil, onboarded, out)
+			}
+			if !strings.Contains(errOut, root) {
+				t.Errorf("the demo root is not named at the end: %q", errOut)
+			}
+		})
+	}
+}
+
+func TestOTPExampleWritesWhatItSays(t *testing.T) {
+	root := t.TempDir()
+	code, out, errOut := runCLI(t, "--demo", "--demo-step", "0", "--root", root, "--non-interactive", "--answers", "../../examples/answers-otp-hidden-wlan.yaml")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for p, want := range map[string]string{
+		"etc/locale.conf":   "LANG=de_DE.UTF-8",
+		"etc/vconsole.conf": "KEYMAP=de-nodeadkeys",
+		"etc/wpa_supplicant/wpa_supplicant-wlan0.conf": "scan_ssid=1",
+		"etc/onramp/ums/server.json":                   demo.Server,
+	} {
+		data, err := os.ReadFile(filepath.Join(root, p))
+		if err != nil || !strings.Contains(string(data), want) {
+			t.Errorf("%s: %q %v, want %q", p, data, err, want)
+		}
+	}
+	if l, _ := os.Readlink(filepath.Join(root, "etc/localtime")); l != "../usr/share/zoneinfo/Europe/Berlin" {
+		t.Errorf("localtime -> %q", l)
+	}
+	// Done: a second start does nothing, --force runs again.
+	code, out, _ = runCLI(t, "--demo", "--demo-step", "0", "--root", root, "--non-interactive", "--answers", "../../examples/answers-offline-root.yaml")
+	if code != 0 || !strings.Contains(out, "completed before") {
+		t.Errorf("second run: %d %q", code, out)
+	}
+	code, out, errOut = runCLI(t, "--demo", "--demo-step", "0", "--root", root, "--force", "--non-interactive", "--answers", "../../examples/answers-offline-root.yaml")
+	if code != 0 {
+		t.Fatalf("--force: %d %s %s", code, out, errOut)
+	}
+	if data, _ := os.ReadFile(filepath.Join(root, "etc/locale.conf")); string(data) != "LANG=fr_FR.UTF-8\n" {
+		t.Errorf("--force did not run again: %q", data)
+	}
+}
+
+func TestInvalidAnswersNameTheField(t *testing.T) {
+	cases := map[string]string{
+		"language: xx_XX\neula: accept\ntimezone: UTC\nonboarding: skip\n":                                               "language",
+		"language: de_DE\nkeyboard: {layout: de, variant: nope}\neula: accept\ntimezone: UTC\nonboarding: skip\n":        "keyboard.variant",
+		"language: de_DE\neula: accept\nnetwork:\n  wlan: {ssid: Office, key: short}\ntimezone: UTC\nonboarding: skip\n": "network.wlan.key",
+		"language: de_DE\neula: accept\ntimezone: Mars/Olympus\nonboarding: skip\n":                                      "timezone",
+		"language: de_DE\neula: accept\ntimezone: UTC\nonboarding: {server: ums.example.com, otp: x, token: abc}\n":      "onboarding.token",
+		"language: de_DE\neula: accept\ntimezone: UTC\nonboarding: skip\ncolour: blue\n":                                 "colour",
+	}
+	for body, field := range cases {
+		f := filepath.Join(t.TempDir(), "a.yaml")
+		if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errOut := runCLI(t, "--demo", "--demo-step", "0", "--root", t.TempDir(), "--non-interactive", "--answers", f)
+		if code != 2 || !strings.Contains(errOut, "answers: "+field) {
+			t.Errorf("%q: exit %d, %q; want 2 naming %s", body, code, errOut, field)
+		}
+	}
+}
+
+func TestFailingStepsExitNonZero(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "a.yaml")
+	body := "language: en\neula: accept\nnetwork:\n  wlan: {ssid: Office, key: wrong-key-123}\ntimezone: UTC\nonboarding: skip\n"
+	_ = os.WriteFile(f, []byte(body), 0o644)
+	code, _, errOut := runCLI(t, "--demo", "--demo-step", "0", "--root", t.TempDir(), "--non-interactive", "--answers", f)
+	if code != 1 || !strings.Contains(errOut, "network.wlan") || !strings.Contains(errOut, "wrong") {
+		t.Errorf("wrong key: %d %q", code, errOut)
+	}
+	body = "language: en\neula: accept\nnetwork: skip\ntimezone: UTC\nonboarding: {server: ums.example.com, otp: DEMO-OTP-0001, token: 0000000000000000}\n"
+	_ = os.WriteFile(f, []byte(body), 0o644)
+	code, _, errOut = runCLI(t, "--demo", "--demo-step", "0", "--root", t.TempDir(), "--non-interactive", "--answers", f)
+	if code != 1 || !strings.Contains(errOut, "internal error (46)") {
+		t.Errorf("wrong token: %d %q", code, errOut)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	if code, _, errOut := runCLI(t, "--non-interactive"); code != 2 || !strings.Contains(errOut, "--answers") {
+		t.Errorf("%d %q", code, errOut)
+	}
+	if code, _, _ := runCLI(t, "--bogus"); code != 2 {
+		t.Errorf("unknown flag: %d", code)
+	}
+	// Not a terminal, no --accessible: refused with the way out.
+	if code, _, errOut := runCLI(t, "--demo", "--demo-step", "0", "--root", t.TempDir()); code != 2 || !strings.Contains(errOut, "--accessible") {
+		t.Errorf("no terminal: %d %q", code, errOut)
+	}
+}

@@ -1,0 +1,125 @@
+package netcfg
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func field(err error) string {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return fe.Field
+	}
+	return ""
+}
+
+func TestParseStatic(t *testing.T) {
+	c, err := ParseStatic("192.0.2.10", "255.255.255.0", "192.0.2.1", "example.com", []string{"192.0.2.53", ""})
+	if err != nil || c.Address.String() != "192.0.2.10/24" || c.Gateway.String() != "192.0.2.1" || len(c.DNS) != 1 {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if c, err := ParseStatic("192.0.2.10/25", "", "", "", nil); err != nil || c.Address.Bits() != 25 {
+		t.Fatalf("prefix form: %+v %v", c, err)
+	}
+	bad := []struct {
+		addr, mask, gw, domain string
+		dns                    []string
+		field                  string
+	}{
+		{"192.0.2", "24", "", "", nil, "address"},
+		{"192.0.2.0", "24", "", "", nil, "address"},
+		{"192.0.2.255", "/24", "", "", nil, "address"},
+		{"192.0.2.10", "255.0.255.0", "", "", nil, "netmask"},
+		{"192.0.2.10", "/33", "", "", nil, "netmask"},
+		{"192.0.2.10", "", "", "", nil, "netmask"},
+		{"192.0.2.10", "24", "198.51.100.1", "", nil, "gateway"},
+		{"192.0.2.10", "24", "192.0.2.10", "", nil, "gateway"},
+		{"192.0.2.10", "24", "", "bad_domain", nil, "domain"},
+		{"192.0.2.10", "24", "", "", []string{"x"}, "dns"},
+		{"192.0.2.10", "24", "", "", []string{"1.1.1.1", "8.8.8.8", "9.9.9.9"}, "dns"},
+	}
+	for _, b := range bad {
+		_, err := ParseStatic(b.addr, b.mask, b.gw, b.domain, b.dns)
+		if field(err) != b.field {
+			t.Errorf("%+v: got %v, want a %s error", b, err, b.field)
+		}
+	}
+}
+
+func TestValidateWLANAndPIN(t *testing.T) {
+	ok := []WLANConfig{
+		{SSID: "Office", Auth: AuthPSK, Key: "12345678"},
+		{SSID: "Office", Auth: AuthPSK, Key: strings.Repeat("ab", 32)},
+		{SSID: "Guest", Auth: AuthOpen},
+		{SSID: "Corp", Auth: AuthPEAP, Username: "alice", Key: "x"},
+	}
+	for _, c := range ok {
+		if err := ValidateWLAN(c); err != nil {
+			t.Errorf("%+v: %v", c, err)
+		}
+	}
+	bad := map[string]WLANConfig{
+		"ssid":     {SSID: strings.Repeat("x", 33), Auth: AuthOpen},
+		"key":      {SSID: "a", Auth: AuthPSK, Key: "short"},
+		"username": {SSID: "a", Auth: AuthPEAP, Key: "x"},
+		"auth":     {SSID: "a", Auth: "wep"},
+	}
+	for f, c := range bad {
+		if got := field(ValidateWLAN(c)); got != f {
+			t.Errorf("%+v: field %q, want %q", c, got, f)
+		}
+	}
+	for _, pin := range []string{"123", "123456789", "12a4"} {
+		if ValidatePIN(pin) == nil {
+			t.Errorf("PIN %q accepted", pin)
+		}
+	}
+	if ValidatePIN("1234") != nil || ValidateAPN("internet.telekom") != nil || ValidateAPN("a b") == nil {
+		t.Error("PIN/APN")
+	}
+}
+
+func TestPreferredLink(t *testing.T) {
+	links := []Link{
+		{Name: "wlan0", Kind: Wireless, MAC: "aa:aa:aa:aa:aa:aa", Bus: "pci"},
+		{Name: "eth1", Kind: Wired, MAC: "00:00:00:00:00:02", Bus: "usb"},
+		{Name: "eth0", Kind: Wired, MAC: "00:50:56:93:8d:22", Bus: "pci"},
+	}
+	l, ok := PreferredLink(links)
+	if !ok || l.Name != "eth0" || UnitID(l.MAC) != "005056938D22" {
+		t.Fatalf("%+v", l)
+	}
+}
+
+func TestPersistFiles(t *testing.T) {
+	root := t.TempDir()
+	st, _ := ParseStatic("192.0.2.10", "24", "192.0.2.1", "example.com", []string{"192.0.2.53"})
+	if err := WriteWired(root, "eth0", WiredConfig{Static: &st}); err != nil {
+		t.Fatal(err)
+	}
+	nw, _ := os.ReadFile(NetworkFile(root, "eth0"))
+	for _, want := range []string{"Name=eth0", "Address=192.0.2.10/24", "Gateway=192.0.2.1", "DNS=192.0.2.53", "Domains=example.com"} {
+		if !strings.Contains(string(nw), want) {
+			t.Errorf(".network lacks %q:\n%s", want, nw)
+		}
+	}
+	rc, _ := os.ReadFile(filepath.Join(root, "etc/resolv.conf"))
+	if string(rc) != "# Written by the setup assistant.\nsearch example.com\nnameserver 192.0.2.53\n" {
+		t.Errorf("resolv.conf %q", rc)
+	}
+	if err := WriteWLAN(root, "wlan0", WLANConfig{SSID: "Lab", Hidden: true, Auth: AuthPSK, Key: `se"cret\1`}); err != nil {
+		t.Fatal(err)
+	}
+	conf, _ := os.ReadFile(SupplicantFile(root, "wlan0"))
+	for _, want := range []string{`ssid="Lab"`, "scan_ssid=1", `psk="se"cret\1"`} {
+		if !strings.Contains(string(conf), want) {
+			t.Errorf("wpa_supplicant conf lacks %q:\n%s", want, conf)
+		}
+	}
+	if st, _ := os.Stat(SupplicantFile(root, "wlan0")); st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v", st.Mode().Perm())
+	}
+}

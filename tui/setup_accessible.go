@@ -1,0 +1,241 @@
+package tui
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/onramp-os/onramp/sysconf"
+	"github.com/onramp-os/onramp/tui/i18n"
+)
+
+// RunAccessible runs the same steps as the screens as plain line-by-line
+// prompts: no cursor movement, no colours, no boxes, one question per line,
+// so a screen reader or a braille display (brltty) follows it. It saves the
+// progress after each step and resumes like the screens.
+func RunAccessible(cfg SetupConfig, in io.Reader, out io.Writer) (SetupOutcome, error) {
+	cfg.defaults()
+	a := &prompter{cfg: &cfg, in: bufio.NewScanner(in), out: out, tr: i18n.For("en")}
+	return a.run()
+}
+
+// errInputEnded is the end of the input before the setup was done.
+var errInputEnded = errors.New("the input ended before the setup was done; the next start resumes")
+
+type prompter struct {
+	cfg     *SetupConfig
+	in      *bufio.Scanner
+	out     io.Writer
+	tr      *i18n.Catalog
+	c       setupChoice
+	layouts []sysconf.Layout
+	zones   []sysconf.Zone
+	outcome SetupOutcome
+}
+
+func (a *prompter) t(key string, args ...any) string { return a.tr.T(key, args...) }
+
+func (a *prompter) say(format string, args ...any) { fmt.Fprintf(a.out, format+"\n", args...) }
+
+// ask prints a prompt and reads a line; def is taken for an empty line.
+func (a *prompter) ask(prompt, def string) (string, error) {
+	if def != "" {
+		fmt.Fprintf(a.out, "%s [%s]: ", prompt, def)
+	} else {
+		fmt.Fprintf(a.out, "%s: ", prompt)
+	}
+	if !a.in.Scan() {
+		if err := a.in.Err(); err != nil {
+			return "", err
+		}
+		return "", errInputEnded
+	}
+	v := strings.TrimSpace(a.in.Text())
+	if v == "" {
+		v = def
+	}
+	return v, nil
+}
+
+// askValid asks until check (returning a catalog key) accepts the answer.
+func (a *prompter) askValid(prompt, def string, check func(string) string) (string, error) {
+	for {
+		v, err := a.ask(prompt, def)
+		if err != nil {
+			return "", err
+		}
+		if check == nil {
+			return v, nil
+		}
+		k := check(v)
+		if k == "" {
+			return v, nil
+		}
+		a.say("%s", a.t("a11y.invalid", a.t(k)))
+	}
+}
+
+// yes asks a yes/no question in the user's language.
+func (a *prompter) yes(prompt string, def bool) (bool, error) {
+	d := a.t("a11y.no")
+	if def {
+		d = a.t("a11y.yes")
+	}
+	for {
+		v, err := a.ask(prompt+" ("+a.t("a11y.yes")+"/"+a.t("a11y.no")+")", d)
+		if err != nil {
+			return false, err
+		}
+		switch strings.ToLower(v) {
+		case strings.ToLower(a.t("a11y.yes")), "y", "yes":
+			return true, nil
+		case strings.ToLower(a.t("a11y.no")), "n", "no":
+			return false, nil
+		}
+	}
+}
+
+// choose lists numbered options and reads a number (or a default).
+func (a *prompter) choose(heading string, options []string, def int) (int, error) {
+	a.say("%s", heading)
+	for i, o := range options {
+		a.say("  %d. %s", i+1, o)
+	}
+	for {
+		v, err := a.ask(a.t("a11y.number", len(options)), strconv.Itoa(def+1))
+		if err != nil {
+			return 0, err
+		}
+		if n, err := strconv.Atoi(v); err == nil && n >= 1 && n <= len(options) {
+			return n - 1, nil
+		}
+	}
+}
+
+func (a *prompter) save(s stepID) error {
+	a.c.step = s
+	return a.cfg.Sys.SaveState(a.c.state(a.cfg.Now()))
+}
+
+func (a *prompter) run() (SetupOutcome, error) {
+	var err error
+	if a.layouts, err = a.cfg.Sys.Layouts(); err != nil {
+		return a.outcome, err
+	}
+	if a.zones, err = a.cfg.Sys.Zones(); err != nil {
+		return a.outcome, err
+	}
+	start := stepLanguage
+	if st, ok, _ := a.cfg.Sys.LoadState(); ok && !a.cfg.Fresh {
+		a.c.restore(st)
+		a.tr = i18n.For(a.c.lang.Code)
+		start = a.c.step
+	}
+	a.say("%s", a.cfg.Sys.OSRelease().Title())
+	steps := []func() error{a.language, a.license, a.network, a.timezone, a.onboarding}
+	for s := start; s < stepDone; s++ {
+		a.say("")
+		a.say("== %s ==", a.t(stepKeys[s]))
+		if err := steps[s](); err != nil {
+			return a.outcome, err
+		}
+		if err := a.save(s + 1); err != nil {
+			return a.outcome, err
+		}
+	}
+	if err := finishSetup(a.cfg, a.c); err != nil {
+		return a.outcome, err
+	}
+	a.outcome.Finished = true
+	return a.outcome, nil
+}
+
+func (a *prompter) language() error {
+	var names []string
+	def := 0
+	for i, l := range sysconf.Languages {
+		names = append(names, l.Native+" ("+l.English+")")
+		if l.Code == a.cfg.Prefill.language() {
+			def = i
+		}
+	}
+	i, err := a.choose(a.t("lang.heading"), names, def)
+	if err != nil {
+		return err
+	}
+	a.c.lang = sysconf.Languages[i]
+	a.tr = i18n.For(a.c.lang.Code)
+	a.c.layout, a.c.variant = a.c.lang.Layout, a.c.lang.Variant
+	if k := a.cfg.Prefill.Keyboard; k.Layout != "" {
+		a.c.layout, a.c.variant = k.Layout, k.Variant
+	}
+	a.say("%s", a.t("a11y.kbd.help"))
+	layout, err := a.askValid(a.t("kbd.layout"), a.c.layout, func(v string) string {
+		if _, ok := sysconf.FindLayout(a.layouts, v); !ok {
+			a.listMatches(v)
+			return "kbd.err.layout"
+		}
+		return ""
+	})
+	if err != nil {
+		return err
+	}
+	if layout != a.c.layout {
+		a.c.variant = ""
+	}
+	a.c.layout = layout
+	lay, _ := sysconf.FindLayout(a.layouts, layout)
+	variant, err := a.askValid(a.t("kbd.variant"), a.c.variant, func(v string) string {
+		if v == "-" {
+			return ""
+		}
+		if _, ok := lay.Variant(v); !ok {
+			for _, x := range lay.Variants {
+				a.say("  %s: %s", x.Name, x.Description)
+			}
+			return "err.required"
+		}
+		return ""
+	})
+	if err != nil {
+		return err
+	}
+	a.c.variant = strings.TrimPrefix(variant, "-")
+	return applyLanguage(a.cfg.Context, a.cfg, a.c.lang, a.c.layout, a.c.variant)
+}
+
+// listMatches lists the layouts whose name or description holds q.
+func (a *prompter) listMatches(q string) {
+	q = fold(q)
+	n := 0
+	for _, l := range a.layouts {
+		if q != "" && (strings.Contains(fold(l.Description), q) || strings.Contains(l.Name, q)) && n < 20 {
+			a.say("  %s: %s", l.Name, l.Description)
+			n++
+		}
+	}
+}
+
+func (a *prompter) license() error {
+	e, err := a.cfg.Sys.EULA(a.c.lang.Code)
+	if err != nil {
+		return err
+	}
+	a.say("%s", a.t("eula.heading"))
+	a.say("%s", strings.TrimRight(e.Text, "\n"))
+	for {
+		ok, err := a.yes(a.t("eula.accept"), false)
+		if err != nil {
+			return err
+		}
+		if ok {
+			break
+		}
+		a.say("%s", a.t("eula.err.accept"))
+	}
+	a.c.eula = e.SHA256()
+	return applyEULA(a.cfg, e)
+}

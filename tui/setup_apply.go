@@ -1,0 +1,97 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/onramp-os/onramp/netcfg"
+	"github.com/onramp-os/onramp/sysconf"
+)
+
+// The effects of each step, shared by the screens (inside Cmds), the
+// accessible prompts and the unattended run, so all three write the same
+// files the same way.
+
+// applyLanguage writes locale.conf, vconsole.conf and the X11 keyboard file
+// and loads the console keymap.
+func applyLanguage(ctx context.Context, cfg *SetupConfig, l sysconf.Language, layout, variant string) error {
+	if err := cfg.Sys.WriteLocale(l); err != nil {
+		return err
+	}
+	if err := cfg.Sys.WriteKeyboard(layout, variant); err != nil {
+		return err
+	}
+	return cfg.Keymaps.Load(ctx, sysconf.ConsoleKeymap(layout, variant))
+}
+
+// applyEULA records the acceptance of the text.
+func applyEULA(cfg *SetupConfig, e sysconf.EULA) error {
+	return cfg.Sys.RecordEULA(e, cfg.Now())
+}
+
+// persistNetwork keeps a working configuration for the installed OS.
+func persistNetwork(cfg *SetupConfig, iface string, wired *netcfg.WiredConfig, wlan *netcfg.WLANConfig) error {
+	root := cfg.Sys.Path("/")
+	switch {
+	case wlan != nil:
+		return netcfg.WriteWLAN(root, iface, *wlan)
+	case wired != nil:
+		return netcfg.WriteWired(root, iface, *wired)
+	}
+	return nil
+}
+
+// applyTimezone links /etc/localtime, writes /etc/adjtime and, for a time
+// the user set by hand, sets the clock (a no-op Clock off the real system).
+func applyTimezone(cfg *SetupConfig, zone string, manual *time.Time) error {
+	if err := cfg.Sys.WriteTimezone(zone); err != nil {
+		return err
+	}
+	if err := cfg.Sys.WriteAdjtime(); err != nil {
+		return err
+	}
+	if manual != nil {
+		if err := cfg.Clock.Set(*manual); err != nil {
+			return fmt.Errorf("set the clock: %w", err)
+		}
+	}
+	return nil
+}
+
+// finishSetup writes setup.done and the final state.
+func finishSetup(cfg *SetupConfig, c setupChoice) error {
+	c.step = stepDone
+	if err := cfg.Sys.SaveState(c.state(cfg.Now())); err != nil {
+		return err
+	}
+	return cfg.Sys.MarkDone(cfg.Now())
+}
+
+type languageAppliedMsg struct{ err error }
+
+func applyLanguageCmd(m *Setup) tea.Cmd {
+	cfg, c := m.cfg, m.choice
+	return func() tea.Msg {
+		return languageAppliedMsg{err: applyLanguage(cfg.Context, cfg, c.lang, c.layout, c.variant)}
+	}
+}
+
+type keymapMsg struct{ err error }
+
+// loadKeymapCmd loads the console keymap at once, so the layout just
+// chosen already works in the try field.
+func loadKeymapCmd(cfg *SetupConfig, layout, variant string) tea.Cmd {
+	return func() tea.Msg {
+		return keymapMsg{err: cfg.Keymaps.Load(cfg.Context, sysconf.ConsoleKeymap(layout, variant))}
+	}
+}
+
+type finishedMsg struct{ err error }
+
+func finishCmd(m *Setup) tea.Cmd {
+	cfg, c := m.cfg, m.choice
+	return func() tea.Msg { return finishedMsg{err: finishSetup(cfg, c)} }
+}

@@ -1,0 +1,118 @@
+package tui
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/onramp-os/onramp/internal/demo"
+	"github.com/onramp-os/onramp/tui/i18n"
+)
+
+// The setup golden tests run the assistant as a program at 80x24 (teatest)
+// on the simulated device, in English and German, drive it by keys and
+// compare the last screen with testdata/setup_<screen>_<lang>.golden
+// (go test ./tui -run TestSetupGolden -update rewrites them).
+
+// wait is a step that waits for a catalog text (in the test's language)
+// or, with raw, for a literal text.
+type wait struct {
+	key string
+	raw bool
+}
+
+func w(key string) wait    { return wait{key: key} }
+func lit(text string) wait { return wait{key: text, raw: true} }
+
+var (
+	toKeyboard = []any{enter, w("kbd.try")}
+	toEULA     = append(toKeyboard, enter, lit("0%"))
+	toNetwork  = append(toEULA, space, enter, lit("Home-5G"))
+	toTZ       = append(toNetwork, enter, w("wlan.key"), runes("office-secret-42"), enter, w("tz.auto"))
+	toEmail    = append(toTZ, space, enter, w("tz.found.heading"), enter, w("ob.email.heading"))
+	toServer   = append(toEmail, tab, tab, enter, w("ob.server.heading"))
+	toToken    = append(toServer, runes(demo.Server), tab, tab, runes(demo.OneTimeKey(1)), enter, w("ob.token.heading"))
+	downTo     = func(n int) []any {
+		var s []any
+		for i := 0; i < n; i++ {
+			s = append(s, down)
+		}
+		return s
+	}
+)
+
+func seq(parts ...[]any) []any {
+	var out []any
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+var setupScreens = []struct {
+	name  string
+	steps []any
+}{
+	{"language", nil},
+	{"keyboard", toKeyboard},
+	{"layout_picker", seq(toKeyboard, []any{shiftTab(), shiftTab(), enter, w("kbd.layout.pick")})},
+	{"eula", toEULA},
+	{"network", toNetwork},
+	{"wlan_wrong_key", seq(toNetwork, []any{enter, w("wlan.key"), runes("office-wrong-1"), enter, w("net.err.wrongkey")})},
+	{"wlan_peap", seq(toNetwork, []any{down, enter, w("wlan.password")})},
+	{"hidden", seq(toNetwork, downTo(5), []any{enter, w("hidden.auth"), tab, runes("Onramp-Lab"), tab, runes("short")})},
+	{"wired_invalid", seq(toNetwork, downTo(7), []any{enter, w("wired.address"), runes("192.0.2.10"), tab, runes("/24"), tab, runes("10.0.0.1")})},
+	{"mobile", seq(toNetwork, downTo(8), []any{enter, w("mobile.pin")})},
+	{"timezone", toTZ},
+	{"timezone_detected", seq(toTZ, []any{space, enter, w("tz.found.heading")})},
+	{"region", seq(toTZ, []any{enter, w("tz.region"), runes("berl"), lit("Europe/Berlin")})},
+	{"city", seq(toTZ, []any{enter, w("tz.region")}, downTo(7), []any{enter, lit("11:00")})},
+	{"clock", seq(toTZ, []any{enter, w("tz.region"), runes("berl"), lit("Europe/Berlin"), enter, lit("11:00"), enter, w("clock.date")})},
+	{"email", toEmail},
+	{"server", toServer},
+	{"token", toToken},
+	{"onboard_error", seq(toToken, []any{runes("0000000000000000"), enter, lit("(46)")})},
+	{"success", seq(toServer, []any{runes(demo.Server), tab, tab, runes(demo.OneTimeKey(1)), enter, w("ob.token.heading"), tokenKey{}, enter, w("ob.success")})},
+	{"starter", seq(toServer, []any{tab, tab, tab, tab, enter, w("starter.heading")})},
+	{"info", seq(toKeyboard, []any{f1, lit("005056938D22")})},
+}
+
+// tokenKey types the demo server's communication token.
+type tokenKey struct{}
+
+func TestSetupGolden(t *testing.T) {
+	for _, lang := range []string{"en", "de"} {
+		for _, sc := range setupScreens {
+			t.Run(sc.name+"_"+lang, func(t *testing.T) {
+				cfg, dev := demoSetup(t, map[string]string{"en": "", "de": "de_DE"}[lang])
+				tr := i18n.For(lang)
+				tm := startSetup(t, cfg)
+				waitText(t, tm, tr.T("list.search"))
+				for _, st := range sc.steps {
+					switch st := st.(type) {
+					case wait:
+						text := st.key
+						if !st.raw {
+							text = tr.T(st.key)
+						}
+						waitText(t, tm, text)
+					case tokenKey:
+						tm.Send(runes(dev.Onboarder.Token()))
+					case tea.Msg:
+						tm.Send(st)
+					}
+				}
+				requireSetupGolden(t, sc.name+"_"+lang, finalSetup(t, tm).View())
+			})
+		}
+	}
+}
+
+func waitText(t *testing.T, tm *teatest.TestModel, text string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(text)) },
+		teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
+}

@@ -1,0 +1,199 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/onramp-os/onramp/netcfg"
+)
+
+// formPage is a page that is one form with a heading, a note above the
+// fields and the error of the last attempt below them.
+type formPage struct {
+	id      string
+	heading string // catalog key
+	args    []any
+	note    func(m *Setup) string
+	stepv   stepID
+	form    *form
+	err     string
+}
+
+func (p *formPage) name() string { return p.id }
+func (p *formPage) step() stepID { return p.stepv }
+
+func (p *formPage) update(m *Setup, msg tea.Msg) tea.Cmd {
+	if k, ok := msg.(tea.KeyMsg); ok {
+		if k.String() == "esc" {
+			return m.back()
+		}
+		cmd, _ := p.form.key(k, m.t)
+		return cmd
+	}
+	return nil
+}
+
+func (p *formPage) view(m *Setup, w, h int) (string, []keyHelp) {
+	t := m.cfg.Theme
+	body := t.Heading.Render(m.t(p.heading, p.args...)) + "\n"
+	if p.note != nil {
+		if n := p.note(m); n != "" {
+			body += t.Muted.Render(n) + "\n"
+		}
+	}
+	body += "\n" + p.form.view(t, m.t, w)
+	if p.err != "" {
+		body += "\n\n" + t.Error.Render(t.Failed+" "+p.err)
+	}
+	return body, formHelp(m)
+}
+
+func required(m *Setup) func(string) string {
+	return func(v string) string {
+		if strings.TrimSpace(v) == "" {
+			return m.t("err.required")
+		}
+		return ""
+	}
+}
+
+// netCheck turns a netcfg validation into a field's check: the field
+// shows the problem only when netcfg names it.
+func netCheck(m *Setup, name string, validate func() error) func(string) string {
+	return func(string) string {
+		var fe *netcfg.FieldError
+		if err := validate(); errors.As(err, &fe) && fe.Field == name {
+			return m.t("err.field." + name)
+		}
+		return ""
+	}
+}
+
+// connectTo starts a connectPage from the form page p.
+func connectTo(m *Setup, p *formPage, target string, run func(context.Context, netcfg.Progress) (netcfg.Status, error),
+	ok func(*Setup, netcfg.Status) tea.Cmd) tea.Cmd {
+	p.err = ""
+	return m.goTo(&connectPage{target: target, run: run, ok: ok, failed: func(m *Setup, err error) { p.err = netErrorText(m, err) }})
+}
+
+// newWLANPage asks for what a listed network needs: nothing, a network key,
+// or user name and password.
+func newWLANPage(m *Setup, iface string, n netcfg.Network) *formPage {
+	auth := netcfg.AuthFor(n.Security)
+	user := textField("wlan.username", nil)
+	key := secretField("wlan.key", nil)
+	if auth == netcfg.AuthPEAP {
+		key.label = "wlan.password"
+	}
+	cfg := func() netcfg.WLANConfig {
+		return netcfg.WLANConfig{SSID: n.SSID, Auth: auth, Username: user.value(), Key: key.value()}
+	}
+	user.check = netCheck(m, "username", func() error { return netcfg.ValidateWLAN(cfg()) })
+	key.check = netCheck(m, "key", func() error { return netcfg.ValidateWLAN(cfg()) })
+	var fields []*field
+	switch auth {
+	case netcfg.AuthPSK:
+		fields = []*field{key}
+	case netcfg.AuthPEAP:
+		fields = []*field{user, key}
+	}
+	p := &formPage{id: "wlan", heading: "wlan.heading", args: []any{n.SSID}, stepv: stepNetwork}
+	p.note = func(m *Setup) string {
+		if auth == netcfg.AuthPEAP {
+			return m.t("wlan.security", n.Security.String()) + " " + m.t("net.nocerts")
+		}
+		return m.t("wlan.security", n.Security.String())
+	}
+	p.form = &form{fields: fields, buttons: []button{
+		{label: "btn.back", press: m.back},
+		{label: "btn.connect", primary: true, press: func() tea.Cmd {
+			c := cfg()
+			return connectTo(m, p, c.SSID, func(ctx context.Context, pr netcfg.Progress) (netcfg.Status, error) {
+				return m.cfg.Net.JoinWLAN(ctx, iface, c, pr)
+			}, func(m *Setup, st netcfg.Status) tea.Cmd { return networkDone(m, "wlan:"+c.SSID, iface, nil, &c) })
+		}},
+	}}
+	p.form.focusFirst()
+	return p
+}
+
+// authOptions are the hidden network's authentication types, as the guide
+// names them.
+var authOptions = []netcfg.Auth{netcfg.AuthOpen, netcfg.AuthPSK, netcfg.AuthPEAP}
+
+// newHiddenPage joins a network that does not announce its name.
+func newHiddenPage(m *Setup, iface string) *formPage {
+	auth := &field{kind: fieldChoice, label: "hidden.auth", options: []string{"hidden.auth.open", "hidden.auth.key", "hidden.auth.user"}, choice: 1}
+	ssid := textField("hidden.ssid", nil)
+	user := textField("wlan.username", nil)
+	key := secretField("hidden.key", nil)
+	cfg := func() netcfg.WLANConfig {
+		return netcfg.WLANConfig{SSID: ssid.value(), Hidden: true, Auth: authOptions[auth.choice], Username: user.value(), Key: key.value()}
+	}
+	validate := func() error { return netcfg.ValidateWLAN(cfg()) }
+	ssid.check = netCheck(m, "ssid", validate)
+	user.check = netCheck(m, "username", validate)
+	key.check = netCheck(m, "key", validate)
+	user.hidden = func() bool { return authOptions[auth.choice] != netcfg.AuthPEAP }
+	key.hidden = func() bool { return authOptions[auth.choice] == netcfg.AuthOpen }
+	p := &formPage{id: "hidden", heading: "hidden.heading", stepv: stepNetwork}
+	p.note = func(m *Setup) string { return m.t("net.nocerts") }
+	p.form = &form{fields: []*field{auth, ssid, user, key}, buttons: []button{
+		{label: "btn.back", press: m.back},
+		{label: "btn.connect", primary: true, press: func() tea.Cmd {
+			c := cfg()
+			return connectTo(m, p, c.SSID, func(ctx context.Context, pr netcfg.Progress) (netcfg.Status, error) {
+				return m.cfg.Net.JoinWLAN(ctx, iface, c, pr)
+			}, func(m *Setup, st netcfg.Status) tea.Cmd { return networkDone(m, "wlan:"+c.SSID, iface, nil, &c) })
+		}},
+	}}
+	return p
+}
+
+// newWiredPage configures the wired link statically (or tries DHCP again).
+func newWiredPage(m *Setup, iface string) *formPage {
+	addr := textField("wired.address", nil)
+	mask := textField("wired.netmask", nil)
+	gw := textField("wired.gateway", nil)
+	domain := textField("wired.domain", nil)
+	dns1 := textField("wired.dns", nil)
+	dns2 := textField("wired.dns", nil)
+	parse := func() (netcfg.StaticConfig, error) {
+		return netcfg.ParseStatic(addr.value(), mask.value(), gw.value(), domain.value(), []string{dns1.value(), dns2.value()})
+	}
+	validate := func() error { _, err := parse(); return err }
+	for f, name := range map[*field]string{addr: "address", mask: "netmask", gw: "gateway", domain: "domain"} {
+		f.check = netCheck(m, name, validate)
+	}
+	dnsCheck := func(f *field) func(string) string {
+		return func(v string) string {
+			if _, err := netcfg.ParseStatic("192.0.2.2", "24", "", "", []string{v}); v != "" && err != nil {
+				return m.t("err.field.dns")
+			}
+			return ""
+		}
+	}
+	dns1.check, dns2.check = dnsCheck(dns1), dnsCheck(dns2)
+	p := &formPage{id: "wired", heading: "wired.heading", args: []any{iface}, stepv: stepNetwork}
+	p.note = func(m *Setup) string { return m.t("wired.note") }
+	connect := func(c netcfg.WiredConfig, how string) tea.Cmd {
+		return connectTo(m, p, iface, func(ctx context.Context, pr netcfg.Progress) (netcfg.Status, error) {
+			return m.cfg.Net.ConfigureWired(ctx, iface, c, pr)
+		}, func(m *Setup, st netcfg.Status) tea.Cmd { return networkDone(m, how, iface, &c, nil) })
+	}
+	p.form = &form{fields: []*field{addr, mask, gw, domain, dns1, dns2}, buttons: []button{
+		{label: "btn.back", press: m.back},
+		{label: "wired.dhcp", press: func() tea.Cmd { return connect(netcfg.WiredConfig{}, "wired") }},
+		{label: "btn.continue", primary: true, press: func() tea.Cmd {
+			st, err := parse()
+			if err != nil {
+				return nil
+			}
+			return connect(netcfg.WiredConfig{Static: &st}, "wired")
+		}},
+	}}
+	return p
+}
