@@ -8,7 +8,7 @@ BIN := bin
 # must run: ONRAMP_STRICT turns their skips into failures.
 STRICT := $(shell [ "$$(id -u)" -eq 0 ] && echo 1)
 
-.PHONY: all build deps test lint demo bench fuzz-smoke clean
+.PHONY: all build deps test lint demo demo-osc bench fuzz-smoke sysconf-data clean
 
 all: build
 
@@ -26,11 +26,22 @@ lint:
 test: deps lint build
 	ONRAMP_STRICT=$(STRICT) ONRAMP_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 15m ./...
 
+# The main job: the setup assistant on a simulated device (no root needed).
 demo: deps build
+	$(BIN)/setup-assistant --demo
+
+demo-osc: deps build
 	$(BIN)/osc --demo
 
 bench: deps build
 	./scripts/bench.sh
+	ONRAMP_BIN=$(CURDIR)/$(BIN) ./scripts/bench-onboard.sh
+	ONRAMP_BIN=$(CURDIR)/$(BIN) ./scripts/bench-setup.sh
+
+# Regenerates the embedded keyboard-layout and time-zone snapshots from
+# Debian's xkb-data and tzdata.
+sysconf-data:
+	./scripts/gen-sysconf-data.sh
 
 # Each fuzz target for a few seconds (FUZZTIME=30s for longer).
 FUZZTIME ?= 4s
