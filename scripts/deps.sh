@@ -10,6 +10,7 @@ packages=(
 	util-linux fdisk           # losetup, sfdisk, blockdev
 	tmux                       # driving the built TUI binaries in tests
 	time bc                    # make bench: elapsed time and peak RSS
+	xorriso mtools             # osc install tests: installer ISOs and layout-1 FAT disks
 )
 
 missing=()

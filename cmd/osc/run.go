@@ -97,5 +97,6 @@ Without arguments on a terminal it opens the interactive tool.`,
 		return exitcode.Wrap(exitcode.Usage, err)
 	})
 	root.AddCommand(newDrivesCmd(s), newWriteCmd(s), newVerifyCmd(s))
+	root.AddCommand(newInstallCmd(s), newRestoreCmd(s), newInspectCmd(s), newImageCmd(s))
 	return root
 }

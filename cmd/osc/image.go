@@ -1,0 +1,141 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/onramp-os/onramp/images"
+	"github.com/onramp-os/onramp/internal/exitcode"
+)
+
+func newImageCmd(s streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "image",
+		Short: "Sign and inspect installer payloads",
+		Args:  cobra.NoArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			return exitcode.New(exitcode.Usage, "osc image needs a subcommand: keygen, sign or inspect")
+		}),
+	}
+	cmd.AddCommand(newImageKeygenCmd(s), newImageSignCmd(s), newImageInspectCmd(s))
+	return cmd
+}
+
+func newImageKeygenCmd(s streams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "keygen PREFIX",
+		Short: "Create a signing key pair: PREFIX.key (mode 0600) and PREFIX.pub",
+		Args:  cobra.ExactArgs(1),
+		RunE: runE(func(_ *cobra.Command, args []string) error {
+			pub, err := images.GenerateKey(args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(s.out, "wrote %s.key and %s.pub (key ID %s)\n", args[0], args[0], images.KeyID(pub))
+			return nil
+		}),
+	}
+}
+
+func newImageSignCmd(s streams) *cobra.Command {
+	var key string
+	var opt images.SignOptions
+	cmd := &cobra.Command{
+		Use:   "sign --key PREFIX.key [--os-name N --version V ...] DIR",
+		Short: "Write manifest.json for the files in a payload directory and sign it",
+		Args:  cobra.ExactArgs(1),
+		RunE: runE(func(_ *cobra.Command, args []string) error {
+			priv, err := images.LoadPrivateKey(key)
+			if err != nil {
+				return err
+			}
+			m, err := images.SignPayload(args[0], priv, opt)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(s.out, "signed %s %s (%d files) in %s\n", m.OSName, m.Version, len(m.Files), args[0])
+			return nil
+		}),
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&key, "key", "", "private key written by osc image keygen")
+	fl.StringVar(&opt.OSName, "os-name", "", "product name shown to users (kept from an existing manifest)")
+	fl.StringVar(&opt.Version, "version", "", "system version (kept from an existing manifest)")
+	fl.StringVar(&opt.Variant, "variant", "", "standard or legacy (default standard)")
+	fl.StringVar(&opt.Arch, "arch", "", "architecture (default x86_64)")
+	fl.Int64Var(&opt.MinTargetSize, "min-target-size", 0, "smallest target drive in bytes (default 8 GB)")
+	fl.Int64Var(&opt.SlotSize, "slot-size", 0, "size of SYS-A and SYS-B in bytes (default twice the system image, at least 1 GiB)")
+	_ = cmd.MarkFlagRequired("key")
+	return cmd
+}
+
+func newImageInspectCmd(s streams) *cobra.Command {
+	var trustKeys []string
+	var skipSig, asJSON bool
+	var eula string
+	cmd := &cobra.Command{
+		Use:   "inspect [--trust-key F] [--eula LANG] [--json] SOURCE",
+		Short: "Show and verify a payload (ISO or directory): manifest, signature, file hashes",
+		Args:  cobra.ExactArgs(1),
+		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			keys, err := images.LoadTrustedKeys(trustKeys...)
+			if err != nil {
+				return err
+			}
+			p, err := images.OpenPayload(args[0])
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			verr := p.Verify(cmd.Context(), images.VerifyOptions{Keys: keys, AllowUnsigned: skipSig})
+			if eula != "" && verr == nil {
+				lang, text, err := p.EULAText(eula)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(s.out, "EULA (%s):\n%s\n", lang, text)
+				return nil
+			}
+			if asJSON {
+				_ = json.NewEncoder(s.out).Encode(struct {
+					*images.Manifest
+					SignedBy string `json:"signed_by,omitempty"`
+					Verified bool   `json:"verified"`
+					Error    string `json:"error,omitempty"`
+				}{p.Manifest, p.SignedBy, verr == nil, errString(verr)})
+				return verr
+			}
+			m := p.Manifest
+			fmt.Fprintf(s.out, "%s %s (%s, %s)\n", m.OSName, m.Version, m.Variant, m.Arch)
+			fmt.Fprintf(s.out, "minimum target %s, system slots %s, EULA in %v\n", describeSize(m.MinTargetSize), describeSize(m.SlotSize), m.Languages())
+			for _, f := range m.Files {
+				fmt.Fprintf(s.out, "  %-40s %12d  %s\n", f.Path, f.Size, f.SHA256)
+			}
+			switch {
+			case verr != nil:
+				fmt.Fprintf(s.out, "NOT VERIFIED: %v\n", verr)
+				return exitcode.Wrap(exitcode.KindOf(verr), errReported)
+			case p.SignedBy == "":
+				fmt.Fprintln(s.out, "files verified; payload NOT signed (--insecure-skip-signature)")
+			default:
+				fmt.Fprintf(s.out, "signature by key %s and all files verified\n", p.SignedBy)
+			}
+			return nil
+		}),
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&trustKeys, "trust-key", nil, "also trust this public key (PEM)")
+	fl.BoolVar(&skipSig, "insecure-skip-signature", false, "tolerate a missing signature")
+	fl.BoolVar(&asJSON, "json", false, "print the manifest and the verdict as JSON")
+	fl.StringVar(&eula, "eula", "", "print the EULA in this language instead")
+	return cmd
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

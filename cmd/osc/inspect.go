@@ -1,0 +1,75 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/onramp-os/onramp/installer"
+)
+
+func newInspectCmd(s streams) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "inspect [--json] TARGET",
+		Short: "Show a drive and the installation on it (layout, version, settings, licenses)",
+		Args:  cobra.ExactArgs(1),
+		RunE: runE(func(_ *cobra.Command, args []string) error {
+			in, err := installer.Inspect(args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(s.out).Encode(in)
+			}
+			printInspection(s, in)
+			return nil
+		}),
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+func printInspection(s streams, in *installer.Inspection) {
+	w := s.out
+	fmt.Fprintf(w, "Target:          %s\n", in.Path)
+	fmt.Fprintf(w, "Size:            %s\n", describeSize(in.Size))
+	if d := in.Drive; d != nil {
+		fmt.Fprintf(w, "Model:           %s\n", orUnknown(d.Vendor+" "+d.Model))
+		fmt.Fprintf(w, "Serial:          %s\n", orUnknown(d.Serial))
+		fmt.Fprintf(w, "Transport:       %s\n", orUnknown(d.Transport))
+	} else {
+		fmt.Fprintf(w, "Model:           image file\n")
+	}
+	ex := in.Existing
+	fmt.Fprintf(w, "Partition table: %s\n", ex.Table)
+	if ex.Layout == 0 {
+		fmt.Fprintf(w, "Installation:    none found\n")
+		return
+	}
+	fmt.Fprintf(w, "Installation:    layout version %d", ex.Layout)
+	if ex.OSVersion != "" {
+		fmt.Fprintf(w, ", %s %s", ex.OSName, ex.OSVersion)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Settings:        %s\n", present(in.Settings, "files"))
+	fmt.Fprintf(w, "Licenses:        %d\n", in.Licenses)
+	if ex.Problem != "" {
+		fmt.Fprintf(w, "Problem:         %s\n", ex.Problem)
+	}
+}
+
+func present(n int, what string) string {
+	if n == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("yes (%d %s)", n, what)
+}
+
+func orUnknown(v string) string {
+	if len(v) == 0 || v == " " {
+		return "unknown"
+	}
+	return v
+}

@@ -1,0 +1,213 @@
+package installer
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/diskfs/go-diskfs/backend/file"
+	"github.com/diskfs/go-diskfs/filesystem/fat16"
+	"github.com/diskfs/go-diskfs/filesystem/fat32"
+	"github.com/diskfs/go-diskfs/partition/gpt"
+	"github.com/diskfs/go-diskfs/partition/mbr"
+)
+
+// File is one migrated file: content and permission bits.
+type File struct {
+	Data []byte
+	Mode fs.FileMode
+}
+
+// Files maps slash-separated paths, relative to /settings or /licenses, to
+// their content.
+type Files map[string]File
+
+// Names returns the paths, sorted.
+func (f Files) Names() []string {
+	names := make([]string, 0, len(f))
+	for n := range f {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Existing is what an earlier installation left on the target.
+type Existing struct {
+	Table     string `json:"partition_table"` // "gpt", "mbr" or "none"
+	Layout    int    `json:"layout_version"`  // 0: no installation found
+	OSName    string `json:"os_name,omitempty"`
+	OSVersion string `json:"os_version,omitempty"`
+	Settings  Files  `json:"-"`
+	Licenses  Files  `json:"-"`
+	// Problem says why settings or licenses of a found installation could
+	// not be read; migrating is then refused rather than silently skipped.
+	Problem string `json:"problem,omitempty"`
+	// data is the DATA partition of a layout 2 installation.
+	data *Part
+}
+
+// releaseFile is written to the ESP and names what is installed.
+const releaseFile = "onramp/release.json"
+
+type release struct {
+	Layout    int    `json:"layout_version"`
+	OSName    string `json:"os_name"`
+	OSVersion string `json:"os_version"`
+	Variant   string `json:"variant"`
+}
+
+// ReadExisting inspects the target's partition table and any installation.
+func (t *Target) ReadExisting() (*Existing, error) {
+	if err := t.openRead(); err != nil {
+		return nil, err
+	}
+	ex := &Existing{Table: "none"}
+	b := file.New(t.f, true)
+	if !t.gptHeadersSane() {
+		ex.Problem = "the GPT header claims an impossible partition array; not reading it"
+		return ex, nil
+	}
+	if tbl, err := gpt.Read(b, t.SectorSize, t.SectorSize); err == nil {
+		ex.Table = "gpt"
+		t.readLayout2(tbl, ex)
+		return ex, nil
+	}
+	if tbl, err := mbr.Read(b, t.SectorSize, t.SectorSize); err == nil && len(tbl.Partitions) > 0 && hasMBRSignature(t) {
+		ex.Table = "mbr"
+		t.readLayout1(tbl, ex)
+	}
+	return ex, nil
+}
+
+// gptHeadersSane checks the primary and backup GPT headers, where present,
+// for a partition array go-diskfs can read without allocating or reading
+// gigabytes: a hostile or corrupt header must not stall an inspection.
+func (t *Target) gptHeadersSane() bool {
+	hdr := make([]byte, 92)
+	for _, lba := range []int64{1, t.Size/int64(t.SectorSize) - 1} {
+		if _, err := t.f.ReadAt(hdr, lba*int64(t.SectorSize)); err != nil || string(hdr[:8]) != "EFI PART" {
+			continue
+		}
+		entries, size := binary.LittleEndian.Uint32(hdr[80:]), binary.LittleEndian.Uint32(hdr[84:])
+		if entries > 1024 || size != 128 {
+			return false
+		}
+	}
+	return true
+}
+
+func hasMBRSignature(t *Target) bool {
+	sig := make([]byte, 2)
+	_, err := t.f.ReadAt(sig, 510)
+	return err == nil && sig[0] == 0x55 && sig[1] == 0xaa
+}
+
+// openRead opens the target if it is not open yet: for writing during an
+// install, read-only for Inspect.
+func (t *Target) openRead() error { return t.open() }
+
+func (t *Target) readLayout2(tbl *gpt.Table, ex *Existing) {
+	var esp, data *gpt.Partition
+	for _, p := range tbl.Partitions {
+		switch p.Name {
+		case LabelESP:
+			esp = p
+		case LabelData:
+			data = p
+		}
+	}
+	if esp == nil || data == nil {
+		return
+	}
+	ex.Layout = LayoutVersion
+	sectorSize := int64(t.SectorSize)
+	espStart, espSize := int64(esp.Start)*sectorSize, int64(esp.End-esp.Start+1)*sectorSize
+	if fsys, err := fat32.Read(file.New(t.f, true), espSize, espStart, sectorSize); err == nil {
+		if raw, err := fsys.ReadFile(releaseFile); err == nil {
+			var r release
+			if json.Unmarshal(raw, &r) == nil {
+				ex.OSName, ex.OSVersion = r.OSName, r.OSVersion
+			}
+		}
+	}
+	dataStart := int64(data.Start) * sectorSize
+	ex.data = &Part{Number: data.Index, Label: LabelData, Type: data.Type, Start: dataStart,
+		Size: int64(data.End-data.Start+1) * sectorSize}
+	dump, err := dumpData(t.Path, dataStart, "settings", "licenses")
+	if err != nil {
+		ex.Problem = fmt.Sprintf("cannot read %s: %v", LabelData, err)
+		return
+	}
+	ex.Settings, ex.Licenses = dump["settings"], dump["licenses"]
+}
+
+func (t *Target) readLayout1(tbl *mbr.Table, ex *Existing) {
+	sectorSize := int64(t.SectorSize)
+	for _, p := range tbl.Partitions {
+		switch p.Type {
+		case mbr.Fat16, mbr.Fat16b, mbr.Fat16bLBA, mbr.Fat32CHS, mbr.Fat32LBA:
+		default:
+			continue
+		}
+		start, size := int64(p.Start)*sectorSize, int64(p.Size)*sectorSize
+		fsys, err := openFAT(t, start, size, sectorSize)
+		if err != nil || strings.TrimSpace(fsys.label()) != LabelLegacy {
+			continue
+		}
+		ex.Layout = 1
+		lics, err := readFATDir(fsys.fs, "licenses", ".lic")
+		if err != nil {
+			ex.Problem = fmt.Sprintf("cannot read licenses from %s: %v", LabelLegacy, err)
+			return
+		}
+		ex.Licenses = lics
+		return
+	}
+}
+
+type fatFS struct {
+	fs    fs.ReadDirFS
+	label func() string
+}
+
+func openFAT(t *Target, start, size, sectorSize int64) (fatFS, error) {
+	b := file.New(t.f, true)
+	if f, err := fat32.Read(b, size, start, sectorSize); err == nil {
+		return fatFS{f, f.Label}, nil
+	}
+	f, err := fat16.Read(b, size, start, sectorSize)
+	if err != nil {
+		return fatFS{}, err
+	}
+	return fatFS{f, f.Label}, nil
+}
+
+// readFATDir reads the files ending in suffix of dir (not recursing: layout
+// 1 keeps licenses flat). A missing directory is no licenses.
+func readFATDir(fsys fs.ReadDirFS, dir, suffix string) (Files, error) {
+	entries, err := fsys.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), "not exist") || strings.Contains(err.Error(), "not found") {
+			return Files{}, nil
+		}
+		return nil, err
+	}
+	out := Files{}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(strings.ToLower(e.Name()), suffix) {
+			continue
+		}
+		data, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", e.Name(), err)
+		}
+		out[e.Name()] = File{Data: data, Mode: 0o600}
+	}
+	return out, nil
+}

@@ -1,0 +1,143 @@
+package installer
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/onramp-os/onramp/internal/testutil"
+)
+
+// TestFailureLeavesBackupAndRestores injects an I/O error at each phase of a
+// reinstall over settings and licenses: the disk must not keep a partition
+// table (nothing boots), the error must name the backup and the restore
+// command, and Restore must bring back identical files.
+func TestFailureLeavesBackupAndRestores(t *testing.T) {
+	testutil.RequireRoot(t)
+	p := testPayload(t, 6<<20)
+	want := map[string]string{"settings/a.ini": "A=1\n", "licenses/x.lic": "LIC-X"}
+	injected := errors.New("injected I/O error")
+	phases := map[string]func(){
+		"system write": func() {
+			testHookWrite = func(off int64, n int) error {
+				if int64(n) == chunkSize {
+					return injected
+				}
+				return nil
+			}
+		},
+		"esp":         func() { testHookPhase = failAt("esp", injected) },
+		"data":        func() { testHookPhase = failAt("data", injected) },
+		"verify":      func() { testHookPhase = failAt("verify", injected) },
+		"table write": func() { testHookWrite = func(off int64, n int) error { return failIf(off == 0 && n == 512, injected) } },
+	}
+	for name, arm := range phases {
+		t.Run(name, func(t *testing.T) {
+			img := sparseFile(t, 2<<30)
+			res, err := install(t, img, p, Auto, Auto)
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeDataFiles(t, img, res.Layout.Part(LabelData), want)
+
+			arm()
+			tg, err := CheckTarget(img, p.Origin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			backupDir := t.TempDir()
+			opt := Options{Payload: p, MigrateSettings: Auto, MigrateLicenses: Auto, BackupDir: backupDir}
+			plan, err := Prepare(tg, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Install(context.Background(), tg, plan, opt)
+			testHookWrite, testHookPhase = nil, nil
+			tg.Close()
+			if err == nil || !errors.Is(err, injected) {
+				t.Fatalf("install with injected failure: %v", err)
+			}
+			if !strings.Contains(err.Error(), "osc restore --backup "+backupDir) {
+				t.Errorf("error does not name the backup and restore command: %v", err)
+			}
+			t.Log(err)
+			in, ierr := Inspect(img)
+			if ierr != nil || in.Existing.Table != "none" {
+				t.Errorf("after failure the disk still has a partition table: %+v %v", in, ierr)
+			}
+			backups, _ := filepath.Glob(filepath.Join(backupDir, "*.tar"))
+			if len(backups) != 1 {
+				t.Fatalf("backups: %v", backups)
+			}
+			b, err := ReadBackup(backups[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			tg, err = CheckTarget(img, p.Origin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tg.Close()
+			if _, err := Restore(context.Background(), tg, b, Options{}); err == nil {
+				t.Error("restore onto an empty disk without a payload succeeded")
+			}
+			rres, err := Restore(context.Background(), tg, b, Options{Payload: p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tg.Close()
+			if got := readDataFiles(t, img, rres.Layout.Part(LabelData)); !maps.Equal(got, want) {
+				t.Errorf("restored %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// TestRestoreOntoInstalled restores a backup into an installed system's DATA,
+// keeping its apps.
+func TestRestoreOntoInstalled(t *testing.T) {
+	testutil.RequireRoot(t)
+	p := testPayload(t, 1<<20)
+	img := sparseFile(t, 2<<30)
+	res, err := install(t, img, p, Auto, Auto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := res.Layout.Part(LabelData)
+	writeDataFiles(t, img, data, map[string]string{"settings/s": "old", "licenses/l.lic": "L", "apps/app.bin": "APP"})
+	res2, err := install(t, img, p, Auto, Auto) // makes a backup of s and l.lic
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeDataFiles(t, img, data, map[string]string{"settings/s": "changed", "apps/app.bin": "APP"})
+	b, err := ReadBackup(res2.Backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := CheckTarget(img, p.Origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Restore(context.Background(), tg, b, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	tg.Close()
+	want := map[string]string{"settings/s": "old", "licenses/l.lic": "L", "apps/app.bin": "APP"}
+	if got := readDataFiles(t, img, data); !maps.Equal(got, want) {
+		t.Errorf("after restore %v, want %v", got, want)
+	}
+}
+
+func failAt(phase string, err error) func(string) error {
+	return func(p string) error { return failIf(p == phase, err) }
+}
+
+func failIf(cond bool, err error) error {
+	if cond {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,59 @@
+package installer
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/onramp-os/onramp/blockdev"
+	"github.com/onramp-os/onramp/internal/exitcode"
+)
+
+// Inspection is what `osc inspect` and the installer's More Info show about
+// a target: the drive and any installation on it.
+type Inspection struct {
+	Path      string          `json:"path"`
+	Size      int64           `json:"size"`
+	Drive     *blockdev.Drive `json:"drive,omitempty"`
+	Existing  *Existing       `json:"existing"`
+	Settings  int             `json:"settings"`
+	Licenses  int             `json:"licenses"`
+	HasSystem bool            `json:"has_installation"`
+}
+
+// Inspect reads a target without writing or holding it exclusively, so a
+// mounted disk can be inspected too.
+func Inspect(path string) (*Inspection, error) {
+	isBlock, err := blockdev.IsBlockDevice(path)
+	if err != nil {
+		return nil, exitcode.New(exitcode.Usage, "target %s: %v", path, err)
+	}
+	t := &Target{Path: path, Block: isBlock, SectorSize: sector512, readOnly: true}
+	in := &Inspection{Path: path}
+	if isBlock {
+		d, err := blockdev.Lookup(path)
+		if err != nil {
+			return nil, exitcode.New(exitcode.Usage, "target %s: %v", path, err)
+		}
+		in.Drive, t.Size = &d, d.Size
+		if d.LogicalBlockSize > 0 {
+			t.SectorSize = d.LogicalBlockSize
+		}
+	} else {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return nil, exitcode.New(exitcode.Usage, "target %s: %v", path, err)
+		}
+		if !fi.Mode().IsRegular() {
+			return nil, exitcode.New(exitcode.Usage, "%s is neither a block device nor an image file", path)
+		}
+		t.Size = fi.Size()
+	}
+	defer t.Close()
+	ex, err := t.ReadExisting()
+	if err != nil {
+		return nil, fmt.Errorf("inspect %s: %w", path, err)
+	}
+	in.Size, in.Existing = t.Size, ex
+	in.Settings, in.Licenses, in.HasSystem = len(ex.Settings), len(ex.Licenses), ex.Layout > 0
+	return in, nil
+}
