@@ -7,7 +7,8 @@ set -euo pipefail
 packages=(
 	xz-utils zstd bzip2 gzip   # compressed test images, made with the real tools
 	e2fsprogs dosfstools gdisk # mkfs/fsck/sgdisk as independent judges
-	util-linux fdisk           # losetup, sfdisk, blockdev
+	util-linux fdisk mount diffutils # losetup, sfdisk, mount, cmp
+	openssl                    # independent judge of enrolled certificates (openssl verify)
 	tmux                       # driving the built TUI binaries in tests
 	time bc                    # make bench: elapsed time and peak RSS
 	xorriso mtools             # osc install tests: installer ISOs and layout-1 FAT disks
