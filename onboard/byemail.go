@@ -52,7 +52,7 @@ func (c *Client) ByEmail(ctx context.Context, email string, signIn func(DeviceCo
 			return Result{}, fail(CodeSystemTrustStore, err, "load the system trust store")
 		}
 	}
-	svc := newHTTPClient(&tls.Config{RootCAs: roots}, obsCodes, true)
+	svc := c.httpClient(&tls.Config{RootCAs: roots}, obsCodes, true)
 	defer closeIdle(svc)
 	base := strings.TrimSuffix(c.serviceURL, "/")
 	c.log.Info("onboarding by e-mail", "service", base, "unit_id", unitID)
@@ -83,7 +83,7 @@ func (c *Client) ByEmail(ctx context.Context, email string, signIn func(DeviceCo
 		base:   "https://" + net.JoinHostPort(host, strconv.Itoa(route.Port)) + estPath,
 		root:   root,
 		chain:  chain,
-		client: newHTTPClient(trustOnly(root, chain), umsCodes, true),
+		client: c.httpClient(trustOnly(root, chain), umsCodes, true),
 	}
 	defer closeIdle(t.client)
 	return c.enrollAndSave(ctx, t, unitID, password, ServerInfo{Server: host, Port: route.Port, Method: MethodService, OnboardedBy: email})

@@ -60,7 +60,7 @@ func (c *Client) ByServer(ctx context.Context, req ServerRequest) (Result, error
 			addr, FingerprintOf(roots[0].Raw).Part(3))
 	}
 	chain := chainTo(root, others)
-	t := &estTarget{base: base, root: root, chain: chain, client: newHTTPClient(trustOnly(root, chain), umsCodes, true)}
+	t := &estTarget{base: base, root: root, chain: chain, client: c.httpClient(trustOnly(root, chain), umsCodes, true)}
 	defer closeIdle(t.client)
 	return c.enrollAndSave(ctx, t, unitID, req.OTP, ServerInfo{Server: host, Port: port, Method: MethodOTP})
 }
@@ -110,7 +110,7 @@ func (c *Client) deviceUnitID() (string, error) {
 // yet (the root comes from this very answer), so it checks nothing but
 // carries nothing either: the token check decides.
 func (c *Client) fetchCACerts(ctx context.Context, base string) ([]*x509.Certificate, error) {
-	boot := newHTTPClient(&tls.Config{InsecureSkipVerify: true}, umsCodes, false) // #nosec G402 -- see above
+	boot := c.httpClient(&tls.Config{InsecureSkipVerify: true}, umsCodes, false) // #nosec G402 -- see above
 	defer closeIdle(boot)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"cacerts", nil)
 	if err != nil {

@@ -23,6 +23,7 @@ type Client struct {
 	unitID       func() (string, error)
 	serviceURL   string
 	serviceRoots *x509.CertPool
+	dial         DialFunc
 	maxPending   time.Duration
 	log          *slog.Logger
 	now          func() time.Time
@@ -44,6 +45,15 @@ func WithUnitID(id string) Option {
 // nil roots means the system trust store.
 func WithService(baseURL string, roots *x509.CertPool) Option {
 	return func(c *Client) { c.serviceURL, c.serviceRoots = baseURL, roots }
+}
+
+// WithDialer opens the TCP connections to the UMS and the Onboarding
+// Service with dial instead of the system's resolver and network (the demo
+// reaches its in-process lab on 127.0.0.1 this way). The TLS server name
+// stays the host that was asked for, so the server certificate must still
+// name it.
+func WithDialer(dial DialFunc) Option {
+	return func(c *Client) { c.dial = dial }
 }
 
 // WithMaxPending bounds how long "202 Accepted, retry later" answers are

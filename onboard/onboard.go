@@ -75,8 +75,8 @@ type Result struct {
 	CertPath string
 }
 
-// Onboarder is what the setup assistant uses; the real client and the
-// demo (an in-process lab) both implement it.
+// Onboarder is what the setup assistant uses. Client implements it; the
+// demo uses a Client too, with a dialer that reaches an in-process lab.
 type Onboarder interface {
 	// ByServer enrolls with server address, port, one-time password and
 	// communication token.

@@ -25,7 +25,7 @@ func (c *Client) Reenroll(ctx context.Context) (Result, error) {
 		base:   "https://" + net.JoinHostPort(en.Info.Server, strconv.Itoa(en.Info.Port)) + estPath,
 		root:   root,
 		chain:  en.Chain,
-		client: newHTTPClient(cfg, umsCodes, true),
+		client: c.httpClient(cfg, umsCodes, true),
 	}
 	defer closeIdle(t.client)
 	unitID := en.Info.UnitID

@@ -27,14 +27,20 @@ var (
 	obsCodes = codes{dial: CodeServiceUnreachable, handshake: CodeServiceUnreachable, verify: CodeVerifyChain}
 )
 
-// newHTTPClient returns a client whose connections are TLS 1.3 only and
-// made with cfg; every failure to connect is an *Error with the stage's
-// code. keepAlive false makes each request use its own connection.
-func newHTTPClient(cfg *tls.Config, c codes, keepAlive bool) *http.Client {
+// DialFunc opens the TCP connection to addr (HOST:PORT as the user or the
+// Onboarding Service named it); TLS is layered on top by the client.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// httpClient returns a client whose connections are TLS 1.3 only, opened
+// with the client's dialer and made with cfg; every failure to connect is
+// an *Error with the stage's code. keepAlive false makes each request use
+// its own connection.
+func (cl *Client) httpClient(cfg *tls.Config, c codes, keepAlive bool) *http.Client {
+	dial := cl.dial
 	tr := &http.Transport{
 		Proxy: nil, // onboarding talks to the server directly
 		DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return dialTLS(ctx, network, addr, cfg, c)
+			return dialTLS(ctx, dial, network, addr, cfg, c)
 		},
 		DisableKeepAlives:     !keepAlive,
 		MaxIdleConnsPerHost:   1,
@@ -50,9 +56,13 @@ func newHTTPClient(cfg *tls.Config, c codes, keepAlive bool) *http.Client {
 	}
 }
 
-func dialTLS(ctx context.Context, network, addr string, cfg *tls.Config, c codes) (net.Conn, error) {
-	d := net.Dialer{Timeout: dialTimeout}
-	raw, err := d.DialContext(ctx, network, addr)
+func dialTLS(ctx context.Context, dial DialFunc, network, addr string, cfg *tls.Config, c codes) (net.Conn, error) {
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	raw, err := dial(dctx, network, addr)
+	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -96,5 +106,5 @@ func asError(ctx context.Context, err error, code Code, format string, args ...a
 	return fail(code, err, format, args...)
 }
 
-// closeIdle drops pooled connections of a client made by newHTTPClient.
+// closeIdle drops pooled connections of a client made by httpClient.
 func closeIdle(c *http.Client) { c.CloseIdleConnections() }

@@ -22,10 +22,10 @@ func readRoot(t *testing.T, cfg SetupConfig, p string) string {
 }
 
 func TestSetupWholeFlowWritesTheFiles(t *testing.T) {
-	cfg, dev := demoSetup(t, "")
+	cfg, _ := demoSetup(t, "")
 	d := drive(t, cfg).toServer()
 	d.typ(demo.Server).send(tab, tab).typ(demo.OneTimeKey(1)).send(enter).expectPage("token")
-	d.typ(strings.ToLower(dev.Onboarder.Token()[:8]) + ":" + dev.Onboarder.Token()[8:]).send(enter)
+	d.typ(strings.ToLower(demo.Token()[:8]) + ":" + demo.Token()[8:]).send(enter)
 	d.expectPage("success").expect("Your device will be integrated into your company network after the reboot")
 	d.send(enter)
 	if !d.quit || !d.m.Outcome().Finished || !d.m.Outcome().Reboot || d.m.Outcome().Onboarded == nil {
@@ -52,7 +52,7 @@ func TestSetupWholeFlowWritesTheFiles(t *testing.T) {
 	if err := json.Unmarshal([]byte(state), &st); err != nil || st.Step != "done" || st.Network != "wlan:Office" {
 		t.Errorf("state %+v %v", st, err)
 	}
-	for _, secret := range []string{"office-secret-42", demo.OneTimeKey(1), dev.Onboarder.Token()} {
+	for _, secret := range []string{"office-secret-42", demo.OneTimeKey(1), demo.Token()} {
 		if strings.Contains(state, secret) {
 			t.Errorf("the state file holds the secret %q", secret)
 		}
@@ -176,9 +176,9 @@ func TestTimezoneManualAndClock(t *testing.T) {
 }
 
 func TestOnboardingErrorBackAndRetry(t *testing.T) {
-	cfg, dev := demoSetup(t, "")
+	cfg, _ := demoSetup(t, "")
 	d := drive(t, cfg).toServer()
-	d.typ("ums.example.com").send(tab, tab).typ("NOPE").send(enter).typ(dev.Onboarder.Token()).send(enter)
+	d.typ("ums.example.com").send(tab, tab).typ("NOPE").send(enter).typ(demo.Token()).send(enter)
 	d.expectPage("onboard-error").expect("internal error (38)", "Failed to enroll a certificate", "recycle bin")
 	d.send(enter).expectPage("token") // Back
 	d.send(esc).expectPage("server").send(ctrlU).typ(demo.OneTimeKey(2)).send(enter).expectPage("token").send(enter).expectPage("success")

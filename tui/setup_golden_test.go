@@ -87,7 +87,7 @@ func TestSetupGolden(t *testing.T) {
 	for _, lang := range []string{"en", "de"} {
 		for _, sc := range setupScreens {
 			t.Run(sc.name+"_"+lang, func(t *testing.T) {
-				cfg, dev := demoSetup(t, map[string]string{"en": "", "de": "de_DE"}[lang])
+				cfg, _ := demoSetup(t, map[string]string{"en": "", "de": "de_DE"}[lang])
 				tr := i18n.For(lang)
 				tm := startSetup(t, cfg)
 				waitText(t, tm, tr.T("list.search"))
@@ -100,7 +100,7 @@ func TestSetupGolden(t *testing.T) {
 						}
 						waitText(t, tm, text)
 					case tokenKey:
-						tm.Send(runes(dev.Onboarder.Token()))
+						tm.Send(runes(demo.Token()))
 					case tea.Msg:
 						tm.Send(st)
 					}

@@ -29,6 +29,7 @@ func demoSetup(t *testing.T, lang string) (SetupConfig, *demo.Device) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(d.Close)
 	cfg := SetupConfig{Sys: sysconf.Root{Dir: root}, Net: d.Net, Onboarder: d.Onboarder, Version: "1.0-test",
 		Now: func() time.Time { return setupNow }, Theme: PlainTheme()}
 	cfg.Prefill.Language = lang

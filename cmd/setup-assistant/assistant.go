@@ -22,6 +22,7 @@ func run(ctx context.Context, s streams, o options) error {
 	if err != nil {
 		return err
 	}
+	defer st.Close()
 	if st.demoDir != "" {
 		defer fmt.Fprintf(s.err, "setup-assistant --demo: the files written are in %s\n", st.demoDir)
 	}

@@ -133,3 +133,21 @@ func TestUsage(t *testing.T) {
 		t.Errorf("no terminal: %d %q", code, errOut)
 	}
 }
+
+// The demo's UMS (the ums-lab in process) lives only while the assistant
+// runs: its state is gone at exit, the enrollment stays in the root.
+func TestDemoLeavesNoUMSState(t *testing.T) {
+	root := t.TempDir()
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	code, out, errOut := runCLI(t, "--demo", "--demo-step", "0", "--root", root, "--non-interactive", "--answers", "../../examples/answers-email-static.yaml")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if data, err := os.ReadFile(filepath.Join(root, "etc/onramp/ums/server.json")); err != nil || !strings.Contains(string(data), `"onboarded_by": "Alice.Smith@example.com"`) {
+		t.Errorf("server.json %s %v", data, err)
+	}
+	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
+		t.Errorf("left behind in TMPDIR: %v", ents)
+	}
+}

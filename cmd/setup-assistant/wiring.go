@@ -30,6 +30,14 @@ type setup struct {
 	cfg     tui.SetupConfig
 	root    sysconf.Root
 	demoDir string // printed at the end of a demo
+	stop    func() // stops what build started (the demo's UMS)
+}
+
+// Close stops what build started.
+func (st *setup) Close() {
+	if st.stop != nil {
+		st.stop()
+	}
 }
 
 func build(ctx context.Context, s streams, o options) (*setup, error) {
@@ -59,8 +67,9 @@ func build(ctx context.Context, s streams, o options) (*setup, error) {
 		if err != nil {
 			return nil, exitcode.New(exitcode.Failure, "prepare the demo in %s: %w", abs, err)
 		}
+		st.stop = d.Close
 		st.cfg.Net, st.cfg.Onboarder = d.Net, d.Onboarder
-		st.cfg.Hints = demoHints(d)
+		st.cfg.Hints = demoHints()
 		st.cfg.Detector = detector(st.cfg.Net, o.geoIPURL)
 		return st, nil
 	}
@@ -120,7 +129,7 @@ func (st *setup) missing(needNet, needOnboard bool) error {
 	return errNoBackend(strings.Join(what, " and "))
 }
 
-func demoHints(d *demo.Device) map[string]string {
+func demoHints() map[string]string {
 	return map[string]string{
 		"network": fmt.Sprintf("Demo: hidden network %q (key %s) - Office key %s - Corp %s/%s - SIM PIN %s",
 			sim.LabSSID, sim.LabKey, sim.OfficeKey, sim.CorpUser, sim.CorpPassword, sim.SIMPIN),
@@ -129,6 +138,6 @@ func demoHints(d *demo.Device) map[string]string {
 		"mobile": "Demo: PIN " + sim.SIMPIN + ", provider Telekom, APN internet.telekom",
 		"email":  "Demo: any address @" + demo.Domain + " (sign-in is approved by itself)",
 		"server": fmt.Sprintf("Demo: server %s, port %d, one-time password %s", demo.Server, demo.Port, demo.OneTimeKey(1)),
-		"token":  "Demo: communication token " + d.Onboarder.Token(),
+		"token":  "Demo: communication token " + demo.Token(),
 	}
 }

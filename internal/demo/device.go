@@ -1,9 +1,11 @@
 // Package demo is the simulated device setup-assistant --demo and the
-// tests run on: the simulated network of netcfg/sim, an in-process
-// stand-in for the UMS and the Onboarding Service (Onboarder), and a root
+// tests run on: the simulated network of netcfg/sim, the real onboarding
+// client (onboard) enrolling with the ums-lab reference server (onboard/lab)
+// run in process as the demo UMS and Onboarding Service, and a root
 // prepared with what a real device ships (os-release, hostname, EULA
-// texts). It writes only below its root and needs neither root privileges
-// nor a network.
+// texts). It writes only below its root and a temporary directory for the
+// lab's state, and needs neither root privileges nor a network beyond
+// loopback.
 package demo
 
 import (
@@ -18,34 +20,44 @@ import (
 	"github.com/onramp-os/onramp/internal/atomicfile"
 	"github.com/onramp-os/onramp/netcfg"
 	"github.com/onramp-os/onramp/netcfg/sim"
+	"github.com/onramp-os/onramp/onboard"
+	"github.com/onramp-os/onramp/onboard/lab"
 )
 
 //go:embed eula/*.txt
 var eulas embed.FS
 
-func osMode(p uint32) os.FileMode { return os.FileMode(p) }
-
-// Device is the simulated device.
+// Device is the simulated device. Close stops its UMS.
 type Device struct {
-	Root      string
-	Net       *sim.Net
-	Onboarder *Onboarder
-	UnitID    string
+	Root string
+	Net  *sim.Net
+	// Onboarder is the real onboarding client with the device's Unit ID,
+	// reaching the demo UMS as Server port Port and its Onboarding Service
+	// at ServiceURL.
+	Onboarder *onboard.Client
+	// UMS is the in-process lab: one-time keys OneTimeKey(1..Keys), the
+	// domain Domain mapped with sign-in (approved by itself), token Token().
+	UMS    *lab.Server
+	UnitID string
+
+	ums *ums
 }
 
 // Options tune the simulation.
 type Options struct {
-	// Step is how long each simulated network or protocol step takes: a
-	// second or so feels real in the demo, 0 for tests.
+	// Step is how long each simulated network step (a connection to the
+	// demo UMS, too) takes: a second or so feels real in the demo, 0 for
+	// tests. The e-mail sign-in is approved by itself after three steps.
 	Step time.Duration
 	// Online starts with a working wired connection (DHCP answers), so
 	// the network screen is skipped.
 	Online bool
 }
 
-// New prepares root (created if needed) as the demo device's file system
-// and returns the device. Files a real device ships are written only when
-// missing, so a restarted demo keeps its root.
+// New prepares root (created if needed) as the demo device's file system,
+// starts its UMS and returns the device. Files a real device ships are
+// written only when missing, so a restarted demo keeps its root; the UMS
+// starts afresh each time (no key used, no device registered).
 func New(root string, o Options) (*Device, error) {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, err
@@ -61,11 +73,21 @@ func New(root string, o Options) (*Device, error) {
 	if l, ok := netcfg.PreferredLink(links); ok {
 		unit = netcfg.UnitID(l.MAC)
 	}
-	ob, err := NewOnboarder(root, unit, 5, o.Step)
+	u, err := startUMS(o.Step)
 	if err != nil {
 		return nil, err
 	}
-	return &Device{Root: root, Net: n, Onboarder: ob, UnitID: unit}, nil
+	ob := onboard.NewClient(root, onboard.WithUnitID(unit),
+		onboard.WithService(ServiceURL, u.srv.RootPool()), onboard.WithDialer(u.dial))
+	return &Device{Root: root, Net: n, Onboarder: ob, UMS: u.srv, UnitID: unit, ums: u}, nil
+}
+
+// Close stops the demo UMS and removes its state; the root stays. It may
+// be called more than once.
+func (d *Device) Close() {
+	if d.ums != nil {
+		d.ums.close()
+	}
 }
 
 // OSRelease is the demo device's /etc/os-release.

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -37,16 +38,20 @@ type CA struct {
 }
 
 // loadOrCreateCA reads the CA from dir, creating root and intermediate on
-// first use.
-func loadOrCreateCA(dir string) (*CA, error) {
+// first use. A given root (certificate and ECDSA key) is the root of a new
+// CA; an existing CA must have it.
+func loadOrCreateCA(dir string, fixed *tls.Certificate) (*CA, error) {
 	if _, err := os.Stat(filepath.Join(dir, rootCertFile)); errors.Is(err, os.ErrNotExist) {
-		if err := createCA(dir); err != nil {
+		if err := createCA(dir, fixed); err != nil {
 			return nil, fmt.Errorf("create the lab CA: %w", err)
 		}
 	}
 	root, _, err := readPair(dir, rootCertFile, "")
 	if err != nil {
 		return nil, err
+	}
+	if fixed != nil && len(fixed.Certificate) > 0 && !bytes.Equal(root.Raw, fixed.Certificate[0]) {
+		return nil, fmt.Errorf("the lab CA in %s has another root than the one given", dir)
 	}
 	issuer, key, err := readPair(dir, issuerCertFile, issuerKeyFile)
 	if err != nil {
@@ -55,11 +60,34 @@ func loadOrCreateCA(dir string) (*CA, error) {
 	return &CA{Root: root, Issuer: issuer, issuerKey: key}, nil
 }
 
-func createCA(dir string) error {
-	now := time.Now()
+// fixedRoot checks a given root: a self-signed CA certificate with its
+// ECDSA key.
+func fixedRoot(fixed *tls.Certificate) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	if len(fixed.Certificate) == 0 {
+		return nil, nil, errors.New("the given root has no certificate")
+	}
+	root, err := x509.ParseCertificate(fixed.Certificate[0])
+	if err != nil {
+		return nil, nil, fmt.Errorf("the given root: %w", err)
+	}
+	key, ok := fixed.PrivateKey.(*ecdsa.PrivateKey)
+	if !ok {
+		return nil, nil, errors.New("the given root's key is not an ECDSA key")
+	}
+	if !root.IsCA || root.CheckSignatureFrom(root) != nil {
+		return nil, nil, errors.New("the given root is not a self-signed CA certificate")
+	}
+	if !key.PublicKey.Equal(root.PublicKey) {
+		return nil, nil, errors.New("the given root's key does not belong to its certificate")
+	}
+	return root, key, nil
+}
+
+// newRoot makes a fresh self-signed root CA.
+func newRoot(now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, error) {
 	rootKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	rootTmpl := &x509.Certificate{
 		SerialNumber:          newSerial(),
@@ -72,9 +100,25 @@ func createCA(dir string) error {
 	}
 	rootDER, err := x509.CreateCertificate(rand.Reader, rootTmpl, rootTmpl, &rootKey.PublicKey, rootKey)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	root, err := x509.ParseCertificate(rootDER)
+	if err != nil {
+		return nil, nil, err
+	}
+	return root, rootKey, nil
+}
+
+func createCA(dir string, fixed *tls.Certificate) error {
+	now := time.Now()
+	var root *x509.Certificate
+	var rootKey *ecdsa.PrivateKey
+	var err error
+	if fixed != nil {
+		root, rootKey, err = fixedRoot(fixed)
+	} else {
+		root, rootKey, err = newRoot(now)
+	}
 	if err != nil {
 		return err
 	}

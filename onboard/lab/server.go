@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -34,6 +35,15 @@ type Config struct {
 	// PollInterval is the device-flow polling interval (default 5s, at
 	// least 1s: RFC 8628 counts in seconds).
 	PollInterval time.Duration
+	// AutoApprove, when positive, approves every sign-in by itself this
+	// long after it started, as if the user had signed in on a second
+	// device (demos; ums-lab obs approve does it by hand).
+	AutoApprove time.Duration
+	// RootCA is the root certificate and ECDSA key StartInProcess makes a
+	// new state's CA with, so the communication token is known beforehand
+	// (the demo's fixed token); an existing state must have this root.
+	// Nil makes a fresh root.
+	RootCA *tls.Certificate
 }
 
 // Server serves EST and the Onboarding Service from one State.
@@ -59,6 +69,9 @@ func NewServer(st *State, cfg Config) (*Server, error) {
 	}
 	if cfg.PollInterval < time.Second {
 		cfg.PollInterval = 5 * time.Second
+	}
+	if r := cfg.RootCA; r != nil && (len(r.Certificate) == 0 || !bytes.Equal(r.Certificate[0], st.CA.Root.Raw)) {
+		return nil, fmt.Errorf("the lab CA in %s has another root than the one given", st.Dir)
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -136,7 +149,7 @@ func ServiceURL(addr string) string { return "https://" + addr + "/onboarding" }
 // returns the server and its address (HOST:PORT); the state is closed when
 // serving stops.
 func StartInProcess(ctx context.Context, dir string, cfg Config) (*Server, string, error) {
-	st, err := OpenState(dir)
+	st, err := openState(dir, cfg.RootCA)
 	if err != nil {
 		return nil, "", err
 	}

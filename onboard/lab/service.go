@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -127,6 +128,9 @@ func (s *Server) deviceAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	verify := "https://" + r.Host + idpVerify
 	s.log.Info("sign-in started")
+	if s.cfg.AutoApprove > 0 {
+		time.AfterFunc(s.cfg.AutoApprove, func() { s.autoApprove(userCode) })
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"device_code":               deviceCode,
 		"user_code":                 userCode,
@@ -191,6 +195,23 @@ func (s *Server) verifyDecide(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = verifyTmpl.Execute(w, map[string]string{"Message": msg})
+}
+
+// autoApprove approves a sign-in as Config.AutoApprove asks, unless the
+// server has stopped meanwhile.
+func (s *Server) autoApprove(userCode string) {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := s.Decide(ctx, userCode, true); err != nil {
+		s.log.Warn("auto-approve", "err", err)
+		return
+	}
+	s.log.Info("sign-in approved by itself")
 }
 
 func (s *Server) internal(w http.ResponseWriter, what string, err error) {

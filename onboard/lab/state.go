@@ -11,6 +11,7 @@ package lab
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
@@ -32,14 +33,18 @@ type State struct {
 }
 
 // OpenState opens (creating on first use) the state in dir.
-func OpenState(dir string) (*State, error) {
+func OpenState(dir string) (*State, error) { return openState(dir, nil) }
+
+// openState opens the state in dir; a new one gets root as its root CA
+// when root is set (Config.RootCA).
+func openState(dir string, root *tls.Certificate) (*State, error) {
 	if dir == "" {
 		return nil, errors.New("no state directory given")
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state directory: %w", err)
 	}
-	ca, err := loadOrCreateCA(dir)
+	ca, err := loadOrCreateCA(dir, root)
 	if err != nil {
 		return nil, err
 	}
@@ -78,9 +83,12 @@ func (s *State) Token() string { return s.Fingerprint().Part(3) }
 
 // KeySpec describes a first-authentication key to create.
 type KeySpec struct {
-	Kind     string // KindOneTime, KindBound, KindMass
-	UnitID   string // KindBound: the only device that may use it
-	Password string // KindMass: a chosen secret instead of a generated one
+	Kind   string // KindOneTime, KindBound, KindMass
+	UnitID string // KindBound: the only device that may use it
+	// Password is a chosen secret instead of a generated one (at least 8
+	// characters): for a mass-deployment key, or a fixed one-time key as
+	// the demo's DEMO-OTP-0001.
+	Password string
 }
 
 // CreateKey stores a new key and returns its secret, which is shown once
@@ -96,10 +104,10 @@ func (s *State) CreateKey(ctx context.Context, spec KeySpec) (id int64, secret s
 		return 0, "", fmt.Errorf("unknown key kind %q", spec.Kind)
 	}
 	secret = spec.Password
-	if spec.Kind != KindMass || secret == "" {
+	if secret == "" {
 		secret = newSecret()
 	} else if len(secret) < 8 {
-		return 0, "", errors.New("a chosen mass-deployment password needs at least 8 characters")
+		return 0, "", errors.New("a chosen password needs at least 8 characters")
 	}
 	id, err = s.db.addKey(ctx, spec.Kind, secret, spec.UnitID, "")
 	return id, secret, err
