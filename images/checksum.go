@@ -63,7 +63,8 @@ func parseChecksums(r io.Reader) (checksumList, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 4096), checksumMaxLine)
 	inSignature, inArmorHeader := false, false
-	for no := 1; sc.Scan(); no++ {
+	no := 1
+	for ; sc.Scan(); no++ {
 		if no > checksumMaxLines {
 			return l, fmt.Errorf("more than %d lines", checksumMaxLines)
 		}
@@ -98,7 +99,9 @@ func parseChecksums(r io.Reader) (checksumList, error) {
 			l.sums[name] = sum
 		}
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return l, fmt.Errorf("line %d is longer than %d bytes", no, checksumMaxLine)
+	} else if err != nil {
 		return l, err
 	}
 	return l, nil
@@ -192,16 +195,20 @@ func ExpectedChecksum(imagePath string) (sum string, from string, ok bool, err e
 		if err != nil {
 			return "", "", false, exitcode.New(exitcode.ImageInvalid, "%s: %w", c.path, err)
 		}
+		for _, b := range l.bad {
+			if b.name == base {
+				return "", "", false, exitcode.New(exitcode.ImageInvalid, "%s:%d: %w", c.path, b.no, b.err)
+			}
+		}
 		if s := l.sums[base]; s != "" {
 			return s, c.path, true, nil
 		}
 		if s := l.sums[""]; s != "" && c.own && len(l.sums) == 1 {
 			return s, c.path, true, nil
 		}
-		for _, b := range l.bad {
-			if c.own || b.name == base {
-				return "", "", false, exitcode.New(exitcode.ImageInvalid, "%s:%d: %w", c.path, b.no, b.err)
-			}
+		if c.own && len(l.bad) > 0 {
+			b := l.bad[0]
+			return "", "", false, exitcode.New(exitcode.ImageInvalid, "%s:%d: %w", c.path, b.no, b.err)
 		}
 	}
 	return "", "", false, nil

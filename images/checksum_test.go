@@ -85,6 +85,8 @@ func TestExpectedChecksum(t *testing.T) {
 		{"sums-gnu", map[string]string{"SHA256SUMS": other + "  a.iso\n" + sum + "  ./img.xz\n"}, sum, "SHA256SUMS", ""},
 		{"sums-bsd", map[string]string{"SHA256SUMS": "SHA256 (a.iso) = " + other + "\nSHA256 (img.xz) = " + sum}, sum, "SHA256SUMS", ""},
 		{"sums-not-listed", map[string]string{"SHA256SUMS": other + "  a.iso\ngarbage line\n"}, "", "", ""},
+		{"sums-listed-twice", map[string]string{"SHA256SUMS": sum + "  img.xz\n" + other + "  img.xz\n"}, "", "", "SHA256SUMS:2:"},
+		{"own-long-line", map[string]string{"img.xz.sha256": strings.Repeat("x", 70<<10)}, "", "", "img.xz.sha256: line 1 is longer"},
 		{"sums-malformed-entry", map[string]string{"SHA256SUMS": other + "  a.iso\n" + sum[:63] + "  img.xz\n"}, "", "", "SHA256SUMS:2:"},
 	}
 	for _, c := range cases {

@@ -22,14 +22,13 @@ const (
 	// default limit, so every image it decodes without --memory works here.
 	zstdMaxWindow  = 128 << 20
 	zstdMaxBlock   = 128 << 10
-	gzipMaxRatio   = 1032 // deflate can't expand more than this
-	probeCacheSize = 64 << 10
+	probeCacheSize = 4 << 10 // small: big blocks put headers far apart
 )
 
 var xzFooterMagic = []byte{'Y', 'Z'}
 
-// errXzTruncated is what a probe that runs off its input reports.
-var errXzTruncated = errors.New("the file ends early (truncated?)")
+// errProbeTruncated is what a probe that runs off its input reports.
+var errProbeTruncated = errors.New("the file ends early (truncated?)")
 
 // probeXzSize sums the uncompressed sizes in the indexes of every xz stream
 // in the first size bytes of r, walking backwards from the last stream footer
@@ -121,7 +120,7 @@ type xzIndexReader struct {
 func (x *xzIndexReader) ReadByte() (byte, error) {
 	b, err := x.br.ReadByte()
 	if err != nil {
-		return 0, errXzTruncated
+		return 0, errProbeTruncated
 	}
 	x.n++
 	x.one[0] = b
@@ -169,7 +168,7 @@ func xzReadIndex(r *io.SectionReader) (blocks, usize int64, err error) {
 	}
 	var stored [4]byte
 	if _, err := io.ReadFull(x.br, stored[:]); err != nil {
-		return 0, 0, errXzTruncated
+		return 0, 0, errProbeTruncated
 	}
 	if binary.LittleEndian.Uint32(stored[:]) != x.crc {
 		return 0, 0, errors.New("index CRC32 mismatch")
@@ -208,15 +207,11 @@ type probeCache struct {
 
 // at returns n bytes at off; fewer only at the end of the input.
 func (c *probeCache) at(off int64, n int) ([]byte, error) {
-	if off < 0 || off >= c.size {
-		return nil, errXzTruncated
-	}
 	if off < c.off || off+int64(n) > c.off+int64(len(c.buf)) {
-		if c.buf == nil || cap(c.buf) < probeCacheSize {
-			c.buf = make([]byte, probeCacheSize)
+		if off < 0 || off >= c.size {
+			return nil, errProbeTruncated
 		}
-		m := min(int64(probeCacheSize), c.size-off)
-		c.buf = c.buf[:m]
+		c.buf = c.buf[:min(int64(cap(c.buf)), c.size-off)]
 		if _, err := c.r.ReadAt(c.buf, off); err != nil {
 			c.buf = c.buf[:0]
 			return nil, fmt.Errorf("read at %d: %w", off, err)
@@ -233,18 +228,21 @@ func (c *probeCache) at(off int64, n int) ([]byte, error) {
 // headers of the other frames prove (raw and RLE blocks, literals) and is a
 // lower bound.
 func probeZstdSize(r io.ReaderAt, size int64) (total int64, exact bool, err error) {
-	c := &probeCache{r: r, size: size}
+	c := &probeCache{r: r, size: size, buf: make([]byte, 0, probeCacheSize)}
 	exact = true
 	for off := int64(0); off < size; {
 		h, err := c.at(off, 4)
-		if err != nil || len(h) < 4 {
+		if err != nil {
+			return 0, false, fmt.Errorf("zstd: %w", err)
+		}
+		if len(h) < 4 {
 			return 0, false, fmt.Errorf("zstd: %d stray bytes at offset %d", size-off, off)
 		}
 		magic := binary.LittleEndian.Uint32(h)
 		if magic&^0xf == zstdSkippableMagic {
 			h, err := c.at(off+4, 4)
 			if err != nil || len(h) < 4 {
-				return 0, false, fmt.Errorf("zstd: skippable frame at offset %d: %w", off, errXzTruncated)
+				return 0, false, fmt.Errorf("zstd: skippable frame at offset %d: %w", off, errProbeTruncated)
 			}
 			off += 8 + int64(binary.LittleEndian.Uint32(h))
 			if off > size {
@@ -274,7 +272,7 @@ func probeZstdSize(r io.ReaderAt, size int64) (total int64, exact bool, err erro
 func zstdFrame(c *probeCache, off int64) (n, usize int64, hasSize bool, err error) {
 	h, err := c.at(off, 18) // the longest frame header
 	if err != nil || len(h) < 6 {
-		return 0, 0, false, errXzTruncated
+		return 0, 0, false, errProbeTruncated
 	}
 	fhd := h[4]
 	if fhd&0x08 != 0 {
@@ -295,7 +293,7 @@ func zstdFrame(c *probeCache, off int64) (n, usize int64, hasSize bool, err erro
 		fcsLen = 1
 	}
 	if pos+fcsLen > len(h) {
-		return 0, 0, false, errXzTruncated
+		return 0, 0, false, errProbeTruncated
 	}
 	var fcs uint64
 	switch fcsLen {
@@ -327,7 +325,7 @@ func zstdFrame(c *probeCache, off int64) (n, usize int64, hasSize bool, err erro
 		n += 4 // content checksum
 	}
 	if off+n > c.size {
-		return 0, 0, false, errXzTruncated
+		return 0, 0, false, errProbeTruncated
 	}
 	if hasSize {
 		return n, int64(fcs), true, nil
@@ -341,7 +339,7 @@ func zstdBlocks(c *probeCache, off int64) (n, lower int64, err error) {
 	for {
 		h, err := c.at(off+n, 4)
 		if err != nil || len(h) < 3 {
-			return 0, 0, errXzTruncated
+			return 0, 0, errProbeTruncated
 		}
 		bh := uint32(h[0]) | uint32(h[1])<<8 | uint32(h[2])<<16
 		last, kind, bsize := bh&1 != 0, (bh>>1)&3, int64(bh>>3)
@@ -361,7 +359,7 @@ func zstdBlocks(c *probeCache, off int64) (n, lower int64, err error) {
 			}
 			lit, err := c.at(off+n+3, 5)
 			if err != nil {
-				return 0, 0, errXzTruncated
+				return 0, 0, errProbeTruncated
 			}
 			lower += zstdLiteralsSize(lit)
 			n += 3 + bsize
@@ -369,7 +367,7 @@ func zstdBlocks(c *probeCache, off int64) (n, lower int64, err error) {
 			return 0, 0, fmt.Errorf("reserved block type at offset %d", off+n)
 		}
 		if off+n > c.size {
-			return 0, 0, errXzTruncated
+			return 0, 0, errProbeTruncated
 		}
 		if last {
 			return n, lower, nil
@@ -407,22 +405,4 @@ func zstdLiteralsSize(h []byte) int64 {
 		return 0
 	}
 	return min(int64(v>>shift)&(1<<bits-1), zstdMaxBlock)
-}
-
-// probeGzipSize reads the ISIZE trailer of the last gzip member: the size
-// modulo 4 GiB, so only a lower bound. A value deflate could not have made
-// from this many bytes means the trailer is garbage, and the size unknown.
-func probeGzipSize(r io.ReaderAt, size int64) int64 {
-	var t [4]byte
-	if size < 18 {
-		return 0
-	}
-	if _, err := r.ReadAt(t[:], size-4); err != nil {
-		return 0
-	}
-	isize := int64(binary.LittleEndian.Uint32(t[:]))
-	if size < math.MaxInt64/gzipMaxRatio && isize > size*gzipMaxRatio {
-		return 0
-	}
-	return isize
 }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/onramp-os/onramp/internal/exitcode"
@@ -118,6 +119,7 @@ func inspectCases(t *testing.T) []inspectCase {
 		{"xz-multiblock", fxCompress(t, img, "xz", xzMulti...), img, Xz, true, true, ""},
 		{"xz-iso", fxCompress(t, iso, "xz", "-1"), iso, Xz, true, true, "ONRAMP_12_0_1"},
 		{"xz-concat-padded", cat(fxCompress(t, img, "xz", xzMulti...), pad[:4], fxCompress(t, img2, "xz", "-0", "--check=sha256"), pad), both, Xz, true, true, ""},
+		{"xz-bcj-x86-delta", fxCompress(t, img, "xz", "--x86", "--delta=dist=4", "--lzma2=preset=1"), img, Xz, true, true, ""},
 		{"xz-crc32-none", cat(fxCompress(t, img, "xz", "--check=none"), fxCompress(t, img2, "xz", "--check=crc32")), both, Xz, true, true, ""},
 		{"zstd-T2", fxCompressFile(t, dir, img, "zstd", "-q", "-T2", "-3"), img, Zstd, true, true, ""},
 		{"zstd-iso", fxCompressFile(t, dir, iso, "zstd", "-q"), iso, Zstd, true, true, "ONRAMP_12_0_1"},
@@ -163,7 +165,12 @@ func TestInspectAndOpen(t *testing.T) {
 
 func TestInspectRejects(t *testing.T) {
 	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.img")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cases := map[string]string{
+		"fifo":      fifo, // must not block waiting for a writer
 		"missing":   filepath.Join(dir, "nope.img"),
 		"directory": dir,
 		"empty":     fxWrite(t, filepath.Join(dir, "empty.img"), nil),
@@ -249,4 +256,30 @@ func TestInspectTruncatedXzAndZstd(t *testing.T) {
 			t.Errorf("Inspect(truncated %s) = %v, want image-invalid naming the file", c.name, err)
 		}
 	}
+}
+
+// FuzzDecode feeds damaged compressed data to every decoder: reading must
+// end in io.EOF or an image-invalid error, never a panic.
+func FuzzDecode(f *testing.F) {
+	data := bytes.Repeat([]byte("onramp image "), 500)
+	f.Add(uint8(Xz), fxXz(f, data))
+	f.Add(uint8(Zstd), fxZstd(f, data, false))
+	f.Add(uint8(Zstd), fxZstd(f, data, true))
+	f.Add(uint8(Gzip), []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Add(uint8(Bzip2), []byte("BZh9\x17\x72\x45\x38\x50\x90\x00\x00\x00\x00"))
+	f.Fuzz(func(t *testing.T, format uint8, in []byte) {
+		src := Source{Path: "fuzz.img", Format: Format(format % 5)}
+		rd, err := src.decoder(bytes.NewReader(in))
+		if err == nil {
+			var n int64
+			defer rd.Close()
+			n, err = io.Copy(io.Discard, io.LimitReader(rd, 64<<20))
+			if n == 64<<20 {
+				return // a tiny input that expands a lot is fine
+			}
+		}
+		if err != nil && exitcode.Code(err) != 5 {
+			t.Fatalf("%v: %v is not an image-invalid error", src.Format, err)
+		}
+	})
 }
