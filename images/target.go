@@ -150,12 +150,10 @@ func (t *target) writeAt(b []byte, off int64) error {
 	return nil
 }
 
-// readAt fills b from off with direct I/O, so a read-back sees the medium,
-// not the page cache. It returns the bytes read; a file may end early.
+// readAt fills b from off; with O_DIRECT set (the caller's job, once, as
+// reads may run concurrently) a read-back sees the medium, not the page
+// cache. It returns the bytes read; a file may end early.
 func (t *target) readAt(b []byte, off int64) (int, error) {
-	if err := t.setDirect(true); err != nil {
-		return 0, err
-	}
 	n, err := t.f.ReadAt(b, off)
 	if err == io.EOF {
 		err = nil
