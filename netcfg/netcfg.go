@@ -43,6 +43,9 @@ type Link struct {
 	Bus     string // "pci", "sdio", "usb" or ""
 	Carrier bool   // a cable is plugged in (wired)
 	Addrs   []netip.Prefix
+	// RandomMAC is set when the address changes on every boot (sysfs
+	// addr_assign_type 1): such a link is never the Unit ID's.
+	RandomMAC bool
 }
 
 // Status is the device's connection as the assistant sees it.
@@ -86,6 +89,8 @@ var (
 	ErrNoDHCP         = errors.New("no DHCP server answered")
 	ErrTimeout        = errors.New("the connection timed out")
 	ErrGateway        = errors.New("the default gateway does not answer")
+	ErrDNS            = errors.New("the name servers do not answer")
+	ErrNoInternet     = errors.New("the internet cannot be reached")
 	ErrWrongKey       = errors.New("the network key is wrong")
 	ErrAuthFailed     = errors.New("the user name or password was not accepted")
 	ErrCertificates   = errors.New("Wi-Fi networks with certificates are not supported")
@@ -123,11 +128,13 @@ type Backend interface {
 
 // PreferredLink is the link the device is known by (its MAC is the Unit
 // ID): wired before wireless, then bus PCI before SDIO before USB, then
-// the interface name.
+// the interface name. Mobile links and links without a permanent, non-zero
+// MAC address are never chosen. This is DESIGN.md's NIC rule, the only
+// implementation of it: onboard applies it to the links ReadSysfsLinks finds.
 func PreferredLink(links []Link) (Link, bool) {
 	var cands []Link
 	for _, l := range links {
-		if l.Kind != Mobile && l.MAC != "" {
+		if l.Kind != Mobile && !l.RandomMAC && strings.Trim(UnitID(l.MAC), "0") != "" {
 			cands = append(cands, l)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/onramp-os/onramp/netcfg"
 )
 
 func withSysfs(t *testing.T, dir string) {
@@ -24,21 +26,22 @@ func TestUnitIDFromTestdata(t *testing.T) {
 	if got != "005056938D22" {
 		t.Fatalf("UnitID = %q, want 005056938D22", got)
 	}
-	nics, err := listNICs(sysClassNet)
+	links, err := netcfg.ReadSysfsLinks(sysClassNet)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]nic{
-		"enp0s31f6":       {name: "enp0s31f6", mac: "005056938D22", bus: 0},
-		"wlp2s0":          {name: "wlp2s0", mac: "00216A000001", wireless: true, bus: 0},
-		"enx001122334455": {name: "enx001122334455", mac: "001122334455", bus: 2},
+	want := map[string]netcfg.Link{
+		"enp0s31f6":       {Name: "enp0s31f6", MAC: "00:50:56:93:8d:22", Bus: "pci"},
+		"wlp2s0":          {Name: "wlp2s0", Kind: netcfg.Wireless, MAC: "00:21:6a:00:00:01", Bus: "pci"},
+		"enx001122334455": {Name: "enx001122334455", MAC: "00:11:22:33:44:55", Bus: "usb"},
 	}
-	if len(nics) != len(want) {
-		t.Fatalf("candidates %+v", nics)
+	if len(links) != len(want) {
+		t.Fatalf("physical links %+v", links)
 	}
-	for _, n := range nics {
-		if want[n.name] != n {
-			t.Errorf("%+v, want %+v", n, want[n.name])
+	for _, l := range links {
+		w := want[l.Name]
+		if l.Name != w.Name || l.Kind != w.Kind || l.MAC != w.MAC || l.Bus != w.Bus || l.RandomMAC {
+			t.Errorf("%+v, want %+v", l, w)
 		}
 	}
 }

@@ -12,6 +12,9 @@ packages=(
 	tmux                       # driving the built TUI binaries in tests
 	time bc                    # make bench: elapsed time and peak RSS
 	xorriso mtools             # osc install tests: installer ISOs and layout-1 FAT disks
+	iproute2 dnsmasq-base      # netcfg tests: network namespaces, veth, a real DHCP/DNS server
+	wpasupplicant dbus         # netcfg tests: the real wpa_supplicant control interface, a private dbus-daemon
+	mobile-broadband-provider-info # the country/provider/APN database netcfg reads
 )
 
 missing=()

@@ -1,0 +1,207 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/onramp-os/onramp/netcfg"
+)
+
+// setting is one SET_NETWORK variable; secret ones never appear in errors.
+type setting struct {
+	name, value string
+	secret      bool
+}
+
+// networkSettings are the wpa_supplicant network variables for c:
+// key_mgmt "WPA-PSK SAE" with optional management-frame protection joins
+// WPA2-PSK, WPA3-SAE and transition-mode networks with the same key.
+func networkSettings(c netcfg.WLANConfig) []setting {
+	s := []setting{{name: "ssid", value: wpaSSID(c.SSID)}}
+	if c.Hidden {
+		s = append(s, setting{name: "scan_ssid", value: "1"})
+	}
+	switch c.Auth {
+	case netcfg.AuthOpen:
+		s = append(s, setting{name: "key_mgmt", value: "NONE"})
+	case netcfg.AuthPSK:
+		s = append(s, setting{name: "key_mgmt", value: "WPA-PSK SAE"}, setting{name: "ieee80211w", value: "1"})
+		if len(c.Key) == 64 && isHexKey(c.Key) {
+			s = append(s, setting{name: "psk", value: strings.ToLower(c.Key), secret: true})
+		} else {
+			s = append(s, setting{name: "psk", value: `"` + c.Key + `"`, secret: true})
+		}
+	case netcfg.AuthPEAP:
+		s = append(s, setting{name: "key_mgmt", value: "WPA-EAP"}, setting{name: "eap", value: "PEAP"},
+			setting{name: "identity", value: `"` + c.Username + `"`},
+			setting{name: "password", value: `"` + c.Key + `"`, secret: true},
+			setting{name: "phase2", value: `"auth=MSCHAPV2"`})
+	}
+	return s
+}
+
+// wpaSSID quotes a printable SSID and writes any other as hex, as
+// wpa_supplicant reads them.
+func wpaSSID(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' {
+			return fmt.Sprintf("%x", s)
+		}
+	}
+	return `"` + s + `"`
+}
+
+func isHexKey(s string) bool {
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// JoinWLAN joins a wireless network through wpa_supplicant (the running
+// one, or one started for the interface), waits for COMPLETED, then gets
+// an address by DHCP and checks the connection.
+func (b *Backend) JoinWLAN(ctx context.Context, iface string, c netcfg.WLANConfig, p netcfg.Progress) (netcfg.Status, error) {
+	if err := netcfg.ValidateWLAN(c); err != nil {
+		return netcfg.Status{}, err
+	}
+	l, err := linkByName(iface)
+	if err != nil {
+		return netcfg.Status{}, err
+	}
+	p.Report(netcfg.StageLink)
+	if err := netlinkSetUp(iface); err != nil {
+		return netcfg.Status{}, err
+	}
+	ctrl, err := b.controlPath(iface)
+	if err != nil {
+		return netcfg.Status{}, err
+	}
+	p.Report(netcfg.StageAssociating)
+	jctx, cancel := context.WithTimeout(ctx, b.o.JoinTimeout)
+	defer cancel()
+	if err := associate(jctx, ctrl, c, p); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			err = fmt.Errorf("no connection after %s: %w", b.o.JoinTimeout, netcfg.ErrTimeout)
+		}
+		return netcfg.Status{}, fmt.Errorf("%s: %q: %w", iface, c.SSID, err)
+	}
+	p.Report(netcfg.StageAddress)
+	cfg, err := b.dhcp(ctx, iface)
+	if err != nil {
+		return netcfg.Status{}, err
+	}
+	st, err := b.applyChecked(ctx, l, cfg, p)
+	if err != nil {
+		return netcfg.Status{}, err
+	}
+	st.Via, st.SSID = "wlan", c.SSID
+	b.remember(st)
+	return st, nil
+}
+
+// notFoundScans is how many scans without the network wpa_supplicant may
+// report before the network counts as absent (a hidden one can take a
+// few probes).
+const notFoundScans = 3
+
+// associate configures the network on the supplicant and waits for the
+// connection. On failure the network is removed again, so the supplicant
+// does not keep trying a wrong key.
+func associate(ctx context.Context, ctrl string, c netcfg.WLANConfig, p netcfg.Progress) error {
+	mon, err := dialWPA(ctrl)
+	if err != nil {
+		return err
+	}
+	defer mon.close()
+	if err := mon.ok("ATTACH", "ATTACH"); err != nil {
+		return err
+	}
+	cmd, err := dialWPA(ctrl)
+	if err != nil {
+		return err
+	}
+	defer cmd.close()
+	if err := cmd.ok("REMOVE_NETWORK all", "REMOVE_NETWORK"); err != nil {
+		return err
+	}
+	id, err := configureNetwork(cmd, c)
+	if err != nil {
+		return err
+	}
+	if err := cmd.ok("SELECT_NETWORK "+id, "SELECT_NETWORK"); err != nil {
+		return err
+	}
+	notFound := 0
+	err = mon.events(ctx, func(ev string) (bool, error) {
+		switch {
+		case strings.HasPrefix(ev, "CTRL-EVENT-CONNECTED"):
+			return true, nil
+		case strings.HasPrefix(ev, "Trying to associate"), strings.HasPrefix(ev, "CTRL-EVENT-EAP-STARTED"),
+			strings.HasPrefix(ev, "Associated with"):
+			p.Report(netcfg.StageAuthenticate)
+		case strings.HasPrefix(ev, "CTRL-EVENT-SSID-TEMP-DISABLED"):
+			return true, tempDisabled(ev, c.Auth)
+		case strings.HasPrefix(ev, "CTRL-EVENT-EAP-FAILURE"):
+			return true, fmt.Errorf("EAP-PEAP: %w", netcfg.ErrAuthFailed)
+		case strings.HasPrefix(ev, "CTRL-EVENT-EAP-TLS-CERT-ERROR"):
+			return true, fmt.Errorf("the server's certificate was refused: %w", netcfg.ErrCertificates)
+		case strings.HasPrefix(ev, "CTRL-EVENT-NETWORK-NOT-FOUND"):
+			if notFound++; notFound >= notFoundScans {
+				return true, netcfg.ErrNotFound
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		_ = cmd.ok("REMOVE_NETWORK "+id, "REMOVE_NETWORK")
+		return err
+	}
+	return nil
+}
+
+// configureNetwork adds a network for c to the supplicant and returns its
+// id; on failure the half-made network is removed.
+func configureNetwork(cmd *wpaConn, c netcfg.WLANConfig) (string, error) {
+	r, err := cmd.request("ADD_NETWORK", "ADD_NETWORK", 3*time.Second)
+	if err != nil {
+		return "", err
+	}
+	if _, err := strconv.Atoi(r); err != nil {
+		return "", fmt.Errorf("wpa_supplicant ADD_NETWORK answered %q", r)
+	}
+	for _, s := range networkSettings(c) {
+		if err := cmd.ok("SET_NETWORK "+r+" "+s.name+" "+s.value, "SET_NETWORK "+s.name); err != nil {
+			_ = cmd.ok("REMOVE_NETWORK "+r, "REMOVE_NETWORK")
+			return "", err
+		}
+	}
+	return r, nil
+}
+
+// tempDisabled explains wpa_supplicant's "network disabled for a while"
+// event by its reason: WRONG_KEY after a failed 4-way handshake or SAE
+// exchange, AUTH_FAILED after a refused EAP login.
+func tempDisabled(ev string, auth netcfg.Auth) error {
+	reason := ""
+	for _, f := range strings.Fields(ev) {
+		if v, ok := strings.CutPrefix(f, "reason="); ok {
+			reason = v
+		}
+	}
+	switch {
+	case reason == "WRONG_KEY":
+		return fmt.Errorf("4-way handshake failed: %w", netcfg.ErrWrongKey)
+	case reason == "AUTH_FAILED" && auth == netcfg.AuthPEAP:
+		return fmt.Errorf("EAP-PEAP: %w", netcfg.ErrAuthFailed)
+	case reason == "AUTH_FAILED":
+		return fmt.Errorf("authentication failed: %w", netcfg.ErrWrongKey)
+	}
+	return fmt.Errorf("the access point refused the connection (%s): %w", reason, netcfg.ErrAuthFailed)
+}
