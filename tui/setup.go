@@ -197,6 +197,13 @@ func (m *Setup) Update(msg tea.Msg) (model tea.Model, cmd tea.Cmd) {
 			m.info.data, m.info.loaded = msg, true
 		}
 		return m, nil
+	case tea.MouseMsg:
+		if c, ok := m.click(msg); ok {
+			return m, m.cur.update(m, c)
+		}
+		if m.info != nil {
+			return m, nil
+		}
 	case tea.KeyMsg:
 		switch msg.String() {
 		case "ctrl+c":

@@ -41,9 +41,13 @@ func (a *prompter) t(key string, args ...any) string { return a.tr.T(key, args..
 func (a *prompter) say(format string, args ...any) { fmt.Fprintf(a.out, format+"\n", args...) }
 
 // ask prints a prompt and reads a line; def is taken for an empty line.
-func (a *prompter) ask(prompt, def string) (string, error) {
+func (a *prompter) ask(prompt, def string) (string, error) { return a.askShown(prompt, def, def) }
+
+// askShown is ask with the default shown as shown: a secret's default is
+// named, never printed.
+func (a *prompter) askShown(prompt, def, shown string) (string, error) {
 	if def != "" {
-		fmt.Fprintf(a.out, "%s [%s]: ", prompt, def)
+		fmt.Fprintf(a.out, "%s [%s]: ", prompt, shown)
 	} else {
 		fmt.Fprintf(a.out, "%s: ", prompt)
 	}
@@ -62,8 +66,18 @@ func (a *prompter) ask(prompt, def string) (string, error) {
 
 // askValid asks until check (returning a catalog key) accepts the answer.
 func (a *prompter) askValid(prompt, def string, check func(string) string) (string, error) {
+	return a.askChecked(prompt, def, def, check)
+}
+
+// askSecret is askValid for a key or PIN: a default from the answers file
+// is taken for an empty line but not shown.
+func (a *prompter) askSecret(prompt, def string, check func(string) string) (string, error) {
+	return a.askChecked(prompt, def, a.t("a11y.answered"), check)
+}
+
+func (a *prompter) askChecked(prompt, def, shown string, check func(string) string) (string, error) {
 	for {
-		v, err := a.ask(prompt, def)
+		v, err := a.askShown(prompt, def, shown)
 		if err != nil {
 			return "", err
 		}

@@ -26,6 +26,7 @@ func (a *prompter) network() error {
 		return err
 	}
 	modems, _ := a.cfg.Net.Modems(ctx)
+	pre := a.cfg.Prefill.Network
 	for {
 		var wired, wireless string
 		for _, l := range links {
@@ -36,6 +37,8 @@ func (a *prompter) network() error {
 				wireless = l.Name
 			}
 		}
+		wired = answeredLink(pre, links, netcfg.Wired, wired)
+		wireless = answeredLink(pre, links, netcfg.Wireless, wireless)
 		var nets []netcfg.Network
 		if wireless != "" {
 			a.say("%s", a.t("net.scanning"))
@@ -61,7 +64,18 @@ func (a *prompter) network() error {
 			actions = append(actions, "mobile")
 			opts = append(opts, a.t("net.mobile"))
 		}
-		i, err := a.choose(a.t("net.offline"), opts, 0)
+		def := 0
+		for j, id := range actions { // the way the answers chose
+			if "\x00"+id == prefillRow(pre) {
+				def = len(nets) + j
+			}
+		}
+		for j, n := range nets {
+			if "wlan:"+n.SSID == prefillRow(pre) {
+				def = j
+			}
+		}
+		i, err := a.choose(a.t("net.offline"), opts, def)
 		if err != nil {
 			return err
 		}
@@ -96,9 +110,13 @@ func (a *prompter) connected(err error) bool {
 
 func (a *prompter) joinWLAN(iface, ssid string, auth netcfg.Auth, hidden bool) (bool, error) {
 	c := netcfg.WLANConfig{SSID: ssid, Auth: auth, Hidden: hidden}
+	pre, ok := answeredWLAN(a.cfg.Prefill.Network, ssid)
+	if !ok || pre.Auth != auth {
+		pre = netcfg.WLANConfig{}
+	}
 	var err error
 	if auth == netcfg.AuthPEAP {
-		if c.Username, err = a.askValid(a.t("wlan.username"), "", nonEmpty); err != nil {
+		if c.Username, err = a.askValid(a.t("wlan.username"), pre.Username, nonEmpty); err != nil {
 			return false, err
 		}
 	}
@@ -107,7 +125,7 @@ func (a *prompter) joinWLAN(iface, ssid string, auth netcfg.Auth, hidden bool) (
 		if auth == netcfg.AuthPEAP {
 			label = a.t("wlan.password")
 		}
-		if c.Key, err = a.askValid(label, "", func(v string) string {
+		if c.Key, err = a.askSecret(label, pre.Key, func(v string) string {
 			c2 := c
 			c2.Key = v
 			if e := netcfg.ValidateWLAN(c2); e != nil {
@@ -137,11 +155,13 @@ func nonEmpty(v string) string {
 }
 
 func (a *prompter) joinHidden(iface string) (bool, error) {
-	i, err := a.choose(a.t("hidden.auth"), []string{a.t("hidden.auth.open"), a.t("hidden.auth.key"), a.t("hidden.auth.user")}, 1)
+	pre := a.cfg.Prefill.Network
+	i, err := a.choose(a.t("hidden.auth"), []string{a.t("hidden.auth.open"), a.t("hidden.auth.key"), a.t("hidden.auth.user")}, answeredAuth(pre, 1))
 	if err != nil {
 		return false, err
 	}
-	ssid, err := a.askValid(a.t("hidden.ssid"), "", func(v string) string {
+	c, _ := answeredWLAN(pre, "")
+	ssid, err := a.askValid(a.t("hidden.ssid"), c.SSID, func(v string) string {
 		if v == "" || len(v) > 32 {
 			return "err.field.ssid"
 		}
@@ -154,13 +174,12 @@ func (a *prompter) joinHidden(iface string) (bool, error) {
 }
 
 func (a *prompter) wired(iface string) (bool, error) {
-	ask := func(key string, check func(string) string) (string, error) { return a.askValid(a.t(key), "", check) }
-	var vals [6]string
+	vals, _ := answeredWired(a.cfg.Prefill.Network) // the first round's defaults
 	var err error
 	keys := []string{"wired.address", "wired.netmask", "wired.gateway", "wired.domain", "wired.dns", "wired.dns"}
 	for {
 		for i, k := range keys {
-			if vals[i], err = ask(k, nil); err != nil {
+			if vals[i], err = a.ask(a.t(k), vals[i]); err != nil {
 				return false, err
 			}
 		}
@@ -176,6 +195,7 @@ func (a *prompter) wired(iface string) (bool, error) {
 			a.c.network = "wired"
 			return true, persistNetwork(a.cfg, iface, &wc, nil)
 		}
+		vals = [6]string{}
 		var fe *netcfg.FieldError
 		if errors.As(perr, &fe) {
 			a.say("%s", a.t("a11y.invalid", a.t("wired."+map[string]string{"address": "address", "netmask": "netmask",
@@ -188,10 +208,15 @@ func (a *prompter) mobile(md netcfg.Modem) (bool, error) {
 	db := a.cfg.Net.Providers()
 	var names []string
 	cs := db.Countries()
+	pre := mobileChoice{}
+	if len(a.c.lang.Locale) == 5 {
+		pre.country = a.c.lang.Locale[3:]
+	}
+	answeredMobile(a.cfg.Prefill.Network, db, &pre)
 	def := 0
 	for i, c := range cs {
 		names = append(names, c.Name)
-		if len(a.c.lang.Locale) == 5 && c.Code == a.c.lang.Locale[3:] {
+		if c.Code == pre.country {
 			def = i
 		}
 	}
@@ -204,7 +229,10 @@ func (a *prompter) mobile(md netcfg.Modem) (bool, error) {
 	for _, p := range ps {
 		names = append(names, p.Name)
 	}
-	pi, err := a.choose(a.t("mobile.provider"), names, 0)
+	if cs[ci].Code != pre.country {
+		pre.provider, pre.apn = 0, 0
+	}
+	pi, err := a.choose(a.t("mobile.provider"), names, min(pre.provider, max(len(names)-1, 0)))
 	if err != nil {
 		return false, err
 	}
@@ -212,15 +240,19 @@ func (a *prompter) mobile(md netcfg.Modem) (bool, error) {
 	for _, ap := range ps[pi].APNs {
 		names = append(names, ap.Name)
 	}
-	ai, err := a.choose(a.t("mobile.apn"), names, 0)
+	if pi != pre.provider {
+		pre.apn = 0
+	}
+	ai, err := a.choose(a.t("mobile.apn"), names, min(pre.apn, max(len(names)-1, 0)))
 	if err != nil {
 		return false, err
 	}
 	ctx, cancel := context.WithTimeout(a.cfg.Context, connectTimeout)
 	defer cancel()
+	pinDef := answeredPIN(a.cfg.Prefill.Network) // offered once: a wrong one costs an attempt
 	for md.Locked {
 		a.say("%s", a.t("mobile.locked", md.Attempts))
-		pin, err := a.askValid(a.t("mobile.pin"), "", func(v string) string {
+		pin, err := a.askSecret(a.t("mobile.pin"), pinDef, func(v string) string {
 			if netcfg.ValidatePIN(v) != nil {
 				return "err.field.pin"
 			}
@@ -229,6 +261,7 @@ func (a *prompter) mobile(md netcfg.Modem) (bool, error) {
 		if err != nil {
 			return false, err
 		}
+		pinDef = ""
 		if md, err = a.cfg.Net.UnlockSIM(ctx, md.ID, pin); err != nil && !a.connected(err) && md.Blocked {
 			return false, nil
 		}

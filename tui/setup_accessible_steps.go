@@ -11,8 +11,16 @@ import (
 	"github.com/onramp-os/onramp/sysconf"
 )
 
+// zoneHint is the answered zone, "" for none or auto.
+func (a *prompter) zoneHint() string {
+	if z := a.cfg.Prefill.Timezone; z != "auto" {
+		return z
+	}
+	return ""
+}
+
 func (a *prompter) timezone() error {
-	auto, err := a.yes(a.t("tz.auto"), false)
+	auto, err := a.yes(a.t("tz.auto"), a.cfg.Prefill.Timezone == "auto")
 	if err != nil {
 		return err
 	}
@@ -33,7 +41,7 @@ func (a *prompter) timezone() error {
 		}
 	}
 	a.say("%s", a.t("a11y.tz.help"))
-	zone, err := a.askValid(a.t("step.timezone"), firstNonEmpty(a.c.zone, a.cfg.Prefill.Timezone), func(v string) string {
+	zone, err := a.askValid(a.t("step.timezone"), firstNonEmpty(a.c.zone, a.zoneHint()), func(v string) string {
 		if _, ok := sysconf.FindZone(a.zones, v); ok {
 			return ""
 		}
@@ -54,7 +62,11 @@ func (a *prompter) timezone() error {
 		return err
 	}
 	now := a.cfg.Now().In(loc)
-	date, err := a.askValid(a.t("clock.date"), now.Format("2006-01-02"), func(v string) string {
+	defDate, defClock := now.Format("2006-01-02"), now.Format("15:04")
+	if d, c, ok := answeredClock(a.cfg.Prefill); ok {
+		defDate, defClock = d, c
+	}
+	date, err := a.askValid(a.t("clock.date"), defDate, func(v string) string {
 		if _, err := sysconf.ParseClock(v, "00:00", loc); err != nil {
 			return "err.field.date"
 		}
@@ -63,7 +75,7 @@ func (a *prompter) timezone() error {
 	if err != nil {
 		return err
 	}
-	clock, err := a.askValid(a.t("clock.time"), now.Format("15:04"), func(v string) string {
+	clock, err := a.askValid(a.t("clock.time"), defClock, func(v string) string {
 		if _, err := sysconf.ParseClock("2026-01-01", v, loc); err != nil {
 			return "err.field.time"
 		}
@@ -118,7 +130,7 @@ func (a *prompter) onboarding() error {
 				}
 				port, _ = strconv.Atoi(p)
 			}
-			otp, err := a.askValid(a.t("ob.otp"), pre.OTP, nonEmpty)
+			otp, err := a.askSecret(a.t("ob.otp"), pre.OTP, nonEmpty)
 			if err != nil {
 				return err
 			}

@@ -138,6 +138,7 @@ func netErrorTextT(t trFunc, err error) string {
 	}{
 		{netcfg.ErrNoCarrier, "net.err.nocarrier"}, {netcfg.ErrNoDHCP, "net.err.nodhcp"},
 		{netcfg.ErrTimeout, "net.err.timeout"}, {netcfg.ErrGateway, "net.err.gateway"},
+		{netcfg.ErrDNS, "net.err.dns"}, {netcfg.ErrNoInternet, "net.err.nointernet"},
 		{netcfg.ErrWrongKey, "net.err.wrongkey"}, {netcfg.ErrAuthFailed, "net.err.auth"},
 		{netcfg.ErrCertificates, "net.nocerts"}, {netcfg.ErrNotFound, "net.err.notfound"},
 		{netcfg.ErrSIMBlocked, "net.err.blocked"}, {netcfg.ErrNoSignal, "net.err.nosignal"},

@@ -85,6 +85,11 @@ func (p *eulaPage) update(m *Setup, msg tea.Msg) tea.Cmd {
 		var cmd tea.Cmd
 		p.vp, cmd = p.vp.Update(msg)
 		return cmd
+	case clickMsg: // the form is below the heading line and the text
+		if p.eula == nil {
+			return nil
+		}
+		return p.form.click(msg.line-1-p.vp.Height, msg.col, m.cfg.Theme, m.t, m.bodyWidth())
 	case tea.KeyMsg:
 		switch msg.String() {
 		case "esc":

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 
@@ -15,17 +16,20 @@ import (
 // The setup golden tests run the assistant as a program at 80x24 (teatest)
 // on the simulated device, in English and German, drive it by keys and
 // compare the last screen with testdata/setup_<screen>_<lang>.golden
-// (go test ./tui -run TestSetupGolden -update rewrites them).
+// (go test ./tui -run TestSetupGolden -update rewrites them). The progress
+// screens (setup_golden_progress_test.go) hold the device where it works,
+// and the spinner has a single frame, so they are the same on every run.
 
 // wait is a step that waits for a catalog text (in the test's language)
 // or, with raw, for a literal text.
 type wait struct {
-	key string
-	raw bool
+	key  string
+	raw  bool
+	args []any
 }
 
-func w(key string) wait    { return wait{key: key} }
-func lit(text string) wait { return wait{key: text, raw: true} }
+func w(key string, args ...any) wait { return wait{key: key, args: args} }
+func lit(text string) wait           { return wait{key: text, raw: true} }
 
 var (
 	toKeyboard = []any{enter, w("kbd.try")}
@@ -83,32 +87,58 @@ var setupScreens = []struct {
 // tokenKey types the demo server's communication token.
 type tokenKey struct{}
 
+// goldenScreen is a screen of TestSetupGolden: the steps that reach it
+// and, for a progress screen, hold, which makes the device wait at that
+// point until the test ends.
+type goldenScreen struct {
+	name  string
+	steps []any
+	hold  func(cfg *SetupConfig, gate <-chan struct{})
+}
+
 func TestSetupGolden(t *testing.T) {
+	var screens []goldenScreen
+	for _, sc := range setupScreens {
+		screens = append(screens, goldenScreen{name: sc.name, steps: sc.steps})
+	}
+	screens = append(screens, progressScreens...)
 	for _, lang := range []string{"en", "de"} {
-		for _, sc := range setupScreens {
-			t.Run(sc.name+"_"+lang, func(t *testing.T) {
-				cfg, _ := demoSetup(t, map[string]string{"en": "", "de": "de_DE"}[lang])
-				tr := i18n.For(lang)
-				tm := startSetup(t, cfg)
-				waitText(t, tm, tr.T("list.search"))
-				for _, st := range sc.steps {
-					switch st := st.(type) {
-					case wait:
-						text := st.key
-						if !st.raw {
-							text = tr.T(st.key)
-						}
-						waitText(t, tm, text)
-					case tokenKey:
-						tm.Send(runes(demo.Token()))
-					case tea.Msg:
-						tm.Send(st)
-					}
-				}
-				requireSetupGolden(t, sc.name+"_"+lang, finalSetup(t, tm).View())
-			})
+		for _, sc := range screens {
+			t.Run(sc.name+"_"+lang, func(t *testing.T) { runSetupGolden(t, sc, lang) })
 		}
 	}
+}
+
+// runSetupGolden drives the assistant to a screen and compares it. The
+// spinner has one frame, so a progress screen looks the same whenever it
+// is taken.
+func runSetupGolden(t *testing.T, sc goldenScreen, lang string) {
+	cfg, _ := demoSetup(t, map[string]string{"en": "", "de": "de_DE"}[lang])
+	cfg.Theme.Spinner = spinner.Spinner{Frames: cfg.Theme.Spinner.Frames[:1], FPS: cfg.Theme.Spinner.FPS}
+	steps := append([]any{w("list.search")}, sc.steps...)
+	if sc.hold != nil { // a progress screen: its steps say what to wait for first
+		gate := make(chan struct{})
+		t.Cleanup(func() { close(gate) })
+		sc.hold(&cfg, gate)
+		steps = sc.steps
+	}
+	tr := i18n.For(lang)
+	tm := startSetup(t, cfg)
+	for _, st := range steps {
+		switch st := st.(type) {
+		case wait:
+			text := st.key
+			if !st.raw {
+				text = tr.T(st.key, st.args...)
+			}
+			waitText(t, tm, text)
+		case tokenKey:
+			tm.Send(runes(demo.Token()))
+		case tea.Msg:
+			tm.Send(st)
+		}
+	}
+	requireSetupGolden(t, sc.name+"_"+lang, finalSetup(t, tm).View())
 }
 
 func waitText(t *testing.T, tm *teatest.TestModel, text string) {

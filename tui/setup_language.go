@@ -53,8 +53,20 @@ func (p *languagePage) update(m *Setup, msg tea.Msg) tea.Cmd {
 		if p.list.wheel(msg) {
 			p.follow(m)
 		}
+	case clickMsg:
+		moved, again := listClick(m, p.list, msg, p.top(m), m.bodyRows()-4)
+		if again {
+			return p.update(m, enterKey)
+		}
+		if moved {
+			p.follow(m)
+		}
 	}
 	return nil
+}
+
+func (p *languagePage) top(m *Setup) string {
+	return m.cfg.Theme.Heading.Render(m.t("lang.heading")) + "\n\n"
 }
 
 // follow switches the screen to the highlighted language.
@@ -66,7 +78,7 @@ func (p *languagePage) follow(m *Setup) {
 
 func (p *languagePage) view(m *Setup, w, h int) (string, []keyHelp) {
 	t := m.cfg.Theme
-	body := t.Heading.Render(m.t("lang.heading")) + "\n\n" + p.list.view(t, m.t, w, h-4)
+	body := p.top(m) + p.list.view(t, m.t, w, h-4)
 	return body, []keyHelp{{"Enter", m.t("help.choose")}, {"↑↓", m.t("help.move")}, {m.t("help.type"), m.t("help.search")}}
 }
 
@@ -167,13 +179,19 @@ func (p *keyboardPage) update(m *Setup, msg tea.Msg) tea.Cmd {
 		}
 		cmd, _ := p.form.key(msg, m.t)
 		return cmd
+	case clickMsg:
+		return p.form.click(msg.line-linesOf(m, p.top(m)), msg.col, m.cfg.Theme, m.t, m.bodyWidth())
 	}
 	return nil
 }
 
+func (p *keyboardPage) top(m *Setup) string {
+	return m.cfg.Theme.Heading.Render(m.t("kbd.heading")) + "\n\n"
+}
+
 func (p *keyboardPage) view(m *Setup, w, h int) (string, []keyHelp) {
 	t := m.cfg.Theme
-	body := t.Heading.Render(m.t("kbd.heading")) + "\n\n" + p.form.view(t, m.t, w)
+	body := p.top(m) + p.form.view(t, m.t, w)
 	if p.err != "" {
 		body += "\n\n" + t.Error.Render(p.err)
 	}
@@ -219,12 +237,18 @@ func (p *pickerPage) update(m *Setup, msg tea.Msg) tea.Cmd {
 		p.list.key(msg, m.bodyRows()-3)
 	case tea.MouseMsg:
 		p.list.wheel(msg)
+	case clickMsg:
+		if _, again := listClick(m, p.list, msg, p.top(m), m.bodyRows()-2); again {
+			return p.update(m, enterKey)
+		}
 	}
 	return nil
 }
 
+func (p *pickerPage) top(m *Setup) string { return m.cfg.Theme.Heading.Render(m.t(p.title)) + "\n\n" }
+
 func (p *pickerPage) view(m *Setup, w, h int) (string, []keyHelp) {
 	t := m.cfg.Theme
-	body := t.Heading.Render(m.t(p.title)) + "\n\n" + p.list.view(t, m.t, w, h-2)
+	body := p.top(m) + p.list.view(t, m.t, w, h-2)
 	return body, []keyHelp{{"Enter", m.t("help.choose")}, {"Esc", m.t("help.back")}, {m.t("help.type"), m.t("help.search")}}
 }

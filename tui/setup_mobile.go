@@ -43,6 +43,8 @@ func newMobilePage(m *Setup, modem netcfg.Modem, db netcfg.ProviderDB) *formPage
 	apn := &field{kind: fieldPick, label: "mobile.apn"}
 	pin := secretField("mobile.pin", nil)
 	pin.max = 8
+	answeredMobile(m.cfg.Prefill.Network, db, c)
+	pin.set(answeredPIN(m.cfg.Prefill.Network))
 	refresh := func() {
 		country.display, provider.display, apn.display = "", "", ""
 		for _, k := range db.Countries() {

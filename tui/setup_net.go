@@ -87,6 +87,7 @@ type networkPage struct {
 	scanning bool
 	scanErr  error
 	list     *filterList
+	moved    bool // the user moved in the list: a rescan keeps the row
 	tag      int64
 }
 
@@ -114,6 +115,8 @@ func newNetworkPage(m *Setup, c netCheckMsg) *networkPage {
 			p.wireless = l.Name
 		}
 	}
+	p.wired = answeredLink(m.cfg.Prefill.Network, c.links, netcfg.Wired, p.wired)
+	p.wireless = answeredLink(m.cfg.Prefill.Network, c.links, netcfg.Wireless, p.wireless)
 	if len(c.modems) > 0 {
 		p.modem, p.db = &c.modems[0], c.db
 	}
@@ -167,8 +170,8 @@ func (p *networkPage) rebuild(m *Setup) {
 	if p.modem != nil {
 		items = append(items, listItem{label: m.t("net.mobile"), id: rowMobile, detail: p.modem.Model, search: "\x00"})
 	}
-	keep := ""
-	if p.list != nil && len(p.list.matches) > 0 && p.list.cursor > 0 {
+	keep := prefillRow(m.cfg.Prefill.Network)
+	if p.moved {
 		keep = p.list.selectedID() // the user moved: stay there
 	}
 	p.list = newFilterList(items)
@@ -196,7 +199,7 @@ func (p *networkPage) update(m *Setup, msg tea.Msg) tea.Cmd {
 		}
 		p.rebuild(m)
 	case tea.MouseMsg:
-		p.list.wheel(msg)
+		p.moved = p.list.wheel(msg) || p.moved
 	case tea.KeyMsg:
 		switch msg.String() {
 		case "esc":
@@ -209,7 +212,13 @@ func (p *networkPage) update(m *Setup, msg tea.Msg) tea.Cmd {
 		case "enter":
 			return p.choose(m)
 		}
-		p.list.key(msg, m.bodyRows()-6)
+		p.moved = p.list.key(msg, m.bodyRows()-6) || p.moved
+	case clickMsg:
+		moved, again := listClick(m, p.list, msg, p.top(m), m.bodyRows()-4)
+		p.moved = moved || p.moved
+		if again {
+			return p.choose(m)
+		}
 	}
 	return nil
 }
@@ -239,7 +248,8 @@ func (p *networkPage) choose(m *Setup) tea.Cmd {
 	return m.goTo(newWLANPage(m, p.wireless, n))
 }
 
-func (p *networkPage) view(m *Setup, w, h int) (string, []keyHelp) {
+// top is what the page shows above the list.
+func (p *networkPage) top(m *Setup) string {
 	t := m.cfg.Theme
 	var b strings.Builder
 	b.WriteString(t.Heading.Render(m.t("net.heading")) + "\n")
@@ -254,6 +264,10 @@ func (p *networkPage) view(m *Setup, w, h int) (string, []keyHelp) {
 	default:
 		b.WriteString(t.Muted.Render(m.t("net.nocerts")) + "\n")
 	}
-	b.WriteString("\n" + p.list.view(t, m.t, w, h-4))
-	return b.String(), []keyHelp{{"Enter", m.t("help.choose")}, {"F5", m.t("help.rescan")}, {"Esc", m.t("help.back")}}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func (p *networkPage) view(m *Setup, w, h int) (string, []keyHelp) {
+	return p.top(m) + p.list.view(m.cfg.Theme, m.t, w, h-4), []keyHelp{{"Enter", m.t("help.choose")}, {"F5", m.t("help.rescan")}, {"Esc", m.t("help.back")}}
 }

@@ -33,10 +33,14 @@ func (p *formPage) update(m *Setup, msg tea.Msg) tea.Cmd {
 		cmd, _ := p.form.key(k, m.t)
 		return cmd
 	}
+	if c, ok := msg.(clickMsg); ok {
+		return p.form.click(c.line-linesOf(m, p.top(m)), c.col, m.cfg.Theme, m.t, m.bodyWidth())
+	}
 	return nil
 }
 
-func (p *formPage) view(m *Setup, w, h int) (string, []keyHelp) {
+// top is what the page shows above the form.
+func (p *formPage) top(m *Setup) string {
 	t := m.cfg.Theme
 	body := t.Heading.Render(m.t(p.heading, p.args...)) + "\n"
 	if p.note != nil {
@@ -44,7 +48,12 @@ func (p *formPage) view(m *Setup, w, h int) (string, []keyHelp) {
 			body += t.Muted.Render(n) + "\n"
 		}
 	}
-	body += "\n" + p.form.view(t, m.t, w)
+	return body + "\n"
+}
+
+func (p *formPage) view(m *Setup, w, h int) (string, []keyHelp) {
+	t := m.cfg.Theme
+	body := p.top(m) + p.form.view(t, m.t, w)
 	if p.err != "" {
 		body += "\n\n" + t.Error.Render(t.Failed+" "+p.err)
 	}
@@ -91,6 +100,7 @@ func newWLANPage(m *Setup, iface string, n netcfg.Network) *formPage {
 	cfg := func() netcfg.WLANConfig {
 		return netcfg.WLANConfig{SSID: n.SSID, Auth: auth, Username: user.value(), Key: key.value()}
 	}
+	m.prefillWLANFields(n.SSID, auth, user, key)
 	user.check = netCheck(m, "username", func() error { return netcfg.ValidateWLAN(cfg()) })
 	key.check = netCheck(m, "key", func() error { return netcfg.ValidateWLAN(cfg()) })
 	var fields []*field
@@ -133,6 +143,7 @@ func newHiddenPage(m *Setup, iface string) *formPage {
 	cfg := func() netcfg.WLANConfig {
 		return netcfg.WLANConfig{SSID: ssid.value(), Hidden: true, Auth: authOptions[auth.choice], Username: user.value(), Key: key.value()}
 	}
+	m.prefillHidden(auth, ssid, user, key)
 	validate := func() error { return netcfg.ValidateWLAN(cfg()) }
 	ssid.check = netCheck(m, "ssid", validate)
 	user.check = netCheck(m, "username", validate)
@@ -161,6 +172,7 @@ func newWiredPage(m *Setup, iface string) *formPage {
 	domain := textField("wired.domain", nil)
 	dns1 := textField("wired.dns", nil)
 	dns2 := textField("wired.dns", nil)
+	dhcp := m.prefillWired(addr, mask, gw, domain, dns1, dns2)
 	parse := func() (netcfg.StaticConfig, error) {
 		return netcfg.ParseStatic(addr.value(), mask.value(), gw.value(), domain.value(), []string{dns1.value(), dns2.value()})
 	}
@@ -195,5 +207,8 @@ func newWiredPage(m *Setup, iface string) *formPage {
 			return connect(netcfg.WiredConfig{Static: &st}, "wired")
 		}},
 	}}
+	if dhcp { // the answers ask for DHCP: its button is ready
+		p.form.focus = len(p.form.fields) + 1
+	}
 	return p
 }

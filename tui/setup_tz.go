@@ -11,7 +11,7 @@ import (
 
 // newTZPage asks whether to detect the time zone automatically.
 func newTZPage(m *Setup) *formPage {
-	auto := &field{kind: fieldCheck, label: "tz.auto"}
+	auto := &field{kind: fieldCheck, label: "tz.auto", checked: m.cfg.Prefill.Timezone == "auto"}
 	p := &formPage{id: "timezone", heading: "tz.heading", stepv: stepTimezone}
 	p.note = func(m *Setup) string { return m.t("tz.note") }
 	p.form = &form{fields: []*field{auto}, buttons: []button{
@@ -132,6 +132,10 @@ func newClockPage(m *Setup, zone string, loc *time.Location) tzFormPage {
 	clock := textField("clock.time", nil)
 	date.set(now.Format("2006-01-02"))
 	clock.set(now.Format("15:04"))
+	if d, c, ok := answeredClock(m.cfg.Prefill); ok {
+		date.set(d)
+		clock.set(c)
+	}
 	date.max, clock.max = 10, 8
 	parse := func() (time.Time, error) { return sysconf.ParseClock(date.value(), clock.value(), loc) }
 	date.check = func(v string) string {

@@ -23,7 +23,7 @@ func newRegionPage(m *Setup, note string) *regionPage {
 		items = append(items, listItem{label: r, id: r})
 	}
 	p := &regionPage{list: newFilterList(items), note: note, all: newZoneList(m.data.zones, "")}
-	if z, ok := sysconf.FindZone(m.data.zones, m.choice.zone); ok {
+	if z, ok := sysconf.FindZone(m.data.zones, m.zoneHint()); ok {
 		p.list.selectID(z.Region)
 	}
 	return p
@@ -70,7 +70,7 @@ func (p *regionPage) update(m *Setup, msg tea.Msg) tea.Cmd {
 			if p.active() == p.all || it.id == sysconf.UTC {
 				return m.goTo(newCityPage(m, "", it.id))
 			}
-			return m.goTo(newCityPage(m, it.id, m.choice.zone))
+			return m.goTo(newCityPage(m, it.id, m.zoneHint()))
 		}
 		// Typing filters all zones; movement keys move in what is shown.
 		if msg.Type == tea.KeyRunes || msg.Type == tea.KeySpace || msg.String() == "backspace" || msg.String() == "ctrl+u" {
@@ -78,17 +78,26 @@ func (p *regionPage) update(m *Setup, msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		p.active().key(msg, m.bodyRows())
+	case clickMsg:
+		if _, again := listClick(m, p.active(), msg, p.top(m), m.bodyRows()-4); again {
+			return p.update(m, enterKey)
+		}
 	}
 	return nil
 }
 
-func (p *regionPage) view(m *Setup, w, h int) (string, []keyHelp) {
+// top is what the page shows above the list.
+func (p *regionPage) top(m *Setup) string {
 	t := m.cfg.Theme
 	body := t.Heading.Render(m.t("tz.region")) + "\n"
 	if p.note != "" {
 		body += t.Warning.Render(p.note) + "\n"
 	}
-	body += "\n" + p.active().view(t, m.t, w, h-4)
+	return body + "\n"
+}
+
+func (p *regionPage) view(m *Setup, w, h int) (string, []keyHelp) {
+	body := p.top(m) + p.active().view(m.cfg.Theme, m.t, w, h-4)
 	return body, []keyHelp{{"Enter", m.t("help.choose")}, {"Esc", m.t("help.back")}, {m.t("help.type"), m.t("help.search")}}
 }
 
@@ -168,8 +177,21 @@ func (p *cityPage) update(m *Setup, msg tea.Msg) tea.Cmd {
 			return m.goTo(newClockPage(m, it.id, loc))
 		}
 		p.list.key(msg, m.bodyRows()-3)
+	case clickMsg:
+		if _, again := listClick(m, p.list, msg, p.top(m), m.bodyRows()-2); again {
+			return p.update(m, enterKey)
+		}
 	}
 	return nil
+}
+
+// top is what the page shows above the list.
+func (p *cityPage) top(m *Setup) string {
+	head := m.cfg.Theme.Heading.Render(m.t("tz.city", p.region))
+	if p.locs == nil {
+		head += "  " + m.spin.View()
+	}
+	return head + "\n\n"
 }
 
 func (p *cityPage) view(m *Setup, w, h int) (string, []keyHelp) {
@@ -181,10 +203,6 @@ func (p *cityPage) view(m *Setup, w, h int) (string, []keyHelp) {
 			it.detail = now.In(l).Format("15:04")
 		}
 	}
-	head := t.Heading.Render(m.t("tz.city", p.region))
-	if p.locs == nil {
-		head += "  " + m.spin.View()
-	}
-	body := head + "\n\n" + p.list.view(t, m.t, w, h-2)
+	body := p.top(m) + p.list.view(t, m.t, w, h-2)
 	return strings.TrimRight(body, "\n"), []keyHelp{{"Enter", m.t("help.choose")}, {"Esc", m.t("help.back")}, {m.t("help.type"), m.t("help.search")}}
 }

@@ -151,3 +151,33 @@ func TestDemoLeavesNoUMSState(t *testing.T) {
 		t.Errorf("left behind in TMPDIR: %v", ents)
 	}
 }
+
+// TestAnswersPrefillThePrompts runs an example interactively with the
+// plain prompts: Enter takes every answered value, only the license is
+// accepted by hand, and the secrets never show.
+func TestAnswersPrefillThePrompts(t *testing.T) {
+	root := t.TempDir()
+	in := "\n\n\nja\n" + strings.Repeat("\n", 40)
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), strings.NewReader(in), &out, &errb,
+		[]string{"--demo", "--demo-step", "0", "--root", root, "--accessible", "--answers", "../../examples/answers-otp-hidden-wlan.yaml"})
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	for _, secret := range []string{"lab-secret-2026", "DEMO-OTP-0001"} {
+		if strings.Contains(out.String(), secret) {
+			t.Errorf("the prompts show %q", secret)
+		}
+	}
+	for p, want := range map[string]string{
+		"etc/locale.conf": "LANG=de_DE.UTF-8", "etc/vconsole.conf": "KEYMAP=de-nodeadkeys",
+		"etc/wpa_supplicant/wpa_supplicant-wlan0.conf": "scan_ssid=1", "etc/onramp/ums/server.json": "ums.example.com",
+	} {
+		if data, _ := os.ReadFile(filepath.Join(root, p)); !strings.Contains(string(data), want) {
+			t.Errorf("%s = %q, want %q", p, data, want)
+		}
+	}
+	if l, _ := os.Readlink(filepath.Join(root, "etc/localtime")); !strings.HasSuffix(l, "zoneinfo/Europe/Berlin") {
+		t.Errorf("localtime -> %q", l)
+	}
+}
