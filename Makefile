@@ -37,6 +37,7 @@ bench: deps build
 	./scripts/bench.sh
 	ONRAMP_BIN=$(CURDIR)/$(BIN) ./scripts/bench-onboard.sh
 	ONRAMP_BIN=$(CURDIR)/$(BIN) ./scripts/bench-setup.sh
+	ONRAMP_BIN=$(CURDIR)/$(BIN) ./scripts/bench-install.sh
 
 # Regenerates the embedded keyboard-layout and time-zone snapshots from
 # Debian's xkb-data and tzdata.

@@ -15,8 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/onramp-os/onramp/internal/atomicfile"
 	"github.com/onramp-os/onramp/internal/exitcode"
 )
@@ -49,20 +47,6 @@ type Backup struct {
 	Meta     BackupMeta
 	Settings Files
 	Licenses Files
-}
-
-// BackupDirFor picks the backup directory for a payload at source: next to
-// a payload directory on a writable file system (the installer medium's data
-// partition), else DefaultBackupDir.
-func BackupDirFor(source string) string {
-	if fi, err := os.Stat(source); err == nil && fi.IsDir() {
-		parent := filepath.Dir(filepath.Clean(source))
-		var st unix.Statfs_t
-		if unix.Statfs(parent, &st) == nil && st.Flags&unix.ST_RDONLY == 0 && unix.Access(parent, unix.W_OK) == nil {
-			return filepath.Join(parent, "osc-backups")
-		}
-	}
-	return DefaultBackupDir
 }
 
 // writeBackup writes ex's settings and licenses to a new archive in dir and

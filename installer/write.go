@@ -2,10 +2,8 @@ package installer
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/binary"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"github.com/onramp-os/onramp/internal/exitcode"
 )
 
+// chunkSize is the size of the writes images.WriteFile makes to SYS-A.
 const chunkSize = 4 * mib
 
 // writeAll writes every partition's content (not the table), makes it
@@ -38,16 +37,16 @@ func (t *Target) writeAll(ctx context.Context, p *images.Payload, l Layout, sett
 	if err := t.writeAt(zero, l.Part(LabelSysB).Start); err != nil {
 		return "", err
 	}
-	sys, _ := m.File(images.SystemName)
-	if err := t.writeSystem(ctx, p, l.Part(LabelSysA).Start, sys.Size, rep); err != nil {
-		return "", err
-	}
 	if err := t.sync(); err != nil {
 		return "", err
 	}
-	// mkfs.fat, mcopy and mke2fs open the device themselves; our exclusive
-	// open would stop them.
+	// The image writer opens the target itself (exclusively), as do
+	// mkfs.fat, mcopy and mke2fs after it.
 	if err := t.release(); err != nil {
+		return "", err
+	}
+	sum, err := t.writeSystem(ctx, p, l.Part(LabelSysA).Start, rep)
+	if err != nil {
 		return "", err
 	}
 	if err := testPhase("esp"); err != nil {
@@ -68,15 +67,7 @@ func (t *Target) writeAll(ctx context.Context, p *images.Payload, l Layout, sett
 	if err := t.sync(); err != nil {
 		return "", err
 	}
-	t.dropCache()
 	rep.phase(PhaseVerify, 0)
-	sum, err := t.hashRange(ctx, l.Part(LabelSysA).Start, sys.Size, rep)
-	if err != nil {
-		return "", err
-	}
-	if sum != sys.SHA256 {
-		return "", verifyFailed("%s reads back with SHA-256 %s, the payload's is %s", LabelSysA, sum, sys.SHA256)
-	}
 	if err := testPhase("verify"); err != nil {
 		return "", err
 	}
@@ -87,34 +78,34 @@ func (t *Target) writeAll(ctx context.Context, p *images.Payload, l Layout, sett
 }
 
 // writeSystem streams system.squashfs, checked against the manifest as it
-// is read, raw to SYS-A.
-func (t *Target) writeSystem(ctx context.Context, p *images.Payload, off, size int64, rep *reporter) error {
-	r, err := p.Open(images.SystemName)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	buf := make([]byte, chunkSize)
-	var done int64
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		n, rerr := io.ReadFull(r, buf)
-		if n > 0 {
-			if err := t.writeAt(buf[:n], off+done); err != nil {
-				return err
+// is read, raw to SYS-A with the image writer's direct I/O, reading each
+// chunk back from the medium as the next ones are written; it returns the
+// SHA-256 read back, which images checked against the manifest.
+func (t *Target) writeSystem(ctx context.Context, p *images.Payload, off int64, rep *reporter) (string, error) {
+	sys, _ := p.Manifest.File(images.SystemName)
+	paused := false
+	sum, err := p.WriteFile(ctx, images.SystemName, t.Path, off, images.WriteFileOptions{
+		Progress: func(written, _ int64) { rep.bytes(PhaseWrite, written, sys.Size) },
+		BeforeWrite: func(at int64, n int) error {
+			if testHookWrite != nil {
+				if err := testHookWrite(at, n); err != nil {
+					return err
+				}
 			}
-			done += int64(n)
-			rep.bytes(PhaseWrite, done, size)
-		}
-		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			if at > off && !paused { // a chunk is on the disk: mid-write
+				paused = true
+				return testPhase("write")
+			}
 			return nil
-		}
-		if rerr != nil {
-			return rerr
-		}
+		},
+	})
+	if err != nil {
+		return "", err
 	}
+	if sum != sys.SHA256 {
+		return "", verifyFailed("%s reads back with SHA-256 %s, the payload's is %s", LabelSysA, sum, sys.SHA256)
+	}
+	return sum, nil
 }
 
 // dropCache makes reads of an image file come from the disk, not the
@@ -125,30 +116,12 @@ func (t *Target) dropCache() {
 	}
 }
 
-// hashRange returns the SHA-256 of size bytes at off.
-func (t *Target) hashRange(ctx context.Context, off, size int64, rep *reporter) (string, error) {
-	h := sha256.New()
-	buf := make([]byte, chunkSize)
-	for done := int64(0); done < size; {
-		if err := ctx.Err(); err != nil {
-			return "", err
-		}
-		n := min(int64(len(buf)), size-done)
-		if _, err := t.f.ReadAt(buf[:n], off+done); err != nil {
-			return "", verifyFailed("read back %s at %d: %v", t.Path, off+done, err)
-		}
-		h.Write(buf[:n])
-		done += n
-		rep.bytes(PhaseVerify, done, size)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // testHookPhase, when set by a test, may fail the install as a phase
 // starts (failure injection for the phases run by external tools).
 var testHookPhase func(phase string) error
 
 func testPhase(phase string) error {
+	pauseAt(phase)
 	if testHookPhase != nil {
 		if err := testHookPhase(phase); err != nil {
 			return fmt.Errorf("%s: %w", phase, err)
@@ -158,20 +131,49 @@ func testPhase(phase string) error {
 }
 
 // writeTable writes the GPT (backup copy first, then primary, each synced:
-// go-diskfs' order), syncs, and tells the kernel.
+// go-diskfs' order) and only then the protective MBR, syncs, and tells the
+// kernel. go-diskfs would write the MBR first; last, a process killed
+// half-way leaves no protective MBR, without which neither firmware nor
+// kernel read the GPT.
 func (t *Target) writeTable(l Layout) error {
+	pauseAt("table")
 	if testHookWrite != nil {
 		if err := testHookWrite(0, l.SectorSize); err != nil {
 			return fmt.Errorf("write partition table: %w", err)
 		}
 	}
-	if err := l.table().Write(t.f, t.Size); err != nil {
+	tbl := l.table()
+	tbl.ProtectiveMBR = false
+	if err := tbl.Write(t.f, t.Size); err != nil {
 		return fmt.Errorf("write partition table of %s: %w", t.Path, err)
 	}
 	if err := t.sync(); err != nil {
 		return err
 	}
+	pauseAt("table-mbr")
+	if _, err := t.f.WriteAt(protectiveMBR(t.Size/int64(l.SectorSize)), mbrEntries); err != nil {
+		return fmt.Errorf("write protective MBR of %s: %w", t.Path, err)
+	}
+	if err := t.sync(); err != nil {
+		return err
+	}
 	return t.rereadPartitions()
+}
+
+// mbrEntries is the offset of the MBR partition entries; the boot code
+// before them is left alone.
+const mbrEntries = 446
+
+// protectiveMBR is the MBR from its partition entries to its signature for
+// a GPT disk of sectors logical sectors: one entry of type 0xEE covering
+// the disk from LBA 1 (as go-diskfs writes it; capped at 2^32-1 sectors).
+func protectiveMBR(sectors int64) []byte {
+	b := make([]byte, 512-mbrEntries)
+	b[4] = 0xee
+	binary.LittleEndian.PutUint32(b[8:], 1)
+	binary.LittleEndian.PutUint32(b[12:], uint32(min(sectors-1, 0xffffffff)))
+	b[len(b)-2], b[len(b)-1] = 0x55, 0xaa
+	return b
 }
 
 // verifyData reads DATA back through the table just written and compares

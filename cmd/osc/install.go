@@ -46,7 +46,7 @@ backed up outside the target (verified) before anything is written, and migrated
 	fl.StringVar(&f.settings, "migrate-settings", "auto", "migrate settings: auto, yes or no")
 	fl.StringVar(&f.licenses, "migrate-licenses", "auto", "migrate licenses: auto, yes or no")
 	fl.StringVar(&f.lang, "lang", "en", "language of the EULA shown")
-	fl.StringVar(&f.backupDir, "backup-dir", "", "where the backup of settings and licenses goes (default: next to the payload if writable, else "+installer.DefaultBackupDir+")")
+	fl.StringVar(&f.backupDir, "backup-dir", "", "where the backup of settings and licenses goes (default: a writable partition of the installer medium: next to the payload, or on the stick the partition labelled "+installer.BackupLabel+" or another one past the ISO; else "+installer.DefaultBackupDir+")")
 	fl.StringArrayVar(&f.trustKeys, "trust-key", nil, "also trust payloads signed with this public key (PEM); repeatable")
 	fl.BoolVar(&f.skipSig, "insecure-skip-signature", false, "tolerate a payload without signature (never a bad one)")
 	_ = cmd.MarkFlagRequired("source")
@@ -99,12 +99,13 @@ func runInstall(ctx context.Context, s streams, f installFlags) error {
 	defer t.Close()
 	opt := installer.Options{Payload: p, MigrateSettings: settings, MigrateLicenses: licenses, BackupDir: f.backupDir,
 		Progress: rep.progress, RestoreCommand: fmt.Sprintf("osc restore --backup %%s --target %s --source %s", f.target, f.source)}
-	if opt.BackupDir == "" {
-		opt.BackupDir = installer.BackupDirFor(f.source)
-	}
 	plan, err := installer.Prepare(t, opt)
 	if err != nil {
 		return rep.fatal(err)
+	}
+	if ex := plan.Existing; opt.BackupDir == "" && len(ex.Settings)+len(ex.Licenses) > 0 {
+		// Only now: finding it may mount a partition of the installer stick.
+		opt.BackupDir = installer.BackupDirFor(f.source)
 	}
 	if err := acceptEULA(s, f, p); err != nil {
 		return rep.fatal(err)

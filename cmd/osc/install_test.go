@@ -18,9 +18,15 @@ import (
 // and returns it with the public key file.
 func signedPayload(t *testing.T) (dir, pub string) {
 	t.Helper()
+	return signedPayloadSize(t, 3<<20)
+}
+
+// signedPayloadSize is signedPayload with a system.squashfs of sysSize bytes.
+func signedPayloadSize(t *testing.T, sysSize int) (dir, pub string) {
+	t.Helper()
 	root := t.TempDir()
 	dir = filepath.Join(root, "onramp")
-	sys, _ := sampleImage(t, root, 3<<20)
+	sys, _ := sampleImage(t, root, sysSize)
 	files := map[string]string{"vmlinuz": "kernel", "initrd.img": "initrd", "efi/EFI/BOOT/BOOTX64.EFI": "loader",
 		"eula/en.txt": "Be nice.", "eula/de.txt": "Sei nett."}
 	for name, content := range files {
