@@ -77,6 +77,9 @@ func (p *pipeline) reportProgress() (stop func()) {
 		for i, t := range p.targets {
 			ph, _ := t.phase.Load().(Phase)
 			done, total := t.written.Load(), p.total
+			if done > total {
+				total = 0 // the size was a lower bound: now unknown
+			}
 			if ph == PhaseVerify || ph == PhaseDone {
 				done, total = t.verified.Load(), p.written
 				if !p.opt.Verify {

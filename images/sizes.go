@@ -23,6 +23,12 @@ const (
 	zstdMaxWindow  = 128 << 20
 	zstdMaxBlock   = 128 << 10
 	probeCacheSize = 4 << 10 // small: big blocks put headers far apart
+	// zstdProbeBlocks bounds the block headers the size probe reads. Each
+	// one is a read somewhere in the file, and on a cold cache readahead
+	// turns a walk of a whole 1 GiB image into reading all of it (0.93 s
+	// measured) before the write reads it again. Past the budget the
+	// declared size of the frame being walked is a lower bound.
+	zstdProbeBlocks = 256
 )
 
 var xzFooterMagic = []byte{'Y', 'Z'}
@@ -196,13 +202,17 @@ func xzReadVarint(r io.ByteReader) (uint64, error) {
 	return 0, errors.New("multibyte integer too long")
 }
 
+// errProbeBudget stops a zstd size walk that reached zstdProbeBlocks.
+var errProbeBudget = errors.New("zstd probe budget spent")
+
 // probeCache serves the small reads of the zstd probe from a window of the
 // file, so tiny blocks don't cost a system call each.
 type probeCache struct {
-	r    io.ReaderAt
-	size int64
-	buf  []byte
-	off  int64 // file offset of buf[0]
+	budget int // block headers left to read
+	r      io.ReaderAt
+	size   int64
+	buf    []byte
+	off    int64 // file offset of buf[0]
 }
 
 // at returns n bytes at off; fewer only at the end of the input.
@@ -228,7 +238,7 @@ func (c *probeCache) at(off int64, n int) ([]byte, error) {
 // headers of the other frames prove (raw and RLE blocks, literals) and is a
 // lower bound.
 func probeZstdSize(r io.ReaderAt, size int64) (total int64, exact bool, err error) {
-	c := &probeCache{r: r, size: size, buf: make([]byte, 0, probeCacheSize)}
+	c := &probeCache{r: r, size: size, buf: make([]byte, 0, probeCacheSize), budget: zstdProbeBlocks}
 	exact = true
 	for off := int64(0); off < size; {
 		h, err := c.at(off, 4)
@@ -254,6 +264,11 @@ func probeZstdSize(r io.ReaderAt, size int64) (total int64, exact bool, err erro
 			return 0, false, fmt.Errorf("zstd: no frame at offset %d", off)
 		}
 		n, declared, hasSize, err := zstdFrame(c, off)
+		if errors.Is(err, errProbeBudget) {
+			// More frames may follow this one: what it declares is a
+			// lower bound (exact for the usual single-frame image).
+			return total + declared, false, nil
+		}
 		if err != nil {
 			return 0, false, fmt.Errorf("zstd: frame at offset %d: %w", off, err)
 		}
@@ -317,6 +332,12 @@ func zstdFrame(c *probeCache, off int64) (n, usize int64, hasSize bool, err erro
 		return 0, 0, false, fmt.Errorf("needs a %d MiB window, more than the %d MiB allowed", window>>20, zstdMaxWindow>>20)
 	}
 	blocks, lower, err := zstdBlocks(c, off+int64(pos+fcsLen))
+	if errors.Is(err, errProbeBudget) {
+		if hasSize {
+			return 0, int64(fcs), true, err
+		}
+		return 0, lower, false, err
+	}
 	if err != nil {
 		return 0, 0, false, err
 	}
@@ -337,6 +358,9 @@ func zstdFrame(c *probeCache, off int64) (n, usize int64, hasSize bool, err erro
 // bytes they take and how many output bytes their headers prove.
 func zstdBlocks(c *probeCache, off int64) (n, lower int64, err error) {
 	for {
+		if c.budget--; c.budget < 0 {
+			return 0, lower, errProbeBudget
+		}
 		h, err := c.at(off+n, 4)
 		if err != nil || len(h) < 3 {
 			return 0, 0, errProbeTruncated

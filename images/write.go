@@ -90,7 +90,7 @@ func Write(ctx context.Context, src Source, paths []string, opt Options) []Resul
 		return results
 	}
 
-	p := &pipeline{src: src, opt: opt, targets: live, total: size}
+	p := &pipeline{src: src, opt: opt, targets: live, total: src.Size}
 	p.run(ctx)
 
 	for j, t := range live {
@@ -107,7 +107,7 @@ type pipeline struct {
 	src     Source
 	opt     Options
 	targets []*target
-	total   int64 // exact image size, 0 when unknown until read
+	total   int64 // image size for progress: exact, a lower bound, or 0 when unknown
 
 	head []byte // first MiB of the image, written last
 	// hashes holds one xxHash64 per chunk for the read-back. The threat is a

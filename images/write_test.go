@@ -264,3 +264,34 @@ func TestCompareFindsDifference(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestZstdSizeProbeBounded: a large zstd image is not walked to its end
+// before writing (on a cold cache that reads the whole file); its declared
+// size is used as a lower bound, and the write is still exact.
+func TestZstdSizeProbeBounded(t *testing.T) {
+	testutil.RequireTools(t, "zstd")
+	dir := t.TempDir()
+	img := make([]byte, 40<<20) // incompressible: one raw block per 128 KiB
+	r := rand.New(rand.NewPCG(10, 10))
+	for i := range img {
+		img[i] = byte(r.Uint32())
+	}
+	raw := filepath.Join(dir, "big.img")
+	writeFile(t, raw, img)
+	testutil.Run(t, "zstd", "-q", "-1", raw)
+	src := inspect(t, raw+".zst")
+	if src.Size != int64(len(img)) || src.SizeExact {
+		t.Fatalf("Inspect: size %d exact %v; want the declared %d as a lower bound", src.Size, src.SizeExact, len(img))
+	}
+	var sawTotal bool
+	dst := filepath.Join(dir, "t.img")
+	res := onlyResult(t, Write(context.Background(), src, []string{dst}, Options{Verify: true, ProgressInterval: 1,
+		Progress: func(p Progress) { sawTotal = sawTotal || (p.Phase == PhaseWrite && p.Total == int64(len(img))) }}))
+	if res.Err != nil || res.Bytes != int64(len(img)) {
+		t.Fatalf("result %+v", res)
+	}
+	if !sawTotal {
+		t.Error("progress did not use the declared size as its total")
+	}
+	mustEqualPrefix(t, dst, img)
+}
