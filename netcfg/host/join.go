@@ -138,11 +138,19 @@ func associate(ctx context.Context, ctrl string, c netcfg.WLANConfig, p netcfg.P
 	if err := cmd.ok("SELECT_NETWORK "+id, "SELECT_NETWORK"); err != nil {
 		return err
 	}
-	notFound := 0
+	notFound, saeRejected := 0, false
 	err = mon.events(ctx, func(ev string) (bool, error) {
 		switch {
 		case strings.HasPrefix(ev, "CTRL-EVENT-CONNECTED"):
 			return true, nil
+		case strings.HasPrefix(ev, "CTRL-EVENT-AUTH-REJECT") && strings.Contains(ev, " auth_type=3 ") &&
+			strings.Contains(ev, " auth_transaction=2 "):
+			// The access point refused our SAE confirm: it took the commit,
+			// so the password differs (wpa_supplicant 2.10 then reports
+			// only CONN_FAILED).
+			saeRejected = true
+		case strings.HasPrefix(ev, "CTRL-EVENT-SSID-TEMP-DISABLED") && saeRejected && strings.Contains(ev, "reason=CONN_FAILED"):
+			return true, fmt.Errorf("SAE authentication failed: %w", netcfg.ErrWrongKey)
 		case strings.HasPrefix(ev, "Trying to associate"), strings.HasPrefix(ev, "CTRL-EVENT-EAP-STARTED"),
 			strings.HasPrefix(ev, "Associated with"):
 			p.Report(netcfg.StageAuthenticate)

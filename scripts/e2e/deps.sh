@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs, idempotently, what `make test-e2e` needs on the host (kept out of
+# scripts/deps.sh so `make test` stays light): QEMU to boot the guest, and the
+# tools that build its initramfs from Debian packages fetched with
+# `apt-get download` (nothing of the guest is installed on the host).
+set -euo pipefail
+
+packages=(
+	qemu-system-x86            # boots the Debian kernel with the e2e initramfs
+	cpio gzip xz-utils zstd    # unpack .debs and kernel modules, pack the initramfs
+	kmod                       # modinfo/depmod for the guest's module tree
+	ca-certificates            # apt-get download over https mirrors
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	echo "e2e deps: installing ${missing[*]}" >&2
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
