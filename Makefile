@@ -26,7 +26,6 @@ lint:
 test: deps lint build
 	ONRAMP_STRICT=$(STRICT) ONRAMP_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 15m ./...
 
-# The main job: the setup assistant on a simulated device (no root needed).
 # The real-radio WLAN proof (issue 4): Debian's kernel in QEMU with
 # mac80211_hwsim, hostapd access points (WPA2-PSK visible and hidden, open,
 # PEAP, WPA3-SAE) and dnsmasq; netcfg/host joins each one and gets a lease.
