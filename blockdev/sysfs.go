@@ -167,7 +167,7 @@ func usbSerial(resolved string) string {
 	return ""
 }
 
-// cleanVendor drops placeholders that are not a maker's name: libata reports
+// cleanVendor drops stand-in vendor strings that are not a maker's name: libata reports
 // "ATA" for every SATA disk, virtio a PCI vendor id such as "0x1af4".
 func cleanVendor(v string) string {
 	if v == "ATA" || strings.HasPrefix(v, "0x") {

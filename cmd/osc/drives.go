@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/onramp-os/onramp/blockdev"
+	"github.com/onramp-os/onramp/internal/cli"
 )
 
 func newDrivesCmd(s streams) *cobra.Command {
@@ -19,7 +20,7 @@ func newDrivesCmd(s streams) *cobra.Command {
 		Long: `List drives an installer stick can be written to: removable or USB drives.
 With --all, every disk, with the flags that decide whether osc will write it.`,
 		Args: cobra.NoArgs,
-		RunE: runE(func(*cobra.Command, []string) error {
+		RunE: cli.RunE(func(*cobra.Command, []string) error {
 			ds, err := blockdev.List()
 			if err != nil {
 				return err

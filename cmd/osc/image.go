@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/onramp-os/onramp/images"
+	"github.com/onramp-os/onramp/internal/cli"
 	"github.com/onramp-os/onramp/internal/exitcode"
 )
 
@@ -15,7 +16,7 @@ func newImageCmd(s streams) *cobra.Command {
 		Use:   "image",
 		Short: "Sign and inspect installer payloads",
 		Args:  cobra.NoArgs,
-		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+		RunE: cli.RunE(func(cmd *cobra.Command, _ []string) error {
 			return exitcode.New(exitcode.Usage, "osc image needs a subcommand: keygen, sign or inspect")
 		}),
 	}
@@ -28,7 +29,7 @@ func newImageKeygenCmd(s streams) *cobra.Command {
 		Use:   "keygen PREFIX",
 		Short: "Create a signing key pair: PREFIX.key (mode 0600) and PREFIX.pub",
 		Args:  cobra.ExactArgs(1),
-		RunE: runE(func(_ *cobra.Command, args []string) error {
+		RunE: cli.RunE(func(_ *cobra.Command, args []string) error {
 			pub, err := images.GenerateKey(args[0])
 			if err != nil {
 				return err
@@ -46,7 +47,7 @@ func newImageSignCmd(s streams) *cobra.Command {
 		Use:   "sign --key PREFIX.key [--os-name N --version V ...] DIR",
 		Short: "Write manifest.json for the files in a payload directory and sign it",
 		Args:  cobra.ExactArgs(1),
-		RunE: runE(func(_ *cobra.Command, args []string) error {
+		RunE: cli.RunE(func(_ *cobra.Command, args []string) error {
 			priv, err := images.LoadPrivateKey(key)
 			if err != nil {
 				return err
@@ -79,7 +80,7 @@ func newImageInspectCmd(s streams) *cobra.Command {
 		Use:   "inspect [--trust-key F] [--eula LANG] [--json] SOURCE",
 		Short: "Show and verify a payload (ISO or directory): manifest, signature, file hashes",
 		Args:  cobra.ExactArgs(1),
-		RunE: runE(func(cmd *cobra.Command, args []string) error {
+		RunE: cli.RunE(func(cmd *cobra.Command, args []string) error {
 			keys, err := images.LoadTrustedKeys(trustKeys...)
 			if err != nil {
 				return err
@@ -116,7 +117,7 @@ func newImageInspectCmd(s streams) *cobra.Command {
 			switch {
 			case verr != nil:
 				fmt.Fprintf(s.out, "NOT VERIFIED: %v\n", verr)
-				return exitcode.Wrap(exitcode.KindOf(verr), errReported)
+				return exitcode.Wrap(exitcode.KindOf(verr), cli.ErrReported)
 			case p.SignedBy == "":
 				fmt.Fprintln(s.out, "files verified; payload NOT signed (--insecure-skip-signature)")
 			default:

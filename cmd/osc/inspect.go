@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/onramp-os/onramp/installer"
+	"github.com/onramp-os/onramp/internal/cli"
 )
 
 func newInspectCmd(s streams) *cobra.Command {
@@ -15,7 +16,7 @@ func newInspectCmd(s streams) *cobra.Command {
 		Use:   "inspect [--json] TARGET",
 		Short: "Show a drive and the installation on it (layout, version, settings, licenses)",
 		Args:  cobra.ExactArgs(1),
-		RunE: runE(func(_ *cobra.Command, args []string) error {
+		RunE: cli.RunE(func(_ *cobra.Command, args []string) error {
 			in, err := installer.Inspect(args[0])
 			if err != nil {
 				return err

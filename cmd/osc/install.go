@@ -12,6 +12,7 @@ import (
 	"github.com/onramp-os/onramp/blockdev"
 	"github.com/onramp-os/onramp/images"
 	"github.com/onramp-os/onramp/installer"
+	"github.com/onramp-os/onramp/internal/cli"
 	"github.com/onramp-os/onramp/internal/exitcode"
 )
 
@@ -33,7 +34,7 @@ file hash are checked first (exit 5). Settings and licenses of an earlier instal
 backed up outside the target (verified) before anything is written, and migrated unless
 --migrate-settings / --migrate-licenses say no.`,
 		Args: cobra.NoArgs,
-		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+		RunE: cli.RunE(func(cmd *cobra.Command, _ []string) error {
 			return runInstall(cmd.Context(), s, f)
 		}),
 	}

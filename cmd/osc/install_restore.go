@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/onramp-os/onramp/installer"
+	"github.com/onramp-os/onramp/internal/cli"
 )
 
 type restoreFlags struct {
@@ -26,7 +27,7 @@ drive (layout 2) they replace the settings and licenses on its data partition. O
 whose installation failed, give --source too: the system is installed and the backup migrated.
 The backup is checked against its SHA256SUMS first (exit 4 when damaged).`,
 		Args: cobra.NoArgs,
-		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+		RunE: cli.RunE(func(cmd *cobra.Command, _ []string) error {
 			return runRestore(cmd.Context(), s, f)
 		}),
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/onramp-os/onramp/blockdev"
 	"github.com/onramp-os/onramp/images"
+	"github.com/onramp-os/onramp/internal/cli"
 	"github.com/onramp-os/onramp/internal/exitcode"
 )
 
@@ -27,7 +28,7 @@ type reporter struct {
 }
 
 func newReporter(s streams, asJSON bool) *reporter {
-	return &reporter{s: s, json: asJSON, tty: isTerminal(s.err), enc: json.NewEncoder(s.out),
+	return &reporter{s: s, json: asJSON, tty: cli.IsTerminal(s.err), enc: json.NewEncoder(s.out),
 		lines: map[string]string{}, last: map[string]images.Phase{}}
 }
 
@@ -184,7 +185,7 @@ func (r *reporter) results(rs []images.Result) error {
 		if res.Err != nil {
 			k := exitcode.KindOf(res.Err)
 			if worst == nil || k == exitcode.Aborted {
-				worst = exitcode.Wrap(k, errReported)
+				worst = exitcode.Wrap(k, cli.ErrReported)
 			}
 			if r.json {
 				code := k.Code()

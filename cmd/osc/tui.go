@@ -8,6 +8,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/onramp-os/onramp/internal/cli"
 	"github.com/onramp-os/onramp/internal/exitcode"
 	"github.com/onramp-os/onramp/tui"
 )
@@ -22,7 +23,7 @@ type tuiOptions struct {
 // runTUI opens "Create USB installation medium" on the terminal, or, with
 // demo, on a generated sample image and file-backed sticks.
 func runTUI(ctx context.Context, s streams, o tuiOptions) (err error) {
-	if !o.demo && !(isTerminal(s.in) && isTerminal(s.out)) {
+	if !o.demo && !(cli.IsTerminal(s.in) && cli.IsTerminal(s.out)) {
 		return exitcode.New(exitcode.Usage, "osc needs a terminal for the interactive tool; see 'osc --help' for the commands")
 	}
 	ctx, cancel := context.WithCancel(ctx)

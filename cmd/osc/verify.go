@@ -8,6 +8,7 @@ import (
 
 	"github.com/onramp-os/onramp/blockdev"
 	"github.com/onramp-os/onramp/images"
+	"github.com/onramp-os/onramp/internal/cli"
 )
 
 func newVerifyCmd(s streams) *cobra.Command {
@@ -16,7 +17,7 @@ func newVerifyCmd(s streams) *cobra.Command {
 		Use:   "verify IMAGE TARGET",
 		Short: "Compare a written stick (or image file) with the image",
 		Args:  cobra.ExactArgs(2),
-		RunE: runE(func(cmd *cobra.Command, args []string) error {
+		RunE: cli.RunE(func(cmd *cobra.Command, args []string) error {
 			rep := newReporter(s, asJSON)
 			return rep.fatal(verifyTarget(cmd.Context(), rep, args[0], args[1]))
 		}),

@@ -10,6 +10,7 @@ import (
 
 	"github.com/onramp-os/onramp/blockdev"
 	"github.com/onramp-os/onramp/images"
+	"github.com/onramp-os/onramp/internal/cli"
 	"github.com/onramp-os/onramp/internal/exitcode"
 )
 
@@ -42,7 +43,7 @@ is read back and compared unless --no-verify.`,
 			}
 			return paths, cobra.ShellCompDirectiveDefault
 		},
-		RunE: runE(func(cmd *cobra.Command, args []string) error {
+		RunE: cli.RunE(func(cmd *cobra.Command, args []string) error {
 			return runWrite(cmd.Context(), s, f, args[0], args[1:])
 		}),
 	}

@@ -9,6 +9,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/onramp-os/onramp/internal/cli"
 	"github.com/onramp-os/onramp/internal/exitcode"
 	"github.com/onramp-os/onramp/sysconf"
 	"github.com/onramp-os/onramp/tui"
@@ -64,7 +65,7 @@ func run(ctx context.Context, s streams, o options) error {
 		}
 		return finish(s, st, out)
 	}
-	if !isTerminal(s.in) || !isTerminal(s.out) {
+	if !cli.IsTerminal(s.in) || !cli.IsTerminal(s.out) {
 		return exitcode.New(exitcode.Usage, "the interactive setup needs a terminal; use --accessible for plain prompts or --non-interactive with --answers")
 	}
 	if err := st.missing(true, true); err != nil {

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/onramp-os/onramp/internal/exitcode"
 	"github.com/onramp-os/onramp/tui"
@@ -32,11 +30,6 @@ type options struct {
 type streams struct {
 	in       io.Reader
 	out, err io.Writer
-}
-
-func isTerminal(v any) bool {
-	f, ok := v.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // Run executes setup-assistant with args and returns the exit code: 0 done

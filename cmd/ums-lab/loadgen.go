@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/onramp-os/onramp/internal/cli"
 	"github.com/onramp-os/onramp/internal/exitcode"
 	"github.com/onramp-os/onramp/onboard/lab"
 )
@@ -24,7 +25,7 @@ enrollment of the setup assistant into its own root below --work. It prints
 one line: devices, successes, latency p50/p99/max and throughput. Only
 loopback or your own test hosts are sensible targets.`,
 		Args: cobra.NoArgs,
-		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+		RunE: cli.RunE(func(cmd *cobra.Command, _ []string) error {
 			if cfg.Addr == "" || cfg.Token == "" || (keysFile == "") == (key == "") || cfg.WorkDir == "" {
 				return exitcode.New(exitcode.Usage, "--server, --token, --work and one of --keys, --key are required")
 			}

@@ -2,12 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
+	"github.com/onramp-os/onramp/internal/cli"
 	"github.com/onramp-os/onramp/internal/exitcode"
 	"github.com/onramp-os/onramp/onboard/lab"
 )
@@ -21,42 +20,7 @@ type streams struct {
 // Run executes ums-lab with args and returns the process exit code (0 ok,
 // 1 failure, 2 usage, 130 aborted).
 func Run(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, args []string) int {
-	s := streams{in: stdin, out: stdout, err: stderr}
-	root := newRootCmd(s)
-	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return 0
-	}
-	var tagged *exitcode.Error
-	if !errors.As(err, &tagged) && !errors.Is(err, context.Canceled) {
-		// Errors cobra raises itself: unknown command or flag, wrong arguments.
-		err = exitcode.Wrap(exitcode.Usage, err)
-	}
-	fmt.Fprintf(stderr, "ums-lab: %v\n", err)
-	if exitcode.KindOf(err) == exitcode.Usage {
-		fmt.Fprintf(stderr, "Run 'ums-lab --help' for usage.\n")
-	}
-	return exitcode.Code(err)
-}
-
-// runE adapts a command body so every error it returns carries a kind:
-// untagged ones are plain failures, not usage errors.
-func runE(f func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
-	return func(cmd *cobra.Command, args []string) error {
-		err := f(cmd, args)
-		if err == nil || errors.Is(err, context.Canceled) {
-			return err
-		}
-		var tagged *exitcode.Error
-		if errors.As(err, &tagged) {
-			return err
-		}
-		return exitcode.Wrap(exitcode.Failure, err)
-	}
+	return cli.Execute(ctx, newRootCmd(streams{in: stdin, out: stdout, err: stderr}), stdin, stdout, stderr, args)
 }
 
 // stateFlag is the --state every command takes.
@@ -72,7 +36,7 @@ func (f *stateFlag) open() (*lab.State, error) {
 
 // withState runs f with the opened state and closes it afterwards.
 func (f *stateFlag) withState(body func(cmd *cobra.Command, args []string, st *lab.State) error) func(*cobra.Command, []string) error {
-	return runE(func(cmd *cobra.Command, args []string) error {
+	return cli.RunE(func(cmd *cobra.Command, args []string) error {
 		st, err := f.open()
 		if err != nil {
 			return err
