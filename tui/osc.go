@@ -61,6 +61,11 @@ type OSCConfig struct {
 	Write func(ctx context.Context, src images.Source, target string, opt images.Options) images.Result
 	// Refresh is how often the stick list is refreshed; default 1s.
 	Refresh time.Duration
+	// Install, when set, adds "Install base system": the tool opens at a
+	// home menu offering both; with InstallOnly (osc.mode=install) it opens
+	// the installer directly.
+	Install     *InstallConfig
+	InstallOnly bool
 }
 
 func (c *OSCConfig) defaults() {
@@ -149,6 +154,12 @@ type OSC struct {
 	confirm confirmPage
 	write   writePage
 	spin    spinner.Model
+	// home is the menu of the two tools (only with OSCConfig.Install);
+	// installing hands everything to the install flow.
+	home       bool
+	homeFocus  int
+	installing bool
+	install    installPage
 }
 
 // NewOSC returns the model, starting at the image list.
@@ -158,6 +169,11 @@ func NewOSC(cfg OSCConfig) OSC {
 	m.spin = spinner.New(spinner.WithSpinner(cfg.Theme.Spinner))
 	m.env = env{cfg: &cfg, shared: &oscShared{}}
 	m.images = newImagePage(m.env)
+	if cfg.Install != nil {
+		m.install = newInstallPage(m.env, cfg.Install)
+		m.home, m.installing = !cfg.InstallOnly, cfg.InstallOnly
+		m.install.tag, m.install.loading = nextTag(), true
+	}
 	return m
 }
 
@@ -174,6 +190,12 @@ func (m OSC) Wait() error {
 
 // Init starts the image scan and the spinner.
 func (m OSC) Init() tea.Cmd {
+	switch {
+	case m.installing:
+		return tea.Batch(m.install.load(), m.spin.Tick)
+	case m.home:
+		return m.spin.Tick
+	}
 	return tea.Batch(m.images.scan(), m.spin.Tick)
 }
 
@@ -192,6 +214,11 @@ func (m OSC) Update(msg tea.Msg) (model tea.Model, cmd tea.Cmd) {
 	case spinner.TickMsg:
 		m.spin, cmd = m.spin.Update(msg)
 		return m, cmd
+	}
+	if m.home || m.installing {
+		return m.updateHome(msg)
+	}
+	switch msg := msg.(type) {
 	case tea.KeyMsg:
 		if m.active == pageWrite && m.write.asking {
 			return m.updateActive(msg) // the page's own question takes every key
@@ -287,6 +314,9 @@ func (m OSC) View() (view string) {
 	spin := m.spin.View()
 	w, h := m.width, m.height
 	inner := max(w-th.Frame.GetHorizontalFrameSize(), 20)
+	if m.home || m.installing {
+		return m.viewHome(inner)
+	}
 	var body string
 	var help []keyHelp
 	switch m.active {

@@ -24,7 +24,7 @@ func Run(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, args []
 
 func newRootCmd(s streams) *cobra.Command {
 	var demo bool
-	var dir, demoDir string
+	var dir, demoDir, source string
 	root := &cobra.Command{
 		Use:   "osc",
 		Short: "OS Creator: write installer sticks and install the base system",
@@ -35,12 +35,13 @@ Without arguments on a terminal it opens the interactive tool.`,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: cli.RunE(func(cmd *cobra.Command, _ []string) error {
-			return runTUI(cmd.Context(), s, tuiOptions{demo: demo, dir: dir, demoDir: demoDir})
+			return runTUI(cmd.Context(), s, tuiOptions{demo: demo, dir: dir, demoDir: demoDir, source: source})
 		}),
 	}
 	root.Flags().BoolVar(&demo, "demo", false, "open the interactive tool with a generated sample image and file-backed demo sticks")
 	root.Flags().StringVar(&dir, "dir", ".", "folder holding the installer images (*.iso) to offer")
 	root.Flags().StringVar(&demoDir, "demo-dir", "", "folder for the --demo files (default: a new temporary folder)")
+	root.Flags().StringVar(&source, "source", "", "installer ISO or payload directory \"Install base system\" installs (default: the onramp/ payload beside osc)")
 	_ = root.Flags().MarkHidden("demo-dir")
 	root.AddCommand(newDrivesCmd(s), newWriteCmd(s), newVerifyCmd(s))
 	root.AddCommand(newInstallCmd(s), newRestoreCmd(s), newInspectCmd(s), newImageCmd(s))

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -18,6 +21,39 @@ type tuiOptions struct {
 	demo    bool
 	dir     string
 	demoDir string // where --demo puts its files; "" = a new temporary folder
+	source  string // what "Install base system" installs; "" = the payload beside osc
+}
+
+// procCmdline is the kernel command line; osc.mode=install on it (the live
+// installer) opens the installer directly, and only there does Reboot reboot.
+var procCmdline = "/proc/cmdline"
+
+// liveInstaller reports whether the kernel command line asks for the installer.
+func liveInstaller() bool {
+	b, err := os.ReadFile(procCmdline)
+	if err != nil {
+		return false
+	}
+	return slices.Contains(strings.Fields(string(b)), "osc.mode=install")
+}
+
+// installSource is the --source value, else the onramp/ payload beside the
+// osc binary (on the installer medium), else "" (the install page then
+// says the payload cannot be opened).
+func installSource(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	for _, dir := range []string{filepath.Dir(exe), filepath.Dir(filepath.Dir(exe))} {
+		if fi, err := os.Stat(filepath.Join(dir, "onramp")); err == nil && fi.IsDir() {
+			return filepath.Join(dir, "onramp")
+		}
+	}
+	return ""
 }
 
 // runTUI opens "Create USB installation medium" on the terminal, or, with
@@ -36,6 +72,10 @@ func runTUI(ctx context.Context, s streams, o tuiOptions) (err error) {
 		}
 		defer fmt.Fprintf(s.err, "osc --demo: the sample image and the demo sticks are in %s\n", demo.Dir)
 		cfg.Images, cfg.Sticks = []string{demo.Image}, demo.Sticks
+	} else {
+		live := liveInstaller()
+		cfg.Install = &tui.InstallConfig{Source: installSource(o.source), Live: live}
+		cfg.InstallOnly = live
 	}
 
 	m := tui.NewOSC(cfg)
