@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -490,29 +491,11 @@ func (p installPage) yesNo(b bool) string {
 func (p installPage) progressView(w int) string {
 	th := p.env.cfg.Theme
 	pr := p.prog
-	frac := 0.0
-	if pr.Total > 0 {
-		frac = min(float64(pr.Bytes)/float64(pr.Total), 1)
-	}
 	label := string(pr.Phase)
 	if label == "" {
 		label = string(installer.PhaseInspect)
 	}
-	barW := max(w-2-11-6, 10)
-	var b strings.Builder
-	fmt.Fprintf(&b, "\n  %-10s %s %3d%%\n", label, th.bar(barW, frac), int(frac*100))
-	stats := blockdev.HumanSize(pr.Bytes)
-	if pr.Total > 0 {
-		stats += " / " + blockdev.HumanSize(pr.Total)
-	}
-	if pr.Rate > 0 {
-		stats += "   " + blockdev.HumanSize(int64(pr.Rate)) + "/s"
-	}
-	if pr.ETA > 0 && pr.Rate > 0 && pr.Bytes < pr.Total {
-		stats += "   " + p.tr.T("install.eta", clock(pr.ETA))
-	}
-	b.WriteString("  " + strings.Repeat(" ", 11) + th.Muted.Render(stats) + "\n")
-	return b.String()
+	return progressView(th, w, label, pr, " / ", func(eta time.Duration) string { return p.tr.T("install.eta", clock(eta)) })
 }
 
 // installJob is one install in its own goroutine, reporting like writeJob.
@@ -531,17 +514,7 @@ func newInstallJob(parent context.Context) *installJob {
 }
 
 func (j *installJob) report(p images.Progress) {
-	for {
-		select {
-		case j.progress <- p:
-			return
-		default:
-		}
-		select {
-		case <-j.progress:
-		default:
-		}
-	}
+	offer(j.progress, p)
 }
 
 func (j *installJob) next() tea.Cmd {

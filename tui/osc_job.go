@@ -120,17 +120,7 @@ func stoppedText(stick string, wrote bool) string {
 
 // report replaces any report the program has not taken yet.
 func (j *writeJob) report(p images.Progress) {
-	for {
-		select {
-		case j.progress <- p:
-			return
-		default:
-		}
-		select {
-		case <-j.progress:
-		default:
-		}
-	}
+	offer(j.progress, p)
 }
 
 // next waits for the next report or the outcome.

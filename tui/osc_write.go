@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -256,26 +257,7 @@ func (p writePage) steps() string {
 func (p writePage) progressView(w int) string {
 	th := p.env.cfg.Theme
 	label := map[stage]string{stageLookup: "Preparing", stageChecksum: "Checking", stageWrite: "Writing", stageVerify: "Verifying"}[p.stage]
-	pr := p.prog
-	frac := 0.0
-	if pr.Total > 0 {
-		frac = min(float64(pr.Bytes)/float64(pr.Total), 1)
-	}
-	barW := max(w-2-11-6, 10)
-	var b strings.Builder
-	fmt.Fprintf(&b, "\n  %-10s %s %3d%%\n", label, th.bar(barW, frac), int(frac*100))
-	stats := blockdev.HumanSize(pr.Bytes)
-	if pr.Total > 0 {
-		stats += " of " + blockdev.HumanSize(pr.Total)
-	}
-	if pr.Rate > 0 {
-		stats += "   " + blockdev.HumanSize(int64(pr.Rate)) + "/s"
-	}
-	if pr.ETA > 0 && pr.Rate > 0 && pr.Bytes < pr.Total {
-		stats += "   about " + clock(pr.ETA) + " left"
-	}
-	b.WriteString("  " + strings.Repeat(" ", 11) + th.Muted.Render(stats) + "\n")
-	return b.String()
+	return progressView(th, w, label, p.prog, " of ", func(eta time.Duration) string { return "about " + clock(eta) + " left" })
 }
 
 func (p writePage) successView() string {

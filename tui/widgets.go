@@ -7,6 +7,8 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/onramp-os/onramp/blockdev"
+	"github.com/onramp-os/onramp/images"
 )
 
 // The size a screen assumes until the terminal reports its own; every screen
@@ -161,4 +163,44 @@ func clock(d time.Duration) string {
 		return fmt.Sprintf("%d:%02d:%02d", h, m, s)
 	}
 	return fmt.Sprintf("%d:%02d", m, s)
+}
+
+// offer puts v in a one-slot channel, replacing a value nobody took yet, so
+// a slow screen always gets the latest progress and the worker never waits.
+func offer[T any](ch chan T, v T) {
+	for {
+		select {
+		case ch <- v:
+			return
+		default:
+		}
+		select {
+		case <-ch:
+		default:
+		}
+	}
+}
+
+// progressView draws a labelled bar with bytes (" of " or " / " the total),
+// rate and, while it is known, the time left in the words eta gives.
+func progressView(th Theme, w int, label string, pr images.Progress, of string, eta func(time.Duration) string) string {
+	frac := 0.0
+	if pr.Total > 0 {
+		frac = min(float64(pr.Bytes)/float64(pr.Total), 1)
+	}
+	barW := max(w-2-11-6, 10)
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n  %-10s %s %3d%%\n", label, th.bar(barW, frac), int(frac*100))
+	stats := blockdev.HumanSize(pr.Bytes)
+	if pr.Total > 0 {
+		stats += of + blockdev.HumanSize(pr.Total)
+	}
+	if pr.Rate > 0 {
+		stats += "   " + blockdev.HumanSize(int64(pr.Rate)) + "/s"
+	}
+	if pr.ETA > 0 && pr.Rate > 0 && pr.Bytes < pr.Total {
+		stats += "   " + eta(pr.ETA)
+	}
+	b.WriteString("  " + strings.Repeat(" ", 11) + th.Muted.Render(stats) + "\n")
+	return b.String()
 }
