@@ -96,15 +96,11 @@ func (p imagePage) update(msg tea.Msg) (imagePage, tea.Cmd) {
 			}
 		}
 	case tea.KeyMsg:
+		if c, ok := moveCursor(msg.String(), p.cursor, len(p.items)); ok {
+			p.cursor = c
+			return p, nil
+		}
 		switch msg.String() {
-		case "up", "k":
-			p.cursor = max(p.cursor-1, 0)
-		case "down", "j":
-			p.cursor = min(p.cursor+1, max(len(p.items)-1, 0))
-		case "home", "g":
-			p.cursor = 0
-		case "end", "G":
-			p.cursor = max(len(p.items)-1, 0)
 		case "r":
 			p.loading = true
 			return p, p.enter()

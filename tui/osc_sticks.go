@@ -78,15 +78,12 @@ func (p stickPage) update(msg tea.Msg) (stickPage, tea.Cmd) {
 		}
 		return p, listDrives(p.tag, p.env.cfg.ListDrives)
 	case tea.KeyMsg:
+		if c, ok := moveCursor(msg.String(), p.cursor, len(p.sticks)); ok {
+			p.cursor = c
+			p.track()
+			return p, nil
+		}
 		switch msg.String() {
-		case "up", "k":
-			p.cursor = max(p.cursor-1, 0)
-		case "down", "j":
-			p.cursor = min(p.cursor+1, max(len(p.sticks)-1, 0))
-		case "home", "g":
-			p.cursor = 0
-		case "end", "G":
-			p.cursor = max(len(p.sticks)-1, 0)
 		case "r":
 			return p, p.enter()
 		case "enter":

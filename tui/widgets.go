@@ -204,3 +204,20 @@ func progressView(th Theme, w int, label string, pr images.Progress, of string, 
 	b.WriteString("  " + strings.Repeat(" ", 11) + th.Muted.Render(stats) + "\n")
 	return b.String()
 }
+
+// moveCursor applies a list navigation key (arrows, vi keys, home/end) to
+// cursor in a list of n rows; ok is false for any other key.
+func moveCursor(key string, cursor, n int) (int, bool) {
+	last := max(n-1, 0)
+	switch key {
+	case "up", "k":
+		return max(cursor-1, 0), true
+	case "down", "j":
+		return min(cursor+1, last), true
+	case "home", "g":
+		return 0, true
+	case "end", "G":
+		return last, true
+	}
+	return cursor, false
+}
