@@ -8,7 +8,7 @@ BIN := bin
 # must run: ONRAMP_STRICT turns their skips into failures.
 STRICT := $(shell [ "$$(id -u)" -eq 0 ] && echo 1)
 
-.PHONY: all build deps test test-e2e lint demo demo-osc bench fuzz-smoke sysconf-data clean
+.PHONY: all build deps test test-e2e lint demo demo-osc bench fuzz-smoke sysconf-data mbpi-data clean run-installer image
 
 all: build
 
@@ -31,8 +31,31 @@ test: deps lint build
 # PEAP, WPA3-SAE) and dnsmasq; netcfg/host joins each one and gets a lease.
 # Time-boxed (E2E_TIMEOUT seconds, default 300); prints the guest's serial
 # log on failure.
+# Then the installer medium's proof (issue 7): build the ISO, write it, boot
+# it with OVMF and SeaBIOS, install unattended, migrate, onboard on first
+# boot against ums-lab (E2E_INSTALL_TIMEOUT seconds, default 900).
 test-e2e: deps
 	./scripts/e2e/run.sh
+	./scripts/e2e/install.sh
+
+# Boots the installer ISO (make image) in QEMU with OVMF and a blank 16 GiB
+# target disk, the serial console on this terminal (Ctrl-A X quits), to try
+# the installer as a technician would.
+RUN_INSTALLER_ISO ?= build/image/osc-12.5.0.iso
+run-installer: deps build
+	./scripts/e2e/deps.sh
+	@[ -f $(RUN_INSTALLER_ISO) ] || ./scripts/image/build.sh
+	mkdir -p build/run-installer
+	cp /usr/share/OVMF/OVMF_VARS_4M.fd build/run-installer/vars.fd
+	[ -f build/run-installer/target.img ] || truncate -s 16G build/run-installer/target.img
+	qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 2 -m 1536 \
+	  -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
+	  -drive if=pflash,format=raw,file=build/run-installer/vars.fd \
+	  -drive if=none,id=stick,format=raw,readonly=on,file=$(RUN_INSTALLER_ISO) \
+	  -device qemu-xhci -device usb-storage,drive=stick,bootindex=0 \
+	  -drive if=none,id=disk,format=raw,file=build/run-installer/target.img \
+	  -device virtio-blk-pci,drive=disk,bootindex=1 \
+	  -nic none -nographic
 
 # The main job: the setup assistant on a simulated device (no root needed).
 demo: deps build
@@ -47,10 +70,26 @@ bench: deps build
 	ONRAMP_BIN=$(CURDIR)/$(BIN) ./scripts/bench-setup.sh
 	ONRAMP_BIN=$(CURDIR)/$(BIN) ./scripts/bench-install.sh
 
+# The sample base system and its installer media (issue 7): Debian's kernel,
+# busybox and our static binaries, signed with the development key
+# scripts/image/dev.key; outputs under build/image/ (payload/,
+# payload-legacy/, osc-12.5.0.iso, osc-12.5.0_legacy.iso). IMAGE_VERSION
+# sets the version. scripts/image/smoke.sh boots the payload's kernel
+# directly in QEMU: installed system, live installer, unattended install.
+IMAGE_VERSION ?= 12.5.0
+image: build
+	@start=$$(date +%s); VERSION=$(IMAGE_VERSION) ./scripts/image/build.sh && \
+	  echo "make image: done in $$(( $$(date +%s) - start ))s"
+
 # Regenerates the embedded keyboard-layout and time-zone snapshots from
 # Debian's xkb-data and tzdata.
 sysconf-data:
 	./scripts/gen-sysconf-data.sh
+
+# Regenerates netcfg's embedded provider database (used when
+# mobile-broadband-provider-info is not installed) from Debian's package.
+mbpi-data:
+	$(GO) run ./netcfg/host/internal/mbpigen
 
 # Each fuzz target for a few seconds (FUZZTIME=30s for longer).
 FUZZTIME ?= 4s

@@ -13,9 +13,18 @@ import (
 	"github.com/onramp-os/onramp/internal/exitcode"
 )
 
-// ManifestFormat is the version of the manifest.json schema osc writes and
-// reads. A payload with a newer format is refused rather than half-understood.
-const ManifestFormat = 1
+// ManifestFormat is the version of the manifest.json schema osc writes.
+// Format 1 lists one SHA-256 per file; format 2 may add per-chunk hashes
+// (ManifestFile.Chunks). osc reads both; a payload with a newer format is
+// refused rather than half-understood.
+const ManifestFormat = 2
+
+// Chunk sizes a manifest may use: a power of two in this range, so the
+// 4 MiB read blocks of the installer always divide a chunk or equal it.
+const (
+	minChunkSize = 64 << 10
+	maxChunkSize = 64 << 20
+)
 
 // Names of the files every payload holds (DESIGN.md "Installer medium").
 const (
@@ -43,8 +52,12 @@ type Manifest struct {
 	// MinTargetSize is the smallest drive, in bytes, the system runs on.
 	MinTargetSize int64 `json:"min_target_size"`
 	// SlotSize is the size of each of the partitions SYS-A and SYS-B.
-	SlotSize int64          `json:"slot_size"`
-	Files    []ManifestFile `json:"files"`
+	SlotSize int64 `json:"slot_size"`
+	// KernelOptions are appended to the kernel command line of every boot
+	// entry the installer writes (console=ttyS0,115200 for a serial
+	// console, for example).
+	KernelOptions string         `json:"kernel_options,omitempty"`
+	Files         []ManifestFile `json:"files"`
 	// EULA maps a language code ("en", "de", "pt-BR") to a file of Files.
 	EULA map[string]string `json:"eula"`
 }
@@ -55,6 +68,17 @@ type ManifestFile struct {
 	Path   string `json:"path"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
+	// Chunks (format 2, files larger than one chunk) hashes the file piece
+	// by piece, so several cores can check it at once: before the first
+	// write, and again as it is read back from the target.
+	Chunks *Chunks `json:"chunks,omitempty"`
+}
+
+// Chunks is the SHA-256 of every Size bytes of a file, in order; the last
+// chunk may be shorter.
+type Chunks struct {
+	Size   int64    `json:"size"`
+	SHA256 []string `json:"sha256"`
 }
 
 var (
@@ -87,13 +111,16 @@ func ParseManifest(data []byte) (*Manifest, error) {
 
 // Validate checks that the manifest is complete and self-consistent.
 func (m *Manifest) Validate() error {
-	if m.Format != ManifestFormat {
-		return invalid("manifest format %d is not supported (this osc reads format %d)", m.Format, ManifestFormat)
+	if m.Format != 1 && m.Format != ManifestFormat {
+		return invalid("manifest format %d is not supported (this osc reads formats 1 and %d)", m.Format, ManifestFormat)
 	}
 	for name, v := range map[string]string{"os_name": m.OSName, "version": m.Version} {
 		if strings.TrimSpace(v) == "" || len(v) > 128 || strings.ContainsAny(v, "\x00\n\r") {
 			return invalid("manifest: %s must be a single line of 1 to 128 characters", name)
 		}
+	}
+	if len(m.KernelOptions) > 1024 || strings.IndexFunc(m.KernelOptions, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0 {
+		return invalid("manifest: kernel_options must be one line of printable characters, at most 1024")
 	}
 	if !variants[m.Variant] {
 		return invalid("manifest: variant %q is not standard or legacy", m.Variant)
@@ -116,8 +143,11 @@ func (m *Manifest) Validate() error {
 		if f.Size < 0 {
 			return invalid("manifest: %s has a negative size", f.Path)
 		}
-		if b, err := hex.DecodeString(f.SHA256); err != nil || len(b) != 32 || f.SHA256 != strings.ToLower(f.SHA256) {
+		if !isSHA256Hex(f.SHA256) {
 			return invalid("manifest: %s: sha256 must be 64 lower-case hex digits", f.Path)
+		}
+		if err := m.validateChunks(f); err != nil {
+			return err
 		}
 	}
 	for _, name := range requiredSet {
@@ -141,6 +171,37 @@ func (m *Manifest) Validate() error {
 		}
 		if !seen[p] {
 			return invalid("manifest: EULA %s for %s is not among the files", p, lang)
+		}
+	}
+	return nil
+}
+
+func isSHA256Hex(s string) bool {
+	b, err := hex.DecodeString(s)
+	return err == nil && len(b) == 32 && s == strings.ToLower(s)
+}
+
+// validateChunks checks f's chunk list: format 2 only, a power-of-two size
+// in range, exactly one hash per chunk, and more than one chunk (a file of
+// one chunk has its SHA-256 already).
+func (m *Manifest) validateChunks(f ManifestFile) error {
+	c := f.Chunks
+	if c == nil {
+		return nil
+	}
+	if m.Format < 2 {
+		return invalid("manifest: %s: chunks need manifest format 2", f.Path)
+	}
+	if c.Size < minChunkSize || c.Size > maxChunkSize || c.Size&(c.Size-1) != 0 {
+		return invalid("manifest: %s: chunk size %d is not a power of two from %d to %d", f.Path, c.Size, minChunkSize, maxChunkSize)
+	}
+	want := (f.Size + c.Size - 1) / c.Size
+	if want < 2 || int64(len(c.SHA256)) != want {
+		return invalid("manifest: %s: %d chunk hashes for %d bytes in chunks of %d (want %d, and at least 2)", f.Path, len(c.SHA256), f.Size, c.Size, want)
+	}
+	for i, h := range c.SHA256 {
+		if !isSHA256Hex(h) {
+			return invalid("manifest: %s: chunk %d: sha256 must be 64 lower-case hex digits", f.Path, i)
 		}
 	}
 	return nil

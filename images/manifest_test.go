@@ -49,7 +49,7 @@ func TestManifestParseValid(t *testing.T) {
 
 func TestManifestParseRefusals(t *testing.T) {
 	cases := map[string]struct{ old, new string }{
-		"format":         {`"format": 1`, `"format": 2`},
+		"format":         {`"format": 1`, `"format": 3`},
 		"unknown field":  {`"arch"`, `"colour": "red", "arch"`},
 		"variant":        {`"standard"`, `"deluxe"`},
 		"arch":           {`"x86_64"`, `"sparc"`},

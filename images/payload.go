@@ -11,6 +11,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime"
+
+	"golang.org/x/sys/unix"
 )
 
 // Payload is what the installer installs: a manifest, its signature and the
@@ -123,33 +126,93 @@ func (p *Payload) Verify(ctx context.Context, opt VerifyOptions) error {
 	case !opt.AllowUnsigned:
 		return invalid("payload %s is not signed (no %s); use --insecure-skip-signature only for payloads you built yourself", p.Origin, SignatureName)
 	}
-	var total, done int64
+	var total int64
 	for _, f := range p.Manifest.Files {
 		total += f.Size
 	}
-	buf := make([]byte, 1<<20)
+	var done int64
 	for _, f := range p.Manifest.Files {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		r, err := p.Open(f.Path)
-		if err != nil {
-			return err
-		}
-		// A large buffer, and no io.ReaderFrom (io.Discard's reads 8 KiB at
-		// a time): the hash, not system calls, should bound the speed.
-		_, err = io.CopyBuffer(struct{ io.Writer }{io.Discard}, &progressReader{r: r, fn: func(n int64) {
+		if err := p.verifyFile(ctx, f, func(n int64) {
 			done += n
 			if opt.Progress != nil {
 				opt.Progress(done, total)
 			}
-		}, ctx: ctx}, buf)
-		r.Close()
-		if err != nil {
+		}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// verifyFile reads f once, in large blocks (the kernel told to read ahead),
+// and checks size and SHA-256 per chunk on every core. The file stays in
+// the page cache for the write that follows.
+func (p *Payload) verifyFile(ctx context.Context, mf ManifestFile, progress func(n int64)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f, err := p.fsys.Open(mf.Path)
+	if err != nil {
+		return invalid("payload %s: %s: %v", p.Origin, mf.Path, err)
+	}
+	defer f.Close()
+	if osf, ok := f.(*os.File); ok {
+		fd := int(osf.Fd())
+		_ = unix.Fadvise(fd, 0, 0, unix.FADV_SEQUENTIAL)
+		_ = unix.Fadvise(fd, 0, 0, unix.FADV_WILLNEED)
+	}
+	c := chunkingOf(mf)
+	workers := runtime.GOMAXPROCS(0)
+	pool := make(chan []byte, workers+2)
+	for range cap(pool) {
+		pool <- make([]byte, c.block())
+	}
+	v, err := newChunkVerifier(c, verifierOptions{workers: workers,
+		release: func(pc piece) { pool <- pc.buf },
+		mismatch: func(i int, from, to int64) error {
+			return invalid("payload %s: SHA-256 of %s (bytes %d to %d) differs from the manifest (altered or damaged)", p.Origin, mf.Path, from, to)
+		}})
+	if err != nil {
+		return err
+	}
+	var off int64
+	rerr := func() error {
+		for !v.failed() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			b := <-pool
+			n, err := io.ReadFull(f, b)
+			if off+int64(n) > mf.Size {
+				pool <- b
+				return invalid("payload %s: %s is larger than the %d bytes in the manifest", p.Origin, mf.Path, mf.Size)
+			}
+			if n > 0 {
+				v.feed(piece{buf: b, off: off, n: n})
+				off += int64(n)
+				progress(int64(n))
+			} else {
+				pool <- b
+			}
+			switch {
+			case err == io.EOF || err == io.ErrUnexpectedEOF:
+				if off != mf.Size {
+					return invalid("payload %s: %s has %d bytes, the manifest says %d (truncated?)", p.Origin, mf.Path, off, mf.Size)
+				}
+				return nil
+			case err != nil:
+				return invalid("payload %s: read %s: %v", p.Origin, mf.Path, err)
+			}
+		}
+		return nil
+	}()
+	if verr := v.wait(); rerr == nil {
+		rerr = verr
+	}
+	if rerr == nil && mf.Size == 0 && sha256.Sum256(nil) != c.sums[0] {
+		return invalid("payload %s: SHA-256 of the empty %s differs from the manifest", p.Origin, mf.Path)
+	}
+	return rerr
 }
 
 // Open returns a reader of the payload file name that fails at its end
@@ -197,24 +260,6 @@ func (c *checkedReader) Read(b []byte) (int, error) {
 }
 
 func (c *checkedReader) Close() error { return c.f.Close() }
-
-// progressReader reports bytes read and stops when ctx is cancelled.
-type progressReader struct {
-	r   io.Reader
-	fn  func(n int64)
-	ctx context.Context
-}
-
-func (p *progressReader) Read(b []byte) (int, error) {
-	if err := p.ctx.Err(); err != nil {
-		return 0, err
-	}
-	n, err := p.r.Read(b)
-	if n > 0 {
-		p.fn(int64(n))
-	}
-	return n, err
-}
 
 // EULAText returns the EULA for lang (see Manifest.EULAFor), checked
 // against the manifest.

@@ -23,6 +23,37 @@ import (
 // so tests can replace it.
 var TrustedKeys = []string{onrampRelease2026}
 
+// extraTrustedKey is one more built-in trusted key, set at link time as the
+// base64 DER of a PKIX ed25519 public key (the body of its PEM file), so a
+// build can trust its own publisher without a fork:
+//
+//	go build -ldflags "-X github.com/onramp-os/onramp/images.extraTrustedKey=MCowBQYDK2VwAyEA..."
+//
+// The sample system of `make image` links its osc with the development key
+// this way (scripts/image/build.sh).
+var extraTrustedKey string
+
+// linkedKey decodes extraTrustedKey; nil when none was linked in.
+func linkedKey() (ed25519.PublicKey, error) {
+	s := strings.TrimSpace(extraTrustedKey)
+	if s == "" {
+		return nil, nil
+	}
+	der, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("link-time trusted key (images.extraTrustedKey): not base64: %w", err)
+	}
+	k, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("link-time trusted key (images.extraTrustedKey): %w", err)
+	}
+	pub, ok := k.(ed25519.PublicKey)
+	if !ok {
+		return nil, errors.New("link-time trusted key (images.extraTrustedKey): not an ed25519 public key")
+	}
+	return pub, nil
+}
+
 // onrampRelease2026 signs the Onramp release payloads.
 const onrampRelease2026 = `-----BEGIN PUBLIC KEY-----
 MCowBQYDK2VwAyEA/v9SBQusEgRHSV3SySDNy02psSCS2Vpt6FWfG39R+H4=
@@ -107,7 +138,8 @@ func ParsePublicKey(data []byte) (ed25519.PublicKey, error) {
 	return pub, nil
 }
 
-// LoadTrustedKeys returns the built-in keys plus those in files (--trust-key).
+// LoadTrustedKeys returns the built-in keys (TrustedKeys and the one linked
+// in as extraTrustedKey) plus those in files (--trust-key).
 func LoadTrustedKeys(files ...string) ([]ed25519.PublicKey, error) {
 	var keys []ed25519.PublicKey
 	for i, p := range TrustedKeys {
@@ -116,6 +148,13 @@ func LoadTrustedKeys(files ...string) ([]ed25519.PublicKey, error) {
 			return nil, fmt.Errorf("built-in trusted key %d: %w", i, err)
 		}
 		keys = append(keys, k)
+	}
+	linked, err := linkedKey()
+	if err != nil {
+		return nil, err
+	}
+	if linked != nil {
+		keys = append(keys, linked)
 	}
 	for _, f := range files {
 		data, err := os.ReadFile(f)

@@ -26,6 +26,7 @@ type SignOptions struct {
 	Arch          string // default "x86_64"
 	MinTargetSize int64  // default: 8 GB
 	SlotSize      int64  // default: twice system.squashfs, at least 1 GiB, in MiB
+	KernelOptions string // appended to the kernel command line of the boot entries
 }
 
 // DefaultMinTargetSize is the minimum target size a signed payload gets when
@@ -47,6 +48,7 @@ func SignPayload(dir string, priv ed25519.PrivateKey, opt SignOptions) (*Manifes
 	setString(&m.Version, opt.Version, "")
 	setString(&m.Variant, opt.Variant, "standard")
 	setString(&m.Arch, opt.Arch, "x86_64")
+	setString(&m.KernelOptions, opt.KernelOptions, "")
 	if opt.MinTargetSize > 0 {
 		m.MinTargetSize = opt.MinTargetSize
 	} else if m.MinTargetSize == 0 {
@@ -118,16 +120,37 @@ func setString(dst *string, v, def string) {
 	}
 }
 
+// hashFile hashes the file at p whole and, when it is larger than one
+// chunk, in chunks of ChunkSize.
 func hashFile(p string) (ManifestFile, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return ManifestFile{}, err
 	}
 	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return ManifestFile{}, fmt.Errorf("hash %s: %w", p, err)
+	whole, chunk := sha256.New(), sha256.New()
+	var sums []string
+	buf := make([]byte, ChunkSize)
+	var size int64
+	for {
+		n, err := io.ReadFull(f, buf)
+		whole.Write(buf[:n])
+		size += int64(n)
+		if n > 0 {
+			chunk.Reset()
+			chunk.Write(buf[:n])
+			sums = append(sums, hex.EncodeToString(chunk.Sum(nil)))
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return ManifestFile{}, fmt.Errorf("hash %s: %w", p, err)
+		}
 	}
-	return ManifestFile{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	mf := ManifestFile{Size: size, SHA256: hex.EncodeToString(whole.Sum(nil))}
+	if len(sums) > 1 {
+		mf.Chunks = &Chunks{Size: ChunkSize, SHA256: sums}
+	}
+	return mf, nil
 }

@@ -18,12 +18,18 @@ import (
 // and returns the directory and the key pair's prefix.
 func samplePayload(t *testing.T) (dir, prefix string, pub ed25519.PublicKey) {
 	t.Helper()
+	return samplePayloadWith(t, strings.Repeat("squashfs", 10000))
+}
+
+// samplePayloadWith is samplePayload with the given system.squashfs.
+func samplePayloadWith(t *testing.T, system string) (dir, prefix string, pub ed25519.PublicKey) {
+	t.Helper()
 	root := t.TempDir()
 	dir = filepath.Join(root, "payload")
 	files := map[string]string{
 		KernelName:                 "kernel",
 		InitrdName:                 "initrd",
-		SystemName:                 strings.Repeat("squashfs", 10000),
+		SystemName:                 system,
 		"efi/EFI/BOOT/BOOTX64.EFI": "loader",
 		"eula/en.txt":              "You agree.",
 		"eula/de.txt":              "Sie stimmen zu.",

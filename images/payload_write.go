@@ -3,12 +3,11 @@ package images
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"sync/atomic"
+	"runtime"
 
 	"golang.org/x/sys/unix"
 
@@ -25,40 +24,43 @@ type WriteFileOptions struct {
 	BeforeWrite func(off int64, n int) error
 }
 
-const fileChunk = 4 << 20
+// writeChunk is the size of the direct writes of WriteFile: a multiple of
+// readBlock, large enough that the medium, not system calls, bounds it.
+const writeChunk = 8 << 20
 
 // WriteFile streams the payload file name (which Verify checked) raw onto
-// path at byte offset off through the direct I/O of the image writer. Each
-// chunk is read back with direct I/O from the medium as
-// soon as it is written, so the read-back overlaps the write; the last
-// chunk is read only after everything was synced. It returns the SHA-256 of
-// what was read back, which must equal the manifest's (else VerifyFailed).
-// A block device is opened exclusively: the caller must not hold it open.
-func (p *Payload) WriteFile(ctx context.Context, name, path string, off int64, opt WriteFileOptions) (string, error) {
+// path at byte offset off through the direct I/O of the image writer. What
+// is written is read back with direct I/O from the medium while the next
+// chunks are written (the last one after everything was synced), and
+// checked chunk by chunk against the manifest on every core; a difference
+// is VerifyFailed. A block device is opened exclusively: the caller must
+// not hold it open.
+func (p *Payload) WriteFile(ctx context.Context, name, path string, off int64, opt WriteFileOptions) error {
 	mf, ok := p.Manifest.File(name)
 	if !ok {
-		return "", invalid("payload %s: %s is not in the manifest", p.Origin, name)
+		return invalid("payload %s: %s is not in the manifest", p.Origin, name)
 	}
-	// Verify hashed the file before the first write; what reaches the disk
-	// is hashed once more as it is read back, so a file changed since is
-	// caught there, and the stream itself need not be hashed a third time.
+	// Verify hashed the file before the first write and left it in the
+	// page cache; what reaches the disk is hashed once more as it is read
+	// back, so a file changed since is caught there, and the stream itself
+	// need not be hashed a third time.
 	f, err := p.fsys.Open(name)
 	if err != nil {
-		return "", invalid("payload %s: %s: %v", p.Origin, name, err)
+		return invalid("payload %s: %s: %v", p.Origin, name, err)
 	}
 	defer f.Close()
 	r := io.LimitReader(f, mf.Size+1)
 	t, err := openTarget(path, 0)
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer t.f.Close()
 	if off%int64(t.align) != 0 {
-		return "", fmt.Errorf("write %s to %s: offset %d is not aligned to %d bytes", name, path, off, t.align)
+		return fmt.Errorf("write %s to %s: offset %d is not aligned to %d bytes", name, path, off, t.align)
 	}
 	rb, err := openReadBack(t)
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer rb.f.Close()
 
@@ -67,9 +69,9 @@ func (p *Payload) WriteFile(ctx context.Context, name, path string, off int64, o
 	const depth = 4
 	pool := make(chan []byte, depth)
 	for range depth {
-		b, err := alignedBuf(fileChunk)
+		b, err := alignedBuf(writeChunk)
 		if err != nil {
-			return "", err
+			return err
 		}
 		defer freeAligned(b)
 		pool <- b
@@ -110,17 +112,32 @@ func (p *Payload) WriteFile(ctx context.Context, name, path string, off int64, o
 		}
 	}()
 
+	c := chunkingOf(mf)
+	v, err := newReadBack(ctx, c, rb, off, path, name)
+	if err != nil {
+		return err
+	}
 	// Spans (offsets only) to read back; the writer need not wait for it.
 	written := make(chan span, 1024)
-	var verified atomic.Int64
-	sumc := make(chan verifyResult, 1)
-	go func() { sumc <- readBack(ctx, rb, off, written, &verified) }()
+	verr := make(chan error, 1)
+	go func() {
+		for s := range written {
+			for o := s.off; o < s.off+int64(s.n); o += c.block() {
+				v.feed(piece{off: o, n: int(min(c.block(), s.off+int64(s.n)-o))})
+			}
+		}
+		verr <- v.wait()
+	}()
 
 	werr := func() error {
 		var last *span
 		for s := range filled {
 			if err := ctx.Err(); err != nil {
 				return err
+			}
+			if v.failed() {
+				cancel() // stops the reader; the read-back says why
+				return nil
 			}
 			if opt.BeforeWrite != nil {
 				if err := opt.BeforeWrite(off+s.off, s.n); err != nil {
@@ -136,7 +153,7 @@ func (p *Payload) WriteFile(ctx context.Context, name, path string, off int64, o
 			}
 			last = &span{off: s.off, n: s.n}
 			if opt.Progress != nil {
-				opt.Progress(s.off+int64(s.n), verified.Load())
+				opt.Progress(s.off+int64(s.n), v.done.Load())
 			}
 		}
 		if err := <-readErr; err != nil {
@@ -156,21 +173,47 @@ func (p *Payload) WriteFile(ctx context.Context, name, path string, off int64, o
 	close(written)
 	for range filled { // let the reader finish before its buffers are freed
 	}
-	res := <-sumc
+	rerr := <-verr
 	switch {
 	case werr != nil:
-		return "", werr
-	case res.err != nil:
-		return "", res.err
-	case res.n != mf.Size:
-		return "", exitcode.New(exitcode.VerifyFailed, "%s: read back %d bytes of %s, it has %d", path, res.n, name, mf.Size)
-	case res.sum != mf.SHA256:
-		return "", exitcode.New(exitcode.VerifyFailed, "%s reads back with SHA-256 %s at %d, %s's is %s", path, res.sum, off, name, mf.SHA256)
+		return werr
+	case rerr != nil:
+		return rerr
+	case mf.Size == 0 && sha256.Sum256(nil) != c.sums[0]:
+		return invalid("payload %s: SHA-256 of the empty %s differs from the manifest", p.Origin, name)
 	}
 	if opt.Progress != nil {
 		opt.Progress(mf.Size, mf.Size)
 	}
-	return res.sum, nil
+	return nil
+}
+
+// newReadBack checks what WriteFile wrote of file name at base on rb
+// against the manifest's chunks: pieces are read with direct I/O, one read
+// in flight per goroutine, and hashed where they were read.
+func newReadBack(ctx context.Context, c chunking, rb *target, base int64, path, name string) (*chunkVerifier, error) {
+	return newChunkVerifier(c, verifierOptions{
+		workers: max(runtime.GOMAXPROCS(0), 4),
+		bufSize: int(roundUp(c.block(), int64(rb.align))),
+		alloc:   alignedBuf,
+		free:    freeAligned,
+		read: func(b []byte, off int64, n int) error {
+			if !rb.direct {
+				_ = unix.Fadvise(int(rb.f.Fd()), base+off, int64(n), unix.FADV_DONTNEED)
+			}
+			got, err := rb.readAt(b[:roundUp(int64(n), int64(rb.align))], base+off)
+			if err == nil && got < n {
+				err = fmt.Errorf("read back %s: it ends at %d", rb.path, base+off+int64(got))
+			}
+			if err == nil {
+				err = ctx.Err()
+			}
+			return exitcode.Wrap(exitcode.VerifyFailed, err)
+		},
+		mismatch: func(_ int, from, to int64) error {
+			return exitcode.New(exitcode.VerifyFailed, "%s reads back different from %s at bytes %d to %d (offset %d of the target)", path, name, from, to, base+from)
+		},
+	})
 }
 
 // openReadBack opens a second, read-only descriptor of t for the read-back:
@@ -194,72 +237,4 @@ type span struct {
 	buf []byte
 	off int64 // in the file
 	n   int
-}
-
-type verifyResult struct {
-	sum string
-	n   int64
-	err error
-}
-
-// readBack reads each span written at base+span.off from rb, a few reads
-// ahead of the hash, and hashes them in order. After a failure it drains
-// spans so the writer never blocks.
-func readBack(ctx context.Context, rb *target, base int64, spans <-chan span, verified *atomic.Int64) verifyResult {
-	const depth = 3
-	free := make(chan []byte, depth)
-	for range depth {
-		b, err := alignedBuf(fileChunk)
-		if err != nil {
-			for range spans {
-			}
-			return verifyResult{err: err}
-		}
-		defer freeAligned(b)
-		free <- b
-	}
-	var stop atomic.Bool
-	full := make(chan span, depth)
-	errs := make(chan error, 1)
-	go func() {
-		defer close(full)
-		for s := range spans {
-			b := <-free
-			if stop.Load() {
-				full <- span{buf: b}
-				continue
-			}
-			if !rb.direct {
-				_ = unix.Fadvise(int(rb.f.Fd()), base+s.off, int64(s.n), unix.FADV_DONTNEED)
-			}
-			n, err := rb.readAt(b[:roundUp(int64(s.n), int64(rb.align))], base+s.off)
-			if err == nil && n < s.n {
-				err = fmt.Errorf("read back %s: it ends at %d", rb.path, base+s.off+int64(n))
-			}
-			if err == nil {
-				err = ctx.Err()
-			}
-			if err != nil {
-				stop.Store(true)
-				errs <- exitcode.Wrap(exitcode.VerifyFailed, err)
-				full <- span{buf: b}
-				continue
-			}
-			full <- span{buf: b, n: s.n}
-		}
-	}()
-	var res verifyResult
-	h := sha256.New()
-	for s := range full {
-		h.Write(s.buf[:s.n])
-		res.n += int64(s.n)
-		verified.Store(res.n)
-		free <- s.buf
-	}
-	select {
-	case res.err = <-errs:
-	default:
-	}
-	res.sum = hex.EncodeToString(h.Sum(nil))
-	return res
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -39,6 +40,20 @@ type BackupMeta struct {
 	OSVersion string    `json:"os_version,omitempty"`
 	Settings  int       `json:"settings"`
 	Licenses  int       `json:"licenses"`
+	// Entries records every settings and license entry with its type,
+	// mode, time and link target; backup.json is in SHA256SUMS, so the
+	// metadata is checked like the content. Backups written before it
+	// existed hold regular files only.
+	Entries []BackupEntry `json:"entries,omitempty"`
+}
+
+// BackupEntry is one entry of a backup: Path is settings/… or licenses/…
+type BackupEntry struct {
+	Path    string `json:"path"`
+	Type    string `json:"type"` // file, dir or symlink
+	Mode    string `json:"mode"` // octal, with setuid (4000), setgid (2000), sticky (1000)
+	ModTime int64  `json:"mtime,omitempty"`
+	Target  string `json:"target,omitempty"`
 }
 
 // Backup is a verified backup read back from its archive.
@@ -49,19 +64,73 @@ type Backup struct {
 	Licenses Files
 }
 
+// Entry types of a backup.
+const (
+	entryFile    = "file"
+	entryDir     = "dir"
+	entrySymlink = "symlink"
+)
+
+func entryOf(name string, f File) BackupEntry {
+	e := BackupEntry{Path: name, Type: entryFile, Mode: fmt.Sprintf("%04o", unixMode(f.Mode)), Target: f.Target}
+	switch {
+	case f.Mode.IsDir():
+		e.Type = entryDir
+	case f.Mode&fs.ModeSymlink != 0:
+		e.Type = entrySymlink
+	}
+	if !f.ModTime.IsZero() {
+		e.ModTime = f.ModTime.Unix()
+	}
+	return e
+}
+
+// unixMode is the permission part of m as chmod(2) takes it.
+func unixMode(m fs.FileMode) int64 {
+	u := int64(m.Perm())
+	for bit, flag := range map[int64]fs.FileMode{0o4000: fs.ModeSetuid, 0o2000: fs.ModeSetgid, 0o1000: fs.ModeSticky} {
+		if m&flag != 0 {
+			u |= bit
+		}
+	}
+	return u
+}
+
+// goMode is the inverse of unixMode.
+func goMode(u int64) fs.FileMode {
+	m := fs.FileMode(u & 0o777)
+	for bit, flag := range map[int64]fs.FileMode{0o4000: fs.ModeSetuid, 0o2000: fs.ModeSetgid, 0o1000: fs.ModeSticky} {
+		if u&bit != 0 {
+			m |= flag
+		}
+	}
+	return m
+}
+
 // writeBackup writes ex's settings and licenses to a new archive in dir and
 // reads it back; any failure is Refused: without a verified backup nothing
 // on the target may be touched.
 func writeBackup(dir, target string, ex *Existing, now time.Time) (*Backup, error) {
 	meta := BackupMeta{Created: now.UTC(), Target: target, Layout: ex.Layout, OSName: ex.OSName,
-		OSVersion: ex.OSVersion, Settings: len(ex.Settings), Licenses: len(ex.Licenses)}
+		OSVersion: ex.OSVersion, Settings: ex.Settings.Count(), Licenses: ex.Licenses.Count()}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	var sums strings.Builder
 	add := func(name string, f File) error {
-		sum := sha256.Sum256(f.Data)
-		fmt.Fprintf(&sums, "%s  %s\n", hex.EncodeToString(sum[:]), name)
-		hdr := &tar.Header{Name: name, Mode: int64(f.Mode.Perm()), Size: int64(len(f.Data)), ModTime: now, Typeflag: tar.TypeReg}
+		hdr := &tar.Header{Name: name, Mode: unixMode(f.Mode), ModTime: f.ModTime, Typeflag: tar.TypeReg}
+		if f.ModTime.IsZero() {
+			hdr.ModTime = now
+		}
+		switch {
+		case f.Mode.IsDir():
+			hdr.Typeflag, hdr.Name = tar.TypeDir, name+"/"
+		case f.Mode&fs.ModeSymlink != 0:
+			hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, f.Target
+		default:
+			sum := sha256.Sum256(f.Data)
+			fmt.Fprintf(&sums, "%s  %s\n", hex.EncodeToString(sum[:]), name)
+			hdr.Size = int64(len(f.Data))
+		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return err
 		}
@@ -73,7 +142,9 @@ func writeBackup(dir, target string, ex *Existing, now time.Time) (*Backup, erro
 		files Files
 	}{{"settings", ex.Settings}, {"licenses", ex.Licenses}} {
 		for _, n := range group.files.Names() {
-			if err := add(path.Join(group.dir, n), group.files[n]); err != nil {
+			name := path.Join(group.dir, n)
+			meta.Entries = append(meta.Entries, entryOf(name, group.files[n]))
+			if err := add(name, group.files[n]); err != nil {
 				return nil, refusedBackup(err)
 			}
 		}
@@ -107,9 +178,13 @@ func refusedBackup(err error) error {
 	return exitcode.New(exitcode.Refused, "cannot write a verified backup, so nothing was changed on the target: %w (choose another place with --backup-dir)", err)
 }
 
-// ReadBackup reads an archive and checks every file against SHA256SUMS.
-// A damaged backup is VerifyFailed.
+// ReadBackup reads an archive and checks every file against SHA256SUMS and
+// every entry's type, mode, time and link target against backup.json. A
+// damaged backup is VerifyFailed.
 func ReadBackup(p string) (*Backup, error) {
+	bad := func(format string, args ...any) error {
+		return exitcode.New(exitcode.VerifyFailed, "backup %s: %s", p, fmt.Sprintf(format, args...))
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, fmt.Errorf("open backup: %w", err)
@@ -123,64 +198,128 @@ func ReadBackup(p string) (*Backup, error) {
 			break
 		}
 		if err != nil {
-			return nil, exitcode.New(exitcode.VerifyFailed, "backup %s: %v", p, err)
+			return nil, bad("%v", err)
 		}
-		if hdr.Typeflag != tar.TypeReg || !cleanRel(hdr.Name) {
-			return nil, exitcode.New(exitcode.VerifyFailed, "backup %s: unexpected entry %q", p, hdr.Name)
+		name := hdr.Name
+		e := File{Mode: goMode(hdr.Mode), ModTime: hdr.ModTime}
+		switch hdr.Typeflag {
+		case tar.TypeReg:
+		case tar.TypeDir:
+			name = strings.TrimSuffix(name, "/")
+			e.Mode |= fs.ModeDir
+		case tar.TypeSymlink:
+			e.Mode |= fs.ModeSymlink
+			e.Target = hdr.Linkname
+		default:
+			return nil, bad("unexpected entry %q", hdr.Name)
 		}
-		data, err := io.ReadAll(io.LimitReader(tr, 1<<30))
-		if err != nil {
-			return nil, exitcode.New(exitcode.VerifyFailed, "backup %s: %v", p, err)
+		if !cleanRel(name) {
+			return nil, bad("unexpected entry %q", hdr.Name)
 		}
-		content[hdr.Name] = File{Data: data, Mode: os.FileMode(hdr.Mode).Perm()}
+		if _, dup := content[name]; dup {
+			return nil, bad("%s is in the archive twice", name)
+		}
+		if e.Data, err = io.ReadAll(io.LimitReader(tr, 1<<30)); err != nil {
+			return nil, bad("%v", err)
+		}
+		content[name] = e
 	}
 	sums, ok := content[backupSums]
 	if !ok {
-		return nil, exitcode.New(exitcode.VerifyFailed, "backup %s has no %s", p, backupSums)
+		return nil, bad("it has no %s", backupSums)
 	}
-	b := &Backup{Path: p, Settings: Files{}, Licenses: Files{}}
 	listed := map[string]bool{backupSums: true}
 	for _, line := range strings.Split(strings.TrimSpace(string(sums.Data)), "\n") {
 		want, name, ok := strings.Cut(line, "  ")
 		if !ok {
-			return nil, exitcode.New(exitcode.VerifyFailed, "backup %s: bad line in %s: %q", p, backupSums, line)
+			return nil, bad("bad line in %s: %q", backupSums, line)
 		}
 		f, present := content[name]
 		got := sha256.Sum256(f.Data)
-		if !present || hex.EncodeToString(got[:]) != want {
-			return nil, exitcode.New(exitcode.VerifyFailed, "backup %s: %s is missing or does not match its checksum", p, name)
+		if !present || !f.Mode.IsRegular() || hex.EncodeToString(got[:]) != want {
+			return nil, bad("%s is missing or does not match its checksum", name)
 		}
 		listed[name] = true
+	}
+	b := &Backup{Path: p, Settings: Files{}, Licenses: Files{}}
+	if !listed[backupMeta] {
+		return nil, bad("%s is not in %s", backupMeta, backupSums)
+	}
+	if err := json.Unmarshal(content[backupMeta].Data, &b.Meta); err != nil {
+		return nil, bad("%s: %v", backupMeta, err)
+	}
+	if b.Meta.Entries != nil {
+		if err := checkEntries(content, b.Meta.Entries, listed); err != nil {
+			return nil, bad("%v", err)
+		}
+	} else {
+		for name, e := range content { // before entries: files only, times not kept
+			e.ModTime = time.Time{}
+			content[name] = e
+		}
+	}
+	for name, e := range content {
+		if !listed[name] {
+			return nil, bad("%s is not in %s", name, backupSums)
+		}
 		switch dir, rest, _ := strings.Cut(name, "/"); dir {
 		case "settings":
-			b.Settings[rest] = f
+			b.Settings[rest] = e
 		case "licenses":
-			b.Licenses[rest] = f
+			b.Licenses[rest] = e
+		}
+	}
+	return b, nil
+}
+
+// checkEntries matches the archive's entries with backup.json's: each
+// settings or license entry of one is in the other with the same type,
+// mode, time and link target. Matched directories and links are marked
+// listed; files must be in SHA256SUMS already.
+func checkEntries(content map[string]File, entries []BackupEntry, listed map[string]bool) error {
+	seen := map[string]bool{}
+	for _, want := range entries {
+		f, ok := content[want.Path]
+		if !ok || seen[want.Path] {
+			return fmt.Errorf("%s is missing or listed twice in %s", want.Path, backupMeta)
+		}
+		seen[want.Path] = true
+		got := entryOf(want.Path, f)
+		if want.ModTime == 0 {
+			got.ModTime = 0
+		}
+		if got != want || (want.Type == entryFile) != listed[want.Path] {
+			return fmt.Errorf("%s in the archive (%+v) differs from %s (%+v)", want.Path, got, backupMeta, want)
+		}
+		if want.Type != entryFile {
+			listed[want.Path] = true
+		}
+		if want.ModTime == 0 || want.Type == entrySymlink {
+			f.ModTime = time.Time{}
+			content[want.Path] = f
 		}
 	}
 	for name := range content {
-		if !listed[name] {
-			return nil, exitcode.New(exitcode.VerifyFailed, "backup %s: %s is not in %s", p, name, backupSums)
+		if dir, _, _ := strings.Cut(name, "/"); (dir == "settings" || dir == "licenses") && !seen[name] {
+			return fmt.Errorf("%s is not in %s", name, backupMeta)
 		}
 	}
-	if err := json.Unmarshal(content[backupMeta].Data, &b.Meta); err != nil {
-		return nil, exitcode.New(exitcode.VerifyFailed, "backup %s: %s: %v", p, backupMeta, err)
-	}
-	return b, nil
+	return nil
 }
 
 func cleanRel(name string) bool {
 	return name != "" && !strings.HasPrefix(name, "/") && path.Clean(name) == name && !strings.HasPrefix(name, "../") && name != ".."
 }
 
-// sameFiles compares content and permission bits.
+// sameFiles compares entries: type, content, link target, permission bits
+// and modification time.
 func sameFiles(a, b Files) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for n, fa := range a {
 		fb, ok := b[n]
-		if !ok || !bytes.Equal(fa.Data, fb.Data) || fa.Mode.Perm() != fb.Mode.Perm() {
+		if !ok || !fa.same(fb) {
 			return false
 		}
 	}

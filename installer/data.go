@@ -8,8 +8,11 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // The DATA partition is made with mke2fs -d into the partition's byte range
@@ -25,9 +28,14 @@ var dataDirs = []string{"settings", "licenses", "apps"}
 // 8 GB and a 2 TB drive (mke2fs would scale it up to 1 GiB and zero it).
 const journalMiB = 64
 
+// FirstBootAnswersPath is where in DATA an unattended install leaves the
+// setup assistant's answers for the first boot (Options.FirstBoot).
+const FirstBootAnswersPath = "onramp/firstboot-answers.yaml"
+
 // makeData creates the ext4 file system of DATA at offset on path, holding
-// settings, licenses and apps.
-func makeData(ctx context.Context, path string, p Part, settings, licenses, apps Files) error {
+// settings, licenses and apps, and firstBoot (when set) at
+// FirstBootAnswersPath.
+func makeData(ctx context.Context, path string, p Part, settings, licenses, apps Files, firstBoot []byte) error {
 	stage, err := os.MkdirTemp("", "onramp-data-")
 	if err != nil {
 		return fmt.Errorf("staging DATA: %w", err)
@@ -47,6 +55,12 @@ func makeData(ctx context.Context, path string, p Part, settings, licenses, apps
 	if err := stageFiles(filepath.Join(stage, "apps"), apps); err != nil {
 		return err
 	}
+	if firstBoot != nil {
+		// It holds one-time passwords: 0600 (stageFiles' default mode).
+		if err := stageFiles(stage, Files{FirstBootAnswersPath: {Data: firstBoot}}); err != nil {
+			return err
+		}
+	}
 	cmd := exec.CommandContext(ctx, "mke2fs", "-q", "-F", "-t", "ext4", "-L", LabelData,
 		"-J", fmt.Sprintf("size=%d", journalMiB), "-E", fmt.Sprintf("offset=%d", p.Start),
 		"-d", stage, path, fmt.Sprintf("%dk", p.Size/1024))
@@ -56,24 +70,71 @@ func makeData(ctx context.Context, path string, p Part, settings, licenses, apps
 	return nil
 }
 
+// stageFiles creates files under dir for mke2fs -d, which copies type,
+// mode and times: directories (their mode and time set after their
+// content), regular files and symbolic links. A path below a link or a
+// file is refused: it would be written outside dir.
 func stageFiles(dir string, files Files) error {
-	for name, f := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
+	names := files.Names()
+	for _, name := range names {
+		for parent := path.Dir(name); parent != "."; parent = path.Dir(parent) {
+			if e, ok := files[parent]; ok && !e.Mode.IsDir() {
+				return fmt.Errorf("staging %s: %s is not a directory", name, parent)
+			}
+		}
+	}
+	for _, name := range names {
+		f, p := files[name], filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return fmt.Errorf("staging %s: %w", name, err)
 		}
-		mode := f.Mode.Perm()
-		if mode == 0 {
-			mode = 0o600
+		var err error
+		switch {
+		case f.Mode.IsDir():
+			err = os.MkdirAll(p, 0o700)
+		case f.Mode&fs.ModeSymlink != 0:
+			err = os.Symlink(f.Target, p)
+		case f.Mode.Type() != 0:
+			err = fmt.Errorf("type %v is not migrated", f.Mode.Type())
+		default:
+			err = writeStaged(p, f)
 		}
-		if err := os.WriteFile(p, f.Data, mode); err != nil {
-			return fmt.Errorf("staging %s: %w", name, err)
-		}
-		if err := os.Chmod(p, mode); err != nil { // WriteFile applies the umask
+		if err != nil {
 			return fmt.Errorf("staging %s: %w", name, err)
 		}
 	}
+	// Directories last, deepest first: creating their content touched
+	// their times.
+	for i := len(names) - 1; i >= 0; i-- {
+		if f := files[names[i]]; f.Mode.IsDir() {
+			if err := setMeta(filepath.Join(dir, filepath.FromSlash(names[i])), f); err != nil {
+				return fmt.Errorf("staging %s: %w", names[i], err)
+			}
+		}
+	}
 	return nil
+}
+
+func writeStaged(p string, f File) error {
+	if f.Mode&keptMode == 0 {
+		f.Mode = 0o600
+	}
+	if err := os.WriteFile(p, f.Data, 0o600); err != nil {
+		return err
+	}
+	return setMeta(p, f)
+}
+
+// setMeta applies f's permission bits (chmod, as WriteFile and Mkdir apply
+// the umask and drop setuid, setgid and sticky) and modification time.
+func setMeta(p string, f File) error {
+	if err := os.Chmod(p, f.Mode&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)); err != nil {
+		return err
+	}
+	if f.ModTime.IsZero() {
+		return nil
+	}
+	return os.Chtimes(p, f.ModTime, f.ModTime)
 }
 
 // dumpData reads the named top-level directories of the ext4 file system
@@ -116,17 +177,25 @@ func dumpData(path string, offset int64, dirs ...string) (map[string]Files, erro
 		if err != nil {
 			return nil, err
 		}
+		if err := specialBits(dev, d, files); err != nil {
+			return nil, err
+		}
 		result[d] = files
 	}
 	return result, nil
 }
 
 func debugfs(dev, request string) ([]byte, error) {
-	cmd := exec.Command("debugfs", "-R", request, dev)
+	return runDebugfs(dev, "", "-R", request)
+}
+
+// runDebugfs runs debugfs on dev with args, stdin as its input.
+func runDebugfs(dev, stdin string, args ...string) ([]byte, error) {
+	cmd := exec.Command("debugfs", append(args, dev)...)
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = strings.NewReader(stdin), &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("debugfs %q: %w: %s", request, err, strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("debugfs %q: %w: %s", args, err, strings.TrimSpace(stderr.String()))
 	}
 	// debugfs reports most failures on stderr with exit status 0.
 	if s := stderr.String(); strings.Contains(s, "while ") || strings.Contains(s, "Bad magic") {
@@ -135,21 +204,57 @@ func debugfs(dev, request string) ([]byte, error) {
 	return stdout.Bytes(), nil
 }
 
-// readTree reads every regular file under dir.
+// specialBits adds the setuid, setgid and sticky bits, which debugfs
+// rdump drops, to the entries of files (read from /top): one debugfs run
+// lists every directory with full modes ("ls -p": /ino/mode/uid/gid/name/size/).
+func specialBits(dev, top string, files Files) error {
+	dirs := []string{"."}
+	for _, n := range files.Names() {
+		if files[n].Mode.IsDir() && !strings.ContainsAny(n, "\"\n\\") {
+			dirs = append(dirs, n)
+		}
+	}
+	var script strings.Builder
+	for _, d := range dirs {
+		fmt.Fprintf(&script, "ls -p \"/%s\"\n", path.Join(top, d))
+	}
+	out, err := runDebugfs(dev, script.String(), "-f", "-")
+	if err != nil {
+		return err
+	}
+	block := -1
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "debugfs: ") {
+			block++
+			continue
+		}
+		f := strings.Split(line, "/")
+		if block < 0 || block >= len(dirs) || len(f) < 7 || f[5] == "." || f[5] == ".." {
+			continue
+		}
+		mode, err := strconv.ParseUint(f[2], 8, 32)
+		if err != nil {
+			continue
+		}
+		name := path.Join(dirs[block], f[5])
+		if e, ok := files[name]; ok {
+			e.Mode |= goMode(int64(mode) & 0o7000)
+			files[name] = e
+		}
+	}
+	return nil
+}
+
+// readTree reads every entry under dir: directories, regular files and
+// symbolic links with their modes and times; anything else (devices,
+// sockets, pipes) is an error rather than silently left behind.
 func readTree(dir string) (Files, error) {
 	files := Files{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || p == dir {
 			return err
-		}
-		if !d.Type().IsRegular() {
-			return fmt.Errorf("%s is not a regular file; only files and directories are migrated", p)
 		}
 		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		data, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
@@ -157,7 +262,22 @@ func readTree(dir string) (Files, error) {
 		if err != nil {
 			return err
 		}
-		files[filepath.ToSlash(rel)] = File{Data: data, Mode: fi.Mode().Perm()}
+		f := File{Mode: fi.Mode() & keptMode, ModTime: fi.ModTime().Truncate(time.Second)}
+		switch {
+		case fi.IsDir():
+		case fi.Mode()&fs.ModeSymlink != 0:
+			if f.Target, err = os.Readlink(p); err != nil {
+				return err
+			}
+			f.ModTime = time.Time{}
+		case fi.Mode().IsRegular():
+			if f.Data, err = os.ReadFile(p); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("%s is a %v; only files, directories and links are migrated", p, fi.Mode().Type())
+		}
+		files[filepath.ToSlash(rel)] = f
 		return nil
 	})
 	if err != nil {

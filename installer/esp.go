@@ -8,15 +8,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 
 	"github.com/diskfs/go-diskfs/backend/file"
 	"github.com/diskfs/go-diskfs/filesystem/fat32"
 
 	"github.com/onramp-os/onramp/images"
+	"github.com/onramp-os/onramp/internal/fatimage"
 )
 
 // espFile is one file placed on the ESP: from the payload (checked against
@@ -27,9 +25,19 @@ type espFile struct {
 	data []byte // generated content
 }
 
+// slotOptions is the kernel command line of a slot's boot entries.
+func slotOptions(m *images.Manifest, slot string) string {
+	opts := fmt.Sprintf("root=PARTLABEL=%s ro onramp.slot=%s", LabelSysA, slot)
+	if m.KernelOptions != "" {
+		opts += " " + m.KernelOptions
+	}
+	return opts
+}
+
 // espFiles lists what the ESP of slot A holds: the payload's efi/ tree at
 // the root, kernel and initrd under onramp/a/, a boot loader entry for slot
-// A (systemd-boot / Boot Loader Specification), and release.json.
+// A (systemd-boot / Boot Loader Specification), GRUB's menu when the
+// payload boots BIOS too, and release.json.
 func espFiles(m *images.Manifest) ([]espFile, error) {
 	var files []espFile
 	for _, f := range m.Files {
@@ -42,9 +50,16 @@ func espFiles(m *images.Manifest) ([]espFile, error) {
 		espFile{dst: "onramp/a/initrd.img", src: images.InitrdName},
 		espFile{dst: "loader/loader.conf", data: []byte("default onramp-a.conf\ntimeout 3\n")},
 		espFile{dst: "loader/entries/onramp-a.conf", data: fmt.Appendf(nil,
-			"title   %s %s\nversion %s\nlinux   /onramp/a/vmlinuz\ninitrd  /onramp/a/initrd.img\noptions root=PARTLABEL=%s ro onramp.slot=a\n",
-			m.OSName, m.Version, m.Version, LabelSysA)},
+			"title   %s %s\nversion %s\nlinux   /onramp/a/vmlinuz\ninitrd  /onramp/a/initrd.img\noptions %s\n",
+			m.OSName, m.Version, m.Version, slotOptions(m, "a"))},
 	)
+	bios, err := hasBIOSBoot(m)
+	if err != nil {
+		return nil, err
+	}
+	if bios {
+		files = append(files, espFile{dst: GRUBConfig, data: grubConfig(m)})
+	}
 	rel, err := json.MarshalIndent(release{Layout: LayoutVersion, OSName: m.OSName, OSVersion: m.Version, Variant: m.Variant}, "", "  ")
 	if err != nil {
 		return nil, err
@@ -54,46 +69,31 @@ func espFiles(m *images.Manifest) ([]espFile, error) {
 
 // writeESP creates the FAT32 file system of the ESP with mkfs.fat and fills
 // it with mcopy, both addressing the partition by offset on the target (an
-// image file or the whole disk alike). go-diskfs' FAT32 writer is not used:
-// its directories fail fsck.fat ("Invalid '..' entry"), which the judge of
-// the tests caught; its reader is used to verify.
+// image file or the whole disk alike). go-diskfs' reader is used to verify.
 func writeESP(ctx context.Context, path string, p *images.Payload, part Part, files []espFile) error {
-	stage, err := os.MkdirTemp("", "onramp-esp-")
+	tree, err := fatimage.NewTree()
 	if err != nil {
 		return fmt.Errorf("staging %s: %w", LabelESP, err)
 	}
-	defer os.RemoveAll(stage)
+	defer tree.Remove()
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := stageESPFile(stage, p, f); err != nil {
+		if err := stageESPFile(tree, p, f); err != nil {
 			return err
 		}
 	}
 	// -s 1 -S 512: 512-byte clusters, so 256 MiB holds enough clusters to be
 	// FAT32 (UEFI requires FAT32 on the ESP). -I: the old partitions the
 	// kernel may still list are being replaced on purpose.
-	if err := runTool(ctx, nil, "mkfs.fat", "-I", "-F", "32", "-s", "1", "-S", "512", "-n", LabelESP,
-		"--offset", fmt.Sprint(part.Start/sector512), path, fmt.Sprint(part.Size/1024)); err != nil {
+	if err := fatimage.Format(ctx, path, part.Start, part.Size, "-I", "-F", "32", "-s", "1", "-S", "512", "-n", LabelESP); err != nil {
 		return err
 	}
-	entries, err := os.ReadDir(stage)
-	if err != nil {
-		return fmt.Errorf("staging %s: %w", LabelESP, err)
-	}
-	args := []string{"-s", "-Q", "-i", fmt.Sprintf("%s@@%d", path, part.Start)}
-	for _, e := range entries {
-		args = append(args, filepath.Join(stage, e.Name()))
-	}
-	return runTool(ctx, []string{"MTOOLS_SKIP_CHECK=1"}, "mcopy", append(args, "::/")...)
+	return tree.CopyTo(ctx, path, part.Start)
 }
 
-func stageESPFile(stage string, p *images.Payload, f espFile) error {
-	dst := filepath.Join(stage, filepath.FromSlash(f.dst))
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return fmt.Errorf("staging %s: %w", f.dst, err)
-	}
+func stageESPFile(tree *fatimage.Tree, p *images.Payload, f espFile) error {
 	var r io.Reader = bytes.NewReader(f.data)
 	if f.src != "" {
 		rc, err := p.Open(f.src)
@@ -103,28 +103,7 @@ func stageESPFile(stage string, p *images.Payload, f espFile) error {
 		defer rc.Close()
 		r = rc
 	}
-	out, err := os.Create(dst)
-	if err != nil {
-		return fmt.Errorf("staging %s: %w", f.dst, err)
-	}
-	if _, err := io.Copy(out, r); err != nil {
-		out.Close()
-		return fmt.Errorf("staging %s: %w", f.dst, err)
-	}
-	if err := out.Close(); err != nil {
-		return fmt.Errorf("staging %s: %w", f.dst, err)
-	}
-	return nil
-}
-
-// runTool runs an external program, its output going into the error.
-func runTool(ctx context.Context, env []string, name string, args ...string) error {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = append(os.Environ(), env...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%s: %w: %s", name, err, strings.TrimSpace(string(out)))
-	}
-	return nil
+	return tree.Add(f.dst, r)
 }
 
 // verifyESP reads every file back from the ESP and compares its SHA-256.

@@ -1,6 +1,7 @@
 package installer
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/diskfs/go-diskfs/backend/file"
 	"github.com/diskfs/go-diskfs/filesystem/fat16"
@@ -17,14 +19,36 @@ import (
 	"github.com/diskfs/go-diskfs/partition/mbr"
 )
 
-// File is one migrated file: content and permission bits.
+// File is one migrated entry: a regular file (Data), a directory
+// (Mode has fs.ModeDir) or a symbolic link (fs.ModeSymlink, Target), with
+// its permission bits (setuid, setgid and sticky included) and its
+// modification time to the second (what debugfs gives; zero when unknown,
+// as on a layout 1 FAT). A zero Mode is a regular file of mode 0600.
 type File struct {
-	Data []byte
-	Mode fs.FileMode
+	Data    []byte
+	Mode    fs.FileMode
+	ModTime time.Time
+	Target  string
+}
+
+// keptMode is the part of a mode a migration keeps.
+const keptMode = fs.ModeType | fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
+
+// same reports whether f and g are the same entry: type, permission bits,
+// content or link target, and modification time where both know it
+// (symbolic links have none that survives debugfs).
+func (f File) same(g File) bool {
+	if f.Mode&keptMode != g.Mode&keptMode || !bytes.Equal(f.Data, g.Data) || f.Target != g.Target {
+		return false
+	}
+	if f.Mode&fs.ModeSymlink != 0 || f.ModTime.IsZero() || g.ModTime.IsZero() {
+		return true
+	}
+	return f.ModTime.Unix() == g.ModTime.Unix()
 }
 
 // Files maps slash-separated paths, relative to /settings or /licenses, to
-// their content.
+// their entries.
 type Files map[string]File
 
 // Names returns the paths, sorted.
@@ -35,6 +59,17 @@ func (f Files) Names() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Count is the number of files and links, not counting directories.
+func (f Files) Count() int {
+	n := 0
+	for _, e := range f {
+		if !e.Mode.IsDir() {
+			n++
+		}
+	}
+	return n
 }
 
 // Existing is what an earlier installation left on the target.

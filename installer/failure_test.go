@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onramp-os/onramp/internal/exitcode"
 	"github.com/onramp-os/onramp/internal/testutil"
 )
 
@@ -23,7 +24,7 @@ func TestFailureLeavesBackupAndRestores(t *testing.T) {
 	phases := map[string]func(){
 		"system write": func() {
 			testHookWrite = func(off int64, n int) error {
-				if int64(n) == chunkSize {
+				if int64(n) > mib { // a chunk of SYS-A (zeroing writes 1 MiB)
 					return injected
 				}
 				return nil
@@ -140,4 +141,62 @@ func failIf(cond bool, err error) error {
 		return err
 	}
 	return nil
+}
+
+// TestCancelledInstallResetsTable: a cancel (the TUI's "Stop") half-way
+// through SYS-A takes the failure path: Aborted, no partition table, and
+// the error names the backup and the restore command. A cancel before the
+// first write changes nothing.
+func TestCancelledInstallResetsTable(t *testing.T) {
+	testutil.RequireRoot(t)
+	p := testPayload(t, 20<<20)
+	img := sparseFile(t, 2<<30)
+	res, err := install(t, img, p, Auto, Auto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeDataFiles(t, img, res.Layout.Part(LabelData), map[string]string{"licenses/x.lic": "LIC-X"})
+
+	run := func(cancelAt func(cancel context.CancelFunc)) error {
+		t.Helper()
+		tg, err := CheckTarget(img, p.Origin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tg.Close()
+		backupDir := t.TempDir()
+		opt := Options{Payload: p, MigrateSettings: Auto, MigrateLicenses: Auto, BackupDir: backupDir,
+			RestoreCommand: "osc restore --backup %s --target " + img}
+		plan, err := Prepare(tg, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		cancelAt(cancel)
+		_, err = Install(ctx, tg, plan, opt)
+		testHookWrite = nil
+		return err
+	}
+	err = run(func(cancel context.CancelFunc) { cancel() })
+	if exitcode.KindOf(err) != exitcode.Aborted || !strings.Contains(err.Error(), "stopped before anything was written") {
+		t.Errorf("cancelled before the first write: %v", err)
+	}
+	if in, err := Inspect(img); err != nil || in.Licenses != 1 {
+		t.Fatalf("a cancel before the first write changed the disk: %+v %v", in, err)
+	}
+	err = run(func(cancel context.CancelFunc) {
+		testHookWrite = func(off int64, n int) error {
+			if int64(n) > mib {
+				cancel()
+			}
+			return nil
+		}
+	})
+	if exitcode.KindOf(err) != exitcode.Aborted || !strings.Contains(err.Error(), "osc restore --backup ") {
+		t.Errorf("cancelled mid-write: %v (kind %v)", err, exitcode.KindOf(err))
+	}
+	if in, ierr := Inspect(img); ierr != nil || in.Existing.Table != "none" {
+		t.Errorf("after a cancel the disk still has a partition table: %+v %v", in, ierr)
+	}
 }

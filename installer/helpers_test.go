@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -25,6 +26,13 @@ const testSlot = 64 << 20
 // sysSize random bytes.
 func testPayload(t testing.TB, sysSize int) *images.Payload {
 	t.Helper()
+	return testPayloadWith(t, sysSize, nil, images.SignOptions{})
+}
+
+// testPayloadWith is testPayload with extra files (or replacements) and
+// sign options (OS name, version, sizes default to the test's).
+func testPayloadWith(t testing.TB, sysSize int, extra map[string][]byte, opt images.SignOptions) *images.Payload {
+	t.Helper()
 	root := t.TempDir()
 	dir := filepath.Join(root, "onramp")
 	sys := make([]byte, sysSize)
@@ -39,6 +47,7 @@ func testPayload(t testing.TB, sysSize int) *images.Payload {
 		"efi/EFI/BOOT/BOOTX64.EFI": bytes.Repeat([]byte("MZ"), 50000),
 		"eula/en.txt":              []byte("You agree."),
 	}
+	maps.Copy(files, extra)
 	for name, content := range files {
 		p := filepath.Join(dir, name)
 		os.MkdirAll(filepath.Dir(p), 0o755)
@@ -54,8 +63,8 @@ func testPayload(t testing.TB, sysSize int) *images.Payload {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := images.SignPayload(dir, priv, images.SignOptions{OSName: "Onramp OS", Version: "12.1.0",
-		MinTargetSize: 1 << 30, SlotSize: testSlot}); err != nil {
+	opt.OSName, opt.Version, opt.MinTargetSize, opt.SlotSize = "Onramp OS", "12.1.0", 1<<30, testSlot
+	if _, err := images.SignPayload(dir, priv, opt); err != nil {
 		t.Fatal(err)
 	}
 	p, err := images.OpenPayload(dir)

@@ -54,6 +54,6 @@ func Inspect(path string) (*Inspection, error) {
 		return nil, fmt.Errorf("inspect %s: %w", path, err)
 	}
 	in.Size, in.Existing = t.Size, ex
-	in.Settings, in.Licenses, in.HasSystem = len(ex.Settings), len(ex.Licenses), ex.Layout > 0
+	in.Settings, in.Licenses, in.HasSystem = ex.Settings.Count(), ex.Licenses.Count(), ex.Layout > 0
 	return in, nil
 }

@@ -57,7 +57,11 @@ type Options struct {
 	// RestoreCommand formats the hint given when an install fails after
 	// the first destructive write; %s is the backup path.
 	RestoreCommand string
-	now            func() time.Time
+	// FirstBoot, when set, is written into DATA as FirstBootAnswersPath
+	// (mode 0600): the setup assistant's answers for the installed
+	// system's first boot.
+	FirstBoot []byte
+	now       func() time.Time
 }
 
 // Result says what an install did.
@@ -78,6 +82,8 @@ type Plan struct {
 	Existing *Existing
 	Settings bool // migrate settings
 	Licenses bool // migrate licenses
+	// bios is GRUB's images for legacy BIOS boot; nil without.
+	bios *biosBoot
 }
 
 // Prepare opens the target, reads the existing installation and decides the
@@ -104,6 +110,9 @@ func Prepare(t *Target, opt Options) (*Plan, error) {
 			Settings: b.Settings, Licenses: b.Licenses}
 	}
 	plan := &Plan{Layout: layout, Existing: ex}
+	if plan.bios, err = readBIOSBoot(opt.Payload, layout.Part(LabelBIOS), t.SectorSize); err != nil {
+		return nil, err
+	}
 	if plan.Settings, err = decide("settings", opt.MigrateSettings, len(ex.Settings)); err != nil {
 		return nil, err
 	}
@@ -159,7 +168,7 @@ func Install(ctx context.Context, t *Target, plan *Plan, opt Options) (res *Resu
 	}
 	res.Backup = backupPath
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, exitcode.Wrap(exitcode.Aborted, fmt.Errorf("stopped before anything was written to %s: %w", t.Path, err))
 	}
 
 	// From here on the target changes: a failure must leave a disk that
@@ -185,7 +194,7 @@ func Install(ctx context.Context, t *Target, plan *Plan, opt Options) (res *Resu
 	if err := t.resetTable(); err != nil {
 		return nil, err
 	}
-	sum, err := t.writeAll(ctx, opt.Payload, plan.Layout, settings, licenses, rep)
+	sum, err := t.writeAll(ctx, opt.Payload, plan, settings, licenses, opt.FirstBoot, rep)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +207,7 @@ func Install(ctx context.Context, t *Target, plan *Plan, opt Options) (res *Resu
 	if err := t.verifyData(settings, licenses); err != nil {
 		return nil, err
 	}
-	res.MigratedSettings, res.MigratedLicenses = len(settings), len(licenses)
+	res.MigratedSettings, res.MigratedLicenses = settings.Count(), licenses.Count()
 	rep.phase(PhaseDone, 0)
 	return res, nil
 }

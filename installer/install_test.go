@@ -112,7 +112,7 @@ func TestReinstallMigratesSettingsAndLicenses(t *testing.T) {
 		t.Errorf("after reinstall DATA holds %v, want %v", after, before)
 	}
 	b, err := ReadBackup(res2.Backup)
-	if err != nil || len(b.Settings) != 2 || len(b.Licenses) != 2 {
+	if err != nil || b.Settings.Count() != 2 || b.Licenses.Count() != 2 {
 		t.Errorf("backup %+v %v", b, err)
 	}
 

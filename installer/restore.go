@@ -43,7 +43,7 @@ func (t *Target) restoreData(ctx context.Context, ex *Existing, b *Backup) (*Res
 	if err := t.release(); err != nil {
 		return nil, err
 	}
-	if err := makeData(ctx, t.Path, *ex.data, b.Settings, b.Licenses, apps["apps"]); err != nil {
+	if err := makeData(ctx, t.Path, *ex.data, b.Settings, b.Licenses, apps["apps"], nil); err != nil {
 		return nil, err
 	}
 	if err := t.open(); err != nil {
@@ -56,5 +56,5 @@ func (t *Target) restoreData(ctx context.Context, ex *Existing, b *Backup) (*Res
 		return nil, err
 	}
 	return &Result{Target: t.Path, Existing: ex, Backup: b.Path,
-		MigratedSettings: len(b.Settings), MigratedLicenses: len(b.Licenses)}, nil
+		MigratedSettings: b.Settings.Count(), MigratedLicenses: b.Licenses.Count()}, nil
 }

@@ -16,11 +16,11 @@ type Modem struct {
 
 // MobileConfig is what connecting a modem takes.
 type MobileConfig struct {
-	Country  string // ISO 3166 code, "DE"
-	Provider string
-	APN      string
-	Username string
-	Password string // a secret
+	Country  string `json:"country,omitempty"` // ISO 3166 code, "DE"
+	Provider string `json:"provider,omitempty"`
+	APN      string `json:"apn"`
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"` // a secret
 }
 
 // APN is an access point of a provider.

@@ -127,6 +127,24 @@ func ParseStatic(address, mask, gateway, domain string, dns []string) (StaticCon
 	return c, nil
 }
 
+// ValidateStatic checks a StaticConfig with ParseStatic's rules, for one
+// a caller built without it: backends refuse it before touching a link.
+func ValidateStatic(s StaticConfig) error {
+	addr, gw := "", ""
+	if s.Address.IsValid() {
+		addr = s.Address.Addr().String()
+	}
+	if s.Gateway.IsValid() {
+		gw = s.Gateway.String()
+	}
+	var dns []string
+	for _, d := range s.DNS {
+		dns = append(dns, d.String())
+	}
+	_, err := ParseStatic(addr, fmt.Sprintf("/%d", s.Address.Bits()), gw, s.Domain, dns)
+	return err
+}
+
 func lastAddr(p netip.Prefix) netip.Addr {
 	b := p.Masked().Addr().As4()
 	host := ^uint32(0) >> p.Bits()
@@ -163,6 +181,8 @@ func ValidateWLAN(c WLANConfig) error {
 	case AuthOpen:
 	case AuthPSK:
 		return ValidatePSK(c.Key)
+	case AuthWEP:
+		return ValidateWEPKey(c.Key)
 	case AuthPEAP:
 		if strings.ContainsAny(c.Username, "\r\n\"") {
 			return fieldErr("username", "the user name holds a line break or a quote")
@@ -177,7 +197,7 @@ func ValidateWLAN(c WLANConfig) error {
 			return fieldErr("key", "enter the password")
 		}
 	default:
-		return fieldErr("auth", "use open, psk or peap")
+		return fieldErr("auth", "use open, psk, wep or peap")
 	}
 	return nil
 }
@@ -200,6 +220,26 @@ func ValidatePSK(key string) error {
 		return fieldErr("key", "the network key has 8 to 63 characters")
 	}
 	return nil
+}
+
+// ValidateWEPKey checks a WEP key: 5 or 13 printable ASCII characters
+// (WEP-40, WEP-104 passphrase form) or 10 or 26 hex digits.
+func ValidateWEPKey(key string) error {
+	switch len(key) {
+	case 10, 26:
+		if !isHex(key) {
+			return fieldErr("key", "a WEP key of %d characters must be hex digits (0-9, a-f)", len(key))
+		}
+		return nil
+	case 5, 13:
+		for _, r := range key {
+			if r < 0x20 || r > 0x7e {
+				return fieldErr("key", "the WEP key may hold only printable ASCII characters")
+			}
+		}
+		return nil
+	}
+	return fieldErr("key", "a WEP key has 5 or 13 characters, or 10 or 26 hex digits")
 }
 
 func isHex(s string) bool {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -55,6 +56,10 @@ func TestValidateWLANAndPIN(t *testing.T) {
 		{SSID: "Office", Auth: AuthPSK, Key: strings.Repeat("ab", 32)},
 		{SSID: "Guest", Auth: AuthOpen},
 		{SSID: "Corp", Auth: AuthPEAP, Username: "alice", Key: "x"},
+		{SSID: "Legacy", Auth: AuthWEP, Key: "abcde"},
+		{SSID: "Legacy", Auth: AuthWEP, Key: "onramp-wep-13"},
+		{SSID: "Legacy", Auth: AuthWEP, Key: "0A1B2C3D4E"},
+		{SSID: "Legacy", Auth: AuthWEP, Key: strings.Repeat("ab", 13)},
 	}
 	for _, c := range ok {
 		if err := ValidateWLAN(c); err != nil {
@@ -65,12 +70,20 @@ func TestValidateWLANAndPIN(t *testing.T) {
 		"ssid":     {SSID: strings.Repeat("x", 33), Auth: AuthOpen},
 		"key":      {SSID: "a", Auth: AuthPSK, Key: "short"},
 		"username": {SSID: "a", Auth: AuthPEAP, Key: "x"},
-		"auth":     {SSID: "a", Auth: "wep"},
+		"auth":     {SSID: "a", Auth: "wpa9"},
 	}
 	for f, c := range bad {
 		if got := field(ValidateWLAN(c)); got != f {
 			t.Errorf("%+v: field %q, want %q", c, got, f)
 		}
+	}
+	for _, key := range []string{"", "abcd", "abcdef", "0A1B2C3D4G", strings.Repeat("x", 26), "caf\u00e9!", strings.Repeat("a", 14)} {
+		if err := ValidateWLAN(WLANConfig{SSID: "Legacy", Auth: AuthWEP, Key: key}); field(err) != "key" {
+			t.Errorf("WEP key %q: %v, want a key field error", key, err)
+		}
+	}
+	if AuthFor(WEP) != AuthWEP || AuthFor(WPA3SAE) != AuthPSK {
+		t.Error("AuthFor")
 	}
 	for _, pin := range []string{"123", "123456789", "12a4"} {
 		if ValidatePIN(pin) == nil {
@@ -121,5 +134,48 @@ func TestPersistFiles(t *testing.T) {
 	}
 	if st, _ := os.Stat(SupplicantFile(root, "wlan0")); st.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v", st.Mode().Perm())
+	}
+}
+
+// TestPersistRoundTrip writes every kind of configuration and reads it
+// back.
+func TestPersistRoundTrip(t *testing.T) {
+	root := t.TempDir()
+	st, _ := ParseStatic("192.0.2.10", "24", "192.0.2.1", "example.com", []string{"192.0.2.53", "192.0.2.54"})
+	for _, c := range []WiredConfig{{}, {Static: &st}} {
+		if err := WriteWired(root, "eth0", c); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := ReadWired(root, "eth0"); err != nil || !reflect.DeepEqual(got, c) {
+			t.Errorf("wired: read %+v, %v; wrote %+v", got, err, c)
+		}
+	}
+	for _, c := range []WLANConfig{
+		{SSID: "Guest", Auth: AuthOpen},
+		{SSID: "Lab", Hidden: true, Auth: AuthPSK, Key: `se"cret\1`},
+		{SSID: "Raw", Auth: AuthPSK, Key: strings.Repeat("0a", 32)},
+		{SSID: "Caf\u00e9 \"2\"", Auth: AuthWEP, Key: "0a1b2c3d4e"},
+		{SSID: "Legacy", Auth: AuthWEP, Key: "onramp-wep-13"},
+		{SSID: "Corp", Auth: AuthPEAP, Username: `dom\alice`, Key: "wonder land"},
+	} {
+		if err := WriteWLAN(root, "wlan0", c); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := ReadWLAN(root, "wlan0"); err != nil || got != c {
+			t.Errorf("WLAN: read %+v, %v; wrote %+v", got, err, c)
+		}
+	}
+	mc := MobileConfig{Country: "DE", Provider: "T-Mobile(Telekom)", APN: "internet.t-mobile", Username: "t-mobile", Password: "tm"}
+	if err := WriteModem(root, mc); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ReadModem(root); err != nil || got != mc {
+		t.Errorf("modem: read %+v, %v; wrote %+v", got, err, mc)
+	}
+	if fi, err := os.Stat(ModemFile(root)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("modem file: %v %v", fi, err)
+	}
+	if err := WriteModem(root, MobileConfig{APN: "bad apn"}); field(err) != "apn" {
+		t.Errorf("bad APN: %v", err)
 	}
 }

@@ -56,7 +56,8 @@ type Auth string
 // The authentication types ("Authentication type" on the screen).
 const (
 	AuthOpen Auth = "open" // no key
-	AuthPSK  Auth = "psk"  // a network key (WPA2-PSK, WPA3-SAE, WEP)
+	AuthPSK  Auth = "psk"  // a network key (WPA2-PSK, WPA3-SAE)
+	AuthWEP  Auth = "wep"  // a WEP key (5 or 13 characters, 10 or 26 hex digits)
 	AuthPEAP Auth = "peap" // user name + password (WPA2-Enterprise PEAP/MSCHAPv2)
 )
 
@@ -65,6 +66,8 @@ func AuthFor(s Security) Auth {
 	switch s {
 	case Open:
 		return AuthOpen
+	case WEP:
+		return AuthWEP
 	case WPA2EAP:
 		return AuthPEAP
 	}

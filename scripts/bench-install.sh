@@ -7,7 +7,10 @@
 # run; the final sync is inside the timing (dd conv=fsync; osc syncs and reads
 # SYS-A back before it exits); making the fresh sparse file is not. osc
 # verifies the payload before its first write (reading it from the disk), so
-# its second read, while writing, comes from the page cache. Needs root.
+# its second read, while writing, comes from the page cache; SYS-A is then
+# read back from the target. As a reference for that third pass over the
+# disk, the same dd followed by a direct read-back of the 1 GiB is timed
+# too. Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "bench-install: needs root (loop devices, drop_caches)" >&2; exit 1; }
@@ -21,7 +24,8 @@ dir=$(cd "$dir" && pwd)
 # The payload: random bytes as system.squashfs (nothing compresses or skips
 # them), signed with a key made for the bench.
 pl=$dir/payload
-if [ ! -s "$pl/system.squashfs" ] || [ "$(stat -c %s "$pl/system.squashfs")" != "$SIZE" ]; then
+if [ ! -s "$pl/system.squashfs" ] || [ "$(stat -c %s "$pl/system.squashfs")" != "$SIZE" ] ||
+	! grep -q '"chunks"' "$pl/manifest.json"; then
 	rm -rf "$pl"; mkdir -p "$pl/efi/EFI/BOOT" "$pl/eula"
 	head -c "$SIZE" /dev/urandom > "$pl/system.squashfs"
 	echo kernel > "$pl/vmlinuz"; echo initrd > "$pl/initrd.img"
@@ -52,30 +56,46 @@ once() {
 	tail -1 "$tf"; rm -f "$tf" "$tf.err"
 }
 
-# median NAME CMD...: the median of REPS runs, printed with every run.
-median() {
-	local name=$1; shift
-	local times=()
-	for _ in $(seq "$REPS"); do times+=("$(once "$@")"); done
-	med=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (REPS + 1) / 2 ))p")
+# report NAME TIMES: prints the median of the times (seconds, space
+# separated) with every one, and sets med.
+report() {
+	local name=$1; local times=($2)
+	med=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (${#times[@]} + 1) / 2 ))p")
 	printf '%-34s %6.2f s %7.1f MiB/s  (%s)\n' "$name" "$med" "$(echo "$SIZE / 1048576 / $med" | bc -l)" "${times[*]}"
 }
 
 inst=("$osc" install --yes --accept-eula --trust-key "$dir/key.pub" --source "$pl" --migrate-settings no
 	--migrate-licenses no --backup-dir "$dir/backups")
+rb_count=$(( (SIZE + 4194303) / 4194304 ))
 
-echo "median of $REPS runs, caches dropped before each; MiB/s of the $((SIZE >> 20)) MiB system image"
+# The runs are interleaved, one of each per round, so that a load drifting
+# during the bench (a shared machine) hits every case alike.
+t_dd= t_ddrb= t_osc= t_8= t_64=
+for _ in $(seq "$REPS"); do
+	prep=:
+	t_dd+=" $(once dd if="$pl/system.squashfs" of="$loop" bs=4M oflag=direct conv=fsync,notrunc)"
+	t_ddrb+=" $(once sh -c "dd if='$pl/system.squashfs' of='$loop' bs=4M oflag=direct conv=fsync,notrunc &&
+		dd if='$loop' of=/dev/null bs=4M count=$rb_count iflag=direct")"
+	t_osc+=" $(once "${inst[@]}" --target "$loop")"
+	prep="rm -f '$dir/sparse-8.img'; truncate -s 8G '$dir/sparse-8.img'"
+	t_8+=" $(once "${inst[@]}" --target "$dir/sparse-8.img")"
+	prep="rm -f '$dir/sparse-64.img'; truncate -s 64G '$dir/sparse-64.img'"
+	t_64+=" $(once "${inst[@]}" --target "$dir/sparse-64.img")"
+done
+
+echo "median of $REPS interleaved runs, caches dropped before each; MiB/s of the $((SIZE >> 20)) MiB system image"
 echo "== loop device $loop (--direct-io=on, $((disk >> 20)) MiB)"
-median "dd bs=4M oflag=direct conv=fsync" dd if="$pl/system.squashfs" of="$loop" bs=4M oflag=direct conv=fsync,notrunc
+report "dd bs=4M oflag=direct conv=fsync" "$t_dd"
 dd=$med
-median "osc install" "${inst[@]}" --target "$loop"
+report "dd as above, then read back" "$t_ddrb"
+ddrb=$med
+report "osc install" "$t_osc"
 printf '%-34s %6.2fx (target <= 1.20x)\n' "osc install / dd" "$(echo "$med / $dd" | bc -l)"
+printf '%-34s %6.2fx\n' "osc install / (dd + read-back)" "$(echo "$med / $ddrb" | bc -l)"
 
 echo "== sparse image files"
-prep="rm -f '$dir/sparse-8.img'; truncate -s 8G '$dir/sparse-8.img'"
-median "osc install, 8 GiB sparse file" "${inst[@]}" --target "$dir/sparse-8.img"
+report "osc install, 8 GiB sparse file" "$t_8"
 small=$med
-prep="rm -f '$dir/sparse-64.img'; truncate -s 64G '$dir/sparse-64.img'"
-median "osc install, 64 GiB sparse file" "${inst[@]}" --target "$dir/sparse-64.img"
+report "osc install, 64 GiB sparse file" "$t_64"
 printf '%-34s %6.2fx (target <= 1.20x)\n' "64 GiB / 8 GiB" "$(echo "$med / $small" | bc -l)"
 echo "allocated: 8 GiB file $(du -m "$dir/sparse-8.img" | cut -f1) MiB, 64 GiB file $(du -m "$dir/sparse-64.img" | cut -f1) MiB"

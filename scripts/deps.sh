@@ -12,6 +12,7 @@ packages=(
 	tmux                       # driving the built TUI binaries in tests
 	time bc                    # make bench: elapsed time and peak RSS
 	xorriso mtools             # osc install tests: installer ISOs and layout-1 FAT disks
+	isolinux syslinux-common   # osc image build --variant legacy: ISOLINUX, its modules, isohdpfx.bin
 	iproute2 dnsmasq-base      # netcfg tests: network namespaces, veth, a real DHCP/DNS server
 	wpasupplicant dbus         # netcfg tests: the real wpa_supplicant control interface, a private dbus-daemon
 	mobile-broadband-provider-info # the country/provider/APN database netcfg reads

@@ -177,12 +177,18 @@ func NewOSC(cfg OSCConfig) OSC {
 	return m
 }
 
-// Wait blocks until every write started by the model has returned (after a
-// quit or a cancelled context, writes stop and clear the stick's start),
-// and returns why the program ended early: a write the user stopped, or an
-// internal error. Call it after the program ended.
+// Wait blocks until every write or install started by the model has
+// returned (after a quit or a cancelled context, writes stop and clear the
+// stick's start), closes the installer payload, and returns why the
+// program ended early: a write or install the user stopped, or an internal
+// error. Call it after the program ended.
 func (m OSC) Wait() error {
 	m.env.shared.jobs.Wait()
+	if m.env.cfg.Install != nil {
+		if err := m.install.shared.close(); err != nil {
+			m.env.shared.fail(err)
+		}
+	}
 	m.env.shared.mu.Lock()
 	defer m.env.shared.mu.Unlock()
 	return m.env.shared.err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/onramp-os/onramp/blockdev"
 	"github.com/onramp-os/onramp/images"
@@ -61,11 +62,38 @@ type instCandidate struct {
 	err        error
 }
 
-// installShared outlives the model copies: the verified payload and the
-// running install.
+// installShared outlives the model copies: the verified payload, open
+// until the flow ends.
 type installShared struct {
 	mu      sync.Mutex
 	payload *images.Payload
+	closed  bool
+}
+
+// keep holds pl for the flow, or closes it when the flow already ended
+// (the check finished after the program quit).
+func (s *installShared) keep(pl *images.Payload) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		pl.Close()
+		return false
+	}
+	s.payload = pl
+	return true
+}
+
+// close releases the payload (its ISO) as the flow ends.
+func (s *installShared) close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	if s.payload == nil {
+		return nil
+	}
+	err := s.payload.Close()
+	s.payload = nil
+	return err
 }
 
 // installPage is the whole "Install base system" flow.
@@ -94,6 +122,9 @@ type installPage struct {
 	job            *installJob
 	result         *installer.Result
 	err            error
+	asking         bool // "Stop the installation?" is open
+	askFocus       int  // 0 Keep installing (default), 1 Stop
+	stopping       bool // stopped: waiting for the installer's failure path
 }
 
 func newInstallPage(e env, cfg *InstallConfig) installPage {
@@ -151,9 +182,9 @@ func (p installPage) load() tea.Cmd {
 			msg.err = err
 			return msg
 		}
-		shared.mu.Lock()
-		shared.payload = pl
-		shared.mu.Unlock()
+		if !shared.keep(pl) {
+			return nil
+		}
 		msg.os, msg.version = pl.Manifest.OSName, pl.Manifest.Version
 		return msg
 	}, func() tea.Msg {
@@ -203,8 +234,8 @@ func (p installPage) eulaCmd() tea.Cmd {
 func (p installPage) found() (settings, licenses int) {
 	for _, c := range p.targets {
 		if c.existing != nil {
-			settings += len(c.existing.Settings)
-			licenses += len(c.existing.Licenses)
+			settings += c.existing.Settings.Count()
+			licenses += c.existing.Licenses.Count()
 		}
 	}
 	return
@@ -242,6 +273,7 @@ func (p installPage) update(msg tea.Msg) (installPage, tea.Cmd) {
 			return p, nil
 		}
 		p.result, p.err = msg.res, msg.err
+		p.asking, p.stopping = false, false
 		if msg.err != nil {
 			p.step = instFailed
 		} else {
@@ -326,8 +358,11 @@ func (p installPage) key(k string) (installPage, tea.Cmd) {
 			if !p.cfg.Live {
 				return p, send(quitMsg{})
 			}
-			reboot := p.cfg.Reboot
+			reboot, shared := p.cfg.Reboot, p.shared
 			return p, func() tea.Msg {
+				if err := shared.close(); err != nil {
+					return rebootFailedMsg{err: err}
+				}
 				if err := reboot(); err != nil {
 					return rebootFailedMsg{err: err}
 				}
@@ -357,6 +392,44 @@ func (p installPage) back() (installPage, bool) {
 }
 
 func (p installPage) busy() bool { return p.step == instProgress }
+
+// askStop opens "Stop the installation?" (once stopping, there is nothing
+// to ask).
+func (p installPage) askStop() installPage {
+	if !p.stopping {
+		p.asking, p.askFocus = true, 0
+	}
+	return p
+}
+
+// updateQuestion answers "Stop the installation?"; a second ctrl+c means
+// it. Stopping cancels the install: the installer resets the partition
+// table and its error names the backup and the restore command, which the
+// failure screen shows.
+func (p installPage) updateQuestion(k string) installPage {
+	switch k {
+	case "left", "right", "tab", "shift+tab", "h", "l":
+		p.askFocus = 1 - p.askFocus
+	case "esc", "n":
+		p.asking = false
+	case "ctrl+c":
+		return p.stop()
+	case "enter", " ":
+		if p.askFocus == 1 {
+			return p.stop()
+		}
+		p.asking = false
+	}
+	return p
+}
+
+func (p installPage) stop() installPage {
+	p.asking, p.stopping = false, true
+	if p.job != nil {
+		p.job.cancel()
+	}
+	return p
+}
 
 // steps are the header's step names, in the chosen language.
 func (p installPage) steps() ([]string, int) {
@@ -456,8 +529,17 @@ func (p installPage) view(w, h int, spin string) (string, []keyHelp) {
 	case instProgress:
 		b.WriteString(th.Heading.Render(t("install.installing", p.osName, p.version)) + "\n")
 		b.WriteString(p.progressView(w) + "\n")
+		switch {
+		case p.asking:
+			b.WriteString(th.Warning.Render(th.Warn+" "+t("install.stop.question")) + "\n" + wrap(t("install.stop.explain"), w) + "\n\n")
+			b.WriteString(th.buttons([]string{t("install.stop.keep"), t("install.stop.stop")}, p.askFocus))
+			return b.String(), []keyHelp{{"←/→", t("help.choose")}, {"enter", t("help.continue")}, {"esc", t("install.stop.keep")}}
+		case p.stopping:
+			b.WriteString(th.Warning.Render(t("install.stopping")))
+			return b.String(), nil
+		}
 		b.WriteString(th.Muted.Render(t("install.wait")))
-		return b.String(), nil
+		return b.String(), []keyHelp{{"ctrl+c", t("install.stop.stop")}}
 	case instDone:
 		b.WriteString(th.Success.Render(t("install.success", p.osName, p.version)) + "\n\n")
 		if r := p.result; r != nil {
@@ -473,12 +555,44 @@ func (p installPage) view(w, h int, spin string) (string, []keyHelp) {
 		b.WriteString("\n" + th.buttons([]string{label}, 0))
 		return b.String(), []keyHelp{{"enter", label}}
 	}
-	b.WriteString(th.Error.Render(th.Warn+" "+t("install.failed")) + "\n\n")
+	headline := t("install.failed")
+	if exitcode.KindOf(p.err) == exitcode.Aborted {
+		headline = t("install.stopped")
+	}
+	b.WriteString(th.Error.Render(th.Warn+" "+headline) + "\n\n")
 	if p.err != nil {
-		b.WriteString(p.err.Error() + "\n\n")
+		// Broken at spaces only: the restore command it names stays
+		// copyable ("--target" is one word).
+		b.WriteString(wrapAtSpaces(p.err.Error(), w) + "\n\n")
 	}
 	b.WriteString(th.buttons([]string{t("install.exit")}, 0))
 	return b.String(), []keyHelp{{"enter", t("install.exit")}}
+}
+
+// wrapAtSpaces breaks plain text at spaces only (wrap also breaks at
+// hyphens, which would split "--target"); a word wider than w is cut.
+func wrapAtSpaces(s string, w int) string {
+	var b strings.Builder
+	col := 0
+	for _, word := range strings.Fields(s) {
+		n := ansi.StringWidth(word)
+		switch {
+		case col == 0:
+		case col+1+n > w:
+			b.WriteString("\n")
+			col = 0
+		default:
+			b.WriteString(" ")
+			col++
+		}
+		if n > w {
+			word = ansi.Hardwrap(word, w, false)
+			n = ansi.StringWidth(word[strings.LastIndex(word, "\n")+1:])
+		}
+		b.WriteString(word)
+		col += n
+	}
+	return b.String()
 }
 
 func (p installPage) yesNo(b bool) string {
@@ -488,14 +602,17 @@ func (p installPage) yesNo(b bool) string {
 	return p.tr.T("install.no")
 }
 
+// progressView shows the phase by name on its own line (translated names
+// are longer than the bar's label column), then the bar, rate and ETA.
 func (p installPage) progressView(w int) string {
 	th := p.env.cfg.Theme
 	pr := p.prog
-	label := string(pr.Phase)
-	if label == "" {
-		label = string(installer.PhaseInspect)
+	phase := pr.Phase
+	if phase == "" {
+		phase = installer.PhaseInspect
 	}
-	return progressView(th, w, label, pr, " / ", func(eta time.Duration) string { return p.tr.T("install.eta", clock(eta)) })
+	bar := progressView(th, w, "", pr, " / ", func(eta time.Duration) string { return p.tr.T("install.eta", clock(eta)) })
+	return "\n  " + p.tr.T("install.phase."+string(phase)) + "\n" + strings.TrimPrefix(bar, "\n")
 }
 
 // installJob is one install in its own goroutine, reporting like writeJob.

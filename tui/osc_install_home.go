@@ -6,13 +6,23 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 )
 
-const homeTitle = "OS Creator"
-
 // updateHome handles the home menu and, once chosen, the install flow.
 func (m OSC) updateHome(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
 	if m.installing {
-		if k, ok := msg.(tea.KeyMsg); ok && !m.install.busy() {
+		if k, ok := msg.(tea.KeyMsg); ok {
+			switch {
+			case m.install.asking:
+				m.install = m.install.updateQuestion(k.String())
+				return m, nil
+			case m.install.busy():
+				// Never ignored: ctrl+c asks, and stopping runs the
+				// installer's failure path.
+				if s := k.String(); s == "ctrl+c" || s == "q" {
+					m.install = m.install.askStop()
+				}
+				return m, nil
+			}
 			switch k.String() {
 			case "ctrl+c", "q":
 				return m, tea.Quit
@@ -54,6 +64,8 @@ func (m OSC) updateHome(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// viewHome draws the home menu in the installer's language (English until
+// one is chosen there), or the install flow.
 func (m OSC) viewHome(inner int) string {
 	th := m.env.cfg.Theme
 	if m.installing {
@@ -61,11 +73,12 @@ func (m OSC) viewHome(inner int) string {
 		steps, cur := m.install.steps()
 		return th.screen(m.width, m.height, m.install.title(), steps, cur, body, help)
 	}
+	t := m.install.tr.T
 	var b strings.Builder
-	b.WriteString(th.Heading.Render("What do you want to do?") + "\n\n")
-	for i, l := range []string{oscTitle, "Install base system"} {
+	b.WriteString(th.Heading.Render(t("home.question")) + "\n\n")
+	for i, l := range []string{t("home.create"), t("install.title")} {
 		b.WriteString(th.row(i == m.homeFocus, false, l) + "\n")
 	}
-	help := []keyHelp{{"up/down", "choose"}, {"enter", "select"}, {"q", "quit"}}
-	return th.screen(m.width, m.height, homeTitle, nil, 0, b.String(), help)
+	help := []keyHelp{{"↑/↓", t("help.move")}, {"enter", t("help.choose")}, {"q", t("help.quit")}}
+	return th.screen(m.width, m.height, t("home.title"), nil, 0, b.String(), help)
 }

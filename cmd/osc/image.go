@@ -9,18 +9,19 @@ import (
 	"github.com/onramp-os/onramp/images"
 	"github.com/onramp-os/onramp/internal/cli"
 	"github.com/onramp-os/onramp/internal/exitcode"
+	"github.com/onramp-os/onramp/medium"
 )
 
 func newImageCmd(s streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "image",
-		Short: "Sign and inspect installer payloads",
+		Short: "Sign and inspect installer payloads, build installer media",
 		Args:  cobra.NoArgs,
 		RunE: cli.RunE(func(cmd *cobra.Command, _ []string) error {
-			return exitcode.New(exitcode.Usage, "osc image needs a subcommand: keygen, sign or inspect")
+			return exitcode.New(exitcode.Usage, "osc image needs a subcommand: keygen, sign, inspect or build")
 		}),
 	}
-	cmd.AddCommand(newImageKeygenCmd(s), newImageSignCmd(s), newImageInspectCmd(s))
+	cmd.AddCommand(newImageKeygenCmd(s), newImageSignCmd(s), newImageInspectCmd(s), newImageBuildCmd(s))
 	return cmd
 }
 
@@ -131,6 +132,59 @@ func newImageInspectCmd(s streams) *cobra.Command {
 	fl.BoolVar(&skipSig, "insecure-skip-signature", false, "tolerate a missing signature")
 	fl.BoolVar(&asJSON, "json", false, "print the manifest and the verdict as JSON")
 	fl.StringVar(&eula, "eula", "", "print the EULA in this language instead")
+	return cmd
+}
+
+func newImageBuildCmd(s streams) *cobra.Command {
+	var trustKeys []string
+	var skipSig bool
+	var payload, out string
+	var opt medium.Options
+	cmd := &cobra.Command{
+		Use:   "build --payload DIR --out FILE.iso [--variant standard|legacy] [--answers FILE] [--syslinux DIR] [--memtest FILE]",
+		Short: "Build the bootable installer ISO (UEFI; legacy adds BIOS) from a payload directory",
+		Long: `Build the installer medium: an ISO 9660 image with the payload in onramp/, booting with
+UEFI (systemd-boot from the payload's efi/EFI/BOOT/BOOTX64.EFI) and, for --variant legacy,
+with BIOS (ISOLINUX), from a DVD or written raw to a USB stick (osc write). The payload's
+signature and every file hash are checked first (exit 5), and the copy on the ISO again
+before FILE.iso is replaced. --answers FILE becomes /autoinstall.yaml for an unattended
+installation; the ISO is then mode 0600.`,
+		Args: cobra.NoArgs,
+		RunE: cli.RunE(func(cmd *cobra.Command, _ []string) error {
+			rep := newReporter(s, false)
+			p, err := openVerifiedPayload(cmd.Context(), rep, payload, trustKeys, skipSig)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			if opt.Verify.Keys, err = images.LoadTrustedKeys(trustKeys...); err != nil {
+				return err
+			}
+			opt.Verify.AllowUnsigned = skipSig
+			res, err := medium.Build(cmd.Context(), p, out, opt)
+			if err != nil {
+				return err
+			}
+			extra := ""
+			if res.Memtest {
+				extra = ", with memory test"
+			}
+			fmt.Fprintf(s.out, "wrote %s: %s %s, %s variant%s, volume %s, %s; payload verified on the ISO\n",
+				res.Path, p.Manifest.OSName, p.Manifest.Version, res.Variant, extra, res.Label, describeSize(res.Size))
+			return nil
+		}),
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&payload, "payload", "", "payload directory (signed with osc image sign)")
+	fl.StringVar(&out, "out", "", "ISO file to write, e.g. osc-VERSION.iso or osc-VERSION_legacy.iso")
+	fl.StringVar(&opt.Variant, "variant", "", "standard (UEFI) or legacy (UEFI and BIOS); default: the payload's")
+	fl.StringVar(&opt.Answers, "answers", "", "answers file for the unattended installer, put at /autoinstall.yaml")
+	fl.StringArrayVar(&opt.SyslinuxDirs, "syslinux", nil, "legacy: directory with isolinux.bin, isohdpfx.bin, ldlinux.c32, menu.c32, libutil.c32, libcom32.c32 (default: Debian's isolinux and syslinux-common)")
+	fl.StringVar(&opt.Memtest, "memtest", "", "legacy: memtest86+ binary (memtest86+x64.bin) for a Memory Test entry")
+	fl.StringArrayVar(&trustKeys, "trust-key", nil, "also trust payloads signed with this public key (PEM); repeatable")
+	fl.BoolVar(&skipSig, "insecure-skip-signature", false, "tolerate a payload without signature (never a bad one)")
+	_ = cmd.MarkFlagRequired("payload")
+	_ = cmd.MarkFlagRequired("out")
 	return cmd
 }
 

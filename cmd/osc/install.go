@@ -21,21 +21,31 @@ type installFlags struct {
 	source, target, lang, backupDir string
 	settings, licenses              string
 	trustKeys                       []string
+	// Set by --answers (install_answers.go).
+	answers, after string
+	firstBoot      []byte
 }
 
 func newInstallCmd(s streams) *cobra.Command {
 	var f installFlags
 	cmd := &cobra.Command{
-		Use:   "install [--yes] [--accept-eula] --source ISO|DIR --target DEV|FILE",
+		Use:   "install [--yes] [--accept-eula] --source ISO|DIR --target DEV|FILE|auto [--answers FILE]",
 		Short: "Install the base system onto a drive, migrating settings and licenses",
 		Long: `Install the payload of an installer ISO (its onramp/ folder) or a payload directory onto
 the target drive or image file, in disk layout version 2. The payload's signature and every
 file hash are checked first (exit 5). Settings and licenses of an earlier installation are
 backed up outside the target (verified) before anything is written, and migrated unless
---migrate-settings / --migrate-licenses say no.`,
+--migrate-settings / --migrate-licenses say no. --target auto picks the one internal disk;
+--answers FILE installs unattended (docs/install-answers.md).`,
 		Args: cobra.NoArgs,
 		RunE: cli.RunE(func(cmd *cobra.Command, _ []string) error {
-			return runInstall(cmd.Context(), s, f)
+			if err := applyInstallAnswers(cmd.Flags(), &f); err != nil {
+				return newReporter(s, f.json).fatal(err)
+			}
+			if err := runInstall(cmd.Context(), s, f); err != nil {
+				return err
+			}
+			return afterInstall(s, f)
 		}),
 	}
 	fl := cmd.Flags()
@@ -50,8 +60,8 @@ backed up outside the target (verified) before anything is written, and migrated
 	fl.StringVar(&f.backupDir, "backup-dir", "", "where the backup of settings and licenses goes (default: a writable partition of the installer medium: next to the payload, or on the stick the partition labelled "+installer.BackupLabel+" or another one past the ISO; else "+installer.DefaultBackupDir+")")
 	fl.StringArrayVar(&f.trustKeys, "trust-key", nil, "also trust payloads signed with this public key (PEM); repeatable")
 	fl.BoolVar(&f.skipSig, "insecure-skip-signature", false, "tolerate a payload without signature (never a bad one)")
+	fl.StringVar(&f.answers, "answers", "", "unattended install from this YAML file (docs/install-answers.md); implies --yes; flags given override it")
 	_ = cmd.MarkFlagRequired("source")
-	_ = cmd.MarkFlagRequired("target")
 	return cmd
 }
 
@@ -99,7 +109,7 @@ func runInstall(ctx context.Context, s streams, f installFlags) error {
 	}
 	defer t.Close()
 	opt := installer.Options{Payload: p, MigrateSettings: settings, MigrateLicenses: licenses, BackupDir: f.backupDir,
-		Progress: rep.progress, RestoreCommand: fmt.Sprintf("osc restore --backup %%s --target %s --source %s", f.target, f.source)}
+		FirstBoot: f.firstBoot, Progress: rep.progress, RestoreCommand: fmt.Sprintf("osc restore --backup %%s --target %s --source %s", f.target, f.source)}
 	plan, err := installer.Prepare(t, opt)
 	if err != nil {
 		return rep.fatal(err)
@@ -160,7 +170,7 @@ func confirmInstall(s streams, t *installer.Target, p *images.Payload, plan *ins
 	fmt.Fprintf(s.err, "Install %s %s onto %s.\nEVERYTHING on it will be replaced.\n", p.Manifest.OSName, p.Manifest.Version, name)
 	ex := plan.Existing
 	if ex.Layout > 0 {
-		fmt.Fprintf(s.err, "Found: layout %d %s %s with %d settings files and %d licenses.\n", ex.Layout, ex.OSName, ex.OSVersion, len(ex.Settings), len(ex.Licenses))
+		fmt.Fprintf(s.err, "Found: layout %d %s %s with %d settings files and %d licenses.\n", ex.Layout, ex.OSName, ex.OSVersion, ex.Settings.Count(), ex.Licenses.Count())
 	}
 	fmt.Fprintf(s.err, "Migrate settings: %s; migrate licenses: %s.\n", yesNo(plan.Settings), yesNo(plan.Licenses))
 	return ask(s, "Continue? [y/N] ", "nothing written: not confirmed")

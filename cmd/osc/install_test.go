@@ -199,13 +199,19 @@ func TestInstallLoopDeviceAndRestore(t *testing.T) {
 	data := testutil.Mount(t, part("5"))
 	os.WriteFile(data+"/settings/net.conf", []byte("dhcp"), 0o600)
 	os.WriteFile(data+"/licenses/1.lic", []byte("L1"), 0o600)
+	os.Symlink("net.conf", data+"/settings/current")
+	os.Mkdir(data+"/settings/empty", 0o700)
+	os.Chmod(data+"/settings/empty", 0o750)
+	old := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	os.Chtimes(data+"/settings/net.conf", old, old)
+	os.Chtimes(data+"/settings/empty", old, old)
 	testutil.Run(t, "umount", data)
 
 	// Reinstall: migrated byte for byte, and the backup restores too.
 	backups := t.TempDir()
 	args[len(args)-1] = backups
 	r := run(t, context.Background(), "", append(args, "--json")...)
-	if r.code != 0 || !strings.Contains(r.stdout, `"migrated_settings":1`) || !strings.Contains(r.stdout, `"migrated_licenses":1`) {
+	if r.code != 0 || !strings.Contains(r.stdout, `"migrated_settings":2`) || !strings.Contains(r.stdout, `"migrated_licenses":1`) {
 		t.Fatalf("reinstall: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	tars, _ := filepath.Glob(backups + "/*.tar")
@@ -219,6 +225,16 @@ func TestInstallLoopDeviceAndRestore(t *testing.T) {
 	for name, want := range map[string]string{"settings/net.conf": "dhcp", "licenses/1.lic": "L1"} {
 		if b, err := os.ReadFile(filepath.Join(data, name)); err != nil || string(b) != want {
 			t.Errorf("%s: %q %v", name, b, err)
+		}
+	}
+	// Links, empty directories, modes and times come back too.
+	if target, err := os.Readlink(data + "/settings/current"); err != nil || target != "net.conf" {
+		t.Errorf("settings/current: %q %v", target, err)
+	}
+	for name, mode := range map[string]os.FileMode{"settings/empty": os.ModeDir | 0o750, "settings/net.conf": 0o600} {
+		fi, err := os.Lstat(filepath.Join(data, name))
+		if err != nil || fi.Mode() != mode || !fi.ModTime().Equal(old) {
+			t.Errorf("%s after restore: %v %v %v, want %v %v", name, fi.Mode(), fi.ModTime(), err, mode, old)
 		}
 	}
 	ins := run(t, context.Background(), "", "inspect", loop)

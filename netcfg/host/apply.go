@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 
+	"github.com/insomniacslk/dhcp/dhcpv4/nclient4"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
@@ -22,7 +23,8 @@ type ipConfig struct {
 	DNS      []netip.Addr
 	Domain   string
 	Search   []string
-	TimeZone string // DHCP option 101
+	TimeZone string          // DHCP option 101
+	lease    *nclient4.Lease // the DHCP lease it came from; nil for a static one
 }
 
 // linkAddrs lists a link's global IPv4 addresses.

@@ -3,8 +3,9 @@
 // (vishvananda/netlink), DHCPv4 (insomniacslk/dhcp), WLAN scans through
 // nl80211 (mdlayher/wifi) and joins through wpa_supplicant's control
 // interface, mobile broadband through ModemManager on the system D-Bus.
-// It changes the live network of the machine it runs on; tests run it in
-// throw-away network namespaces. Files kept for the installed OS are
+// DHCP leases are renewed while the backend runs (lease.go). It changes
+// the live network of the machine it runs on; tests run it in throw-away
+// network namespaces. Files kept for the installed OS are
 // netcfg's (persist.go), not this package's.
 package host
 
@@ -103,6 +104,7 @@ type Backend struct {
 	mu       sync.Mutex
 	applied  map[string]netcfg.Status // per link: what the last connection brought
 	supp     map[string]*supplicant   // per WLAN: the wpa_supplicant we use
+	keepers  map[string]*keeper       // per link: what keeps its DHCP lease
 	bus      *dbus.Conn
 	provOnce sync.Once
 	prov     netcfg.ProviderDB
@@ -114,13 +116,22 @@ var _ netcfg.Backend = (*Backend)(nil)
 // root/etc/resolv.conf.
 func New(root string, o Options) *Backend {
 	return &Backend{root: root, o: o.withDefaults(), applied: map[string]netcfg.Status{},
-		supp: map[string]*supplicant{}, bus: o.Bus}
+		supp: map[string]*supplicant{}, keepers: map[string]*keeper{}, bus: o.Bus}
 }
 
-// Close stops the wpa_supplicant processes the backend started. Networks
-// it joined stay up only while their supplicant runs, so the assistant
-// closes the backend when the installed OS's own services take over.
+// Close stops keeping DHCP leases and stops the wpa_supplicant processes
+// the backend started. Networks it joined stay up only while their
+// supplicant runs (and, for longer than a lease, while the backend renews
+// it), so the assistant closes the backend when the installed OS's own
+// services take over.
 func (b *Backend) Close() error {
+	b.mu.Lock()
+	keepers := b.keepers
+	b.keepers = map[string]*keeper{}
+	b.mu.Unlock()
+	for _, k := range keepers {
+		k.stop()
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var errs []error

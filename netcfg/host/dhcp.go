@@ -44,7 +44,9 @@ func (b *Backend) dhcp(ctx context.Context, iface string) (ipConfig, error) {
 		}
 		return ipConfig{}, fmt.Errorf("%s: DHCP: %w", iface, err)
 	}
-	return leaseConfig(lease.ACK)
+	cfg, err := leaseConfig(lease.ACK)
+	cfg.lease = lease
+	return cfg, err
 }
 
 // leaseConfig reads what a DHCPACK gives.

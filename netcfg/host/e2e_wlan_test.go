@@ -37,6 +37,8 @@ var e2eAPs = []e2eAP{
 		netip.MustParsePrefix("192.0.2.96/27"), netcfg.WPA2EAP},
 	{"WPA3-SAE", netcfg.WLANConfig{SSID: "Onramp-SAE", Auth: netcfg.AuthPSK, Key: "dragonfly-wpa3"},
 		netip.MustParsePrefix("192.0.2.128/27"), netcfg.WPA3SAE},
+	{"WEP-104", netcfg.WLANConfig{SSID: "Onramp-WEP", Auth: netcfg.AuthWEP, Key: "onramp-wep-13"},
+		netip.MustParsePrefix("192.0.2.160/27"), netcfg.WEP},
 }
 
 // e2eGuest skips unless the test runs inside the QEMU guest `make
@@ -49,17 +51,19 @@ func e2eGuest(t *testing.T) string {
 	}
 	iface := os.Getenv("ONRAMP_E2E_IFACE")
 	if iface == "" {
-		iface = "wlan5"
+		iface = "wlan6"
 	}
 	return iface
 }
 
-func e2eBackend(t *testing.T) *Backend {
+// e2eBackend is the backend with its own wpa_supplicant; dhcpTries bounds
+// how long a silent network is waited for (2s, 4s, 8s, ... per try).
+func e2eBackend(t *testing.T, dhcpTries int) *Backend {
 	root := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	b := New(root, Options{DHCPTimeout: 2 * time.Second, DHCPTries: 4, CheckTimeout: 5 * time.Second,
+	b := New(root, Options{DHCPTimeout: 2 * time.Second, DHCPTries: dhcpTries, CheckTimeout: 5 * time.Second,
 		ProbeName: "probe.lab.example", WPAControlDir: filepath.Join(root, "no-supplicant"), JoinTimeout: 60 * time.Second})
 	t.Cleanup(func() {
 		if err := b.Close(); err != nil {
@@ -73,7 +77,7 @@ func e2eBackend(t *testing.T) *Backend {
 // access point is listed with its security, the hidden one is not.
 func TestE2EWLANScan(t *testing.T) {
 	iface := e2eGuest(t)
-	b := e2eBackend(t)
+	b := e2eBackend(t, 4)
 	found := map[string]netcfg.Network{}
 	start := time.Now()
 	for try := 0; try < 4; try++ {
@@ -116,7 +120,7 @@ func TestE2EWLANScan(t *testing.T) {
 // then fails on purpose with wrong keys.
 func TestE2EWLANJoin(t *testing.T) {
 	iface := e2eGuest(t)
-	b := e2eBackend(t)
+	b := e2eBackend(t, 4)
 	for _, ap := range e2eAPs {
 		t.Run(ap.name, func(t *testing.T) {
 			start := time.Now()
@@ -164,6 +168,25 @@ func TestE2EWLANJoin(t *testing.T) {
 				t.Errorf("the key is in the error: %v", err)
 			}
 		})
+	}
+}
+
+// TestE2EWLANWrongWEPKey joins the WEP network with a wrong key: it
+// associates (open-system authentication checks no key), and the DHCP
+// server's silence is reported as a wrong key. Its own backend gives DHCP
+// two tries (2s + 4s), the time a user would wait.
+func TestE2EWLANWrongWEPKey(t *testing.T) {
+	iface := e2eGuest(t)
+	b := e2eBackend(t, 2)
+	start := time.Now()
+	c := netcfg.WLANConfig{SSID: "Onramp-WEP", Auth: netcfg.AuthWEP, Key: "not-the-key!!"}
+	_, err := b.JoinWLAN(context.Background(), iface, c, nil)
+	t.Logf("wrong WEP key: %v after %s", err, time.Since(start).Round(time.Millisecond))
+	if !errors.Is(err, netcfg.ErrWrongKey) {
+		t.Fatalf("got %v, want %v", err, netcfg.ErrWrongKey)
+	}
+	if strings.Contains(err.Error(), c.Key) {
+		t.Errorf("the key is in the error: %v", err)
 	}
 }
 

@@ -11,59 +11,6 @@ import (
 	"github.com/onramp-os/onramp/netcfg"
 )
 
-// setting is one SET_NETWORK variable; secret ones never appear in errors.
-type setting struct {
-	name, value string
-	secret      bool
-}
-
-// networkSettings are the wpa_supplicant network variables for c:
-// key_mgmt "WPA-PSK SAE" with optional management-frame protection joins
-// WPA2-PSK, WPA3-SAE and transition-mode networks with the same key.
-func networkSettings(c netcfg.WLANConfig) []setting {
-	s := []setting{{name: "ssid", value: wpaSSID(c.SSID)}}
-	if c.Hidden {
-		s = append(s, setting{name: "scan_ssid", value: "1"})
-	}
-	switch c.Auth {
-	case netcfg.AuthOpen:
-		s = append(s, setting{name: "key_mgmt", value: "NONE"})
-	case netcfg.AuthPSK:
-		s = append(s, setting{name: "key_mgmt", value: "WPA-PSK SAE"}, setting{name: "ieee80211w", value: "1"})
-		if len(c.Key) == 64 && isHexKey(c.Key) {
-			s = append(s, setting{name: "psk", value: strings.ToLower(c.Key), secret: true})
-		} else {
-			s = append(s, setting{name: "psk", value: `"` + c.Key + `"`, secret: true})
-		}
-	case netcfg.AuthPEAP:
-		s = append(s, setting{name: "key_mgmt", value: "WPA-EAP"}, setting{name: "eap", value: "PEAP"},
-			setting{name: "identity", value: `"` + c.Username + `"`},
-			setting{name: "password", value: `"` + c.Key + `"`, secret: true},
-			setting{name: "phase2", value: `"auth=MSCHAPV2"`})
-	}
-	return s
-}
-
-// wpaSSID quotes a printable SSID and writes any other as hex, as
-// wpa_supplicant reads them.
-func wpaSSID(s string) string {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' {
-			return fmt.Sprintf("%x", s)
-		}
-	}
-	return `"` + s + `"`
-}
-
-func isHexKey(s string) bool {
-	for _, r := range s {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F') {
-			return false
-		}
-	}
-	return true
-}
-
 // JoinWLAN joins a wireless network through wpa_supplicant (the running
 // one, or one started for the interface), waits for COMPLETED, then gets
 // an address by DHCP and checks the connection.
@@ -94,6 +41,13 @@ func (b *Backend) JoinWLAN(ctx context.Context, iface string, c netcfg.WLANConfi
 	}
 	p.Report(netcfg.StageAddress)
 	cfg, err := b.dhcp(ctx, iface)
+	if err != nil && c.Auth == netcfg.AuthWEP && errors.Is(err, netcfg.ErrNoDHCP) {
+		// WEP has no handshake: with open-system authentication a wrong
+		// key associates all the same, and only the silence of everything
+		// encrypted with it tells.
+		return netcfg.Status{}, fmt.Errorf("%s: %q: nothing answers over WEP, so the key is most likely wrong: %w (%w)",
+			iface, c.SSID, netcfg.ErrWrongKey, err)
+	}
 	if err != nil {
 		return netcfg.Status{}, err
 	}
@@ -184,8 +138,8 @@ func configureNetwork(cmd *wpaConn, c netcfg.WLANConfig) (string, error) {
 	if _, err := strconv.Atoi(r); err != nil {
 		return "", fmt.Errorf("wpa_supplicant ADD_NETWORK answered %q", r)
 	}
-	for _, s := range networkSettings(c) {
-		if err := cmd.ok("SET_NETWORK "+r+" "+s.name+" "+s.value, "SET_NETWORK "+s.name); err != nil {
+	for _, s := range netcfg.SupplicantSettings(c) {
+		if err := cmd.ok("SET_NETWORK "+r+" "+s.Name+" "+s.Value, "SET_NETWORK "+s.Name); err != nil {
 			_ = cmd.ok("REMOVE_NETWORK "+r, "REMOVE_NETWORK")
 			return "", err
 		}

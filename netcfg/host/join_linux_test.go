@@ -82,48 +82,54 @@ func TestSupplicantAcceptsSettings(t *testing.T) {
 		{SSID: "Lab", Hidden: true, Auth: netcfg.AuthPSK, Key: strings.Repeat("aB", 32)},
 		{SSID: "Corp", Auth: netcfg.AuthPEAP, Username: `dom\alice`, Key: "wonder land"},
 		{SSID: "Café", Auth: netcfg.AuthOpen},
+		{SSID: "Legacy", Auth: netcfg.AuthWEP, Key: "onramp-wep-13"},
+		{SSID: "Legacy-40", Auth: netcfg.AuthWEP, Key: "0A1B2C3D4E"},
 	} {
 		id, err := configureNetwork(w, c)
 		if err != nil {
 			t.Fatalf("%s: %v", c.SSID, err)
 		}
-		for _, s := range networkSettings(c) {
-			got, err := w.request("GET_NETWORK "+id+" "+s.name, "GET_NETWORK", time.Second)
+		for _, s := range netcfg.SupplicantSettings(c) {
+			got, err := w.request("GET_NETWORK "+id+" "+s.Name, "GET_NETWORK", time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := s.value
-			if s.secret {
+			want := s.Value
+			if s.Secret {
 				want = "*" // wpa_supplicant never reads keys back
 			}
-			if s.name == "ieee80211w" || s.name == "scan_ssid" {
+			if s.Name == "ieee80211w" || s.Name == "scan_ssid" || s.Name == "wep_tx_keyidx" {
 				continue
 			}
 			if got != want {
-				t.Errorf("%s: %s = %q, want %q", c.SSID, s.name, got, want)
+				t.Errorf("%s: %s = %q, want %q", c.SSID, s.Name, got, want)
 			}
 		}
 	}
 }
 
-// fakeSupplicant answers the control protocol like wpa_supplicant does,
-// and after SELECT_NETWORK sends the events given.
+// fakeSupplicant answers the control protocol like wpa_supplicant does;
+// on SELECT_NETWORK it hands the network's variables to onSelect (the
+// access point's part) and sends the events it returns to every attached
+// socket.
 type fakeSupplicant struct {
 	conn     *net.UnixConn
 	mu       sync.Mutex
 	attached []*net.UnixAddr
-	events   []string
 	vars     map[string]string
+	onSelect func(vars map[string]string) []string
 }
 
-func startFake(t *testing.T, events ...string) string {
+// startFake starts a fake for wlan0 in a directory of its own and returns
+// its socket's path.
+func startFake(t *testing.T, onSelect func(vars map[string]string) []string) string {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "wlan0")
 	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeSupplicant{conn: c, events: events, vars: map[string]string{}}
+	f := &fakeSupplicant{conn: c, vars: map[string]string{}, onSelect: onSelect}
 	t.Cleanup(func() { c.Close() })
 	go f.serve()
 	return path
@@ -147,31 +153,33 @@ func (f *fakeSupplicant) serve() {
 			f.mu.Unlock()
 			reply = "OK\n"
 		case "REMOVE_NETWORK":
+			f.vars = map[string]string{}
 			reply = "OK\n"
 		case "ADD_NETWORK":
 			reply = "0\n"
 		case "SET_NETWORK":
-			f.vars[fields[2]] = fields[3]
+			if len(fields) == 4 {
+				f.vars[fields[2]] = fields[3]
+			}
 			reply = "OK\n"
 		case "SELECT_NETWORK":
 			reply = "OK\n"
 		}
 		_, _ = f.conn.WriteToUnix([]byte(reply), from)
 		if strings.HasPrefix(req, "SELECT_NETWORK") {
-			f.emit()
+			f.emit(f.onSelect(f.vars))
 		}
 	}
 }
 
-func (f *fakeSupplicant) emit() {
+func (f *fakeSupplicant) emit(events []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, ev := range f.events {
+	for _, ev := range events {
 		for _, a := range f.attached {
 			_, _ = f.conn.WriteToUnix([]byte(ev), a)
 		}
 	}
-	f.events = nil
 }
 
 func TestAssociateOutcomes(t *testing.T) {
@@ -200,7 +208,7 @@ func TestAssociateOutcomes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sock := startFake(t, tt.events...)
+			sock := startFake(t, func(map[string]string) []string { return tt.events })
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			err := associate(ctx, sock, tt.c, nil)

@@ -1,21 +1,16 @@
 package host
 
 import (
-	"context"
-	"errors"
-	"net/netip"
-	"os"
+	"bufio"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/godbus/dbus/v5"
 
 	"github.com/onramp-os/onramp/internal/testutil"
-	"github.com/onramp-os/onramp/netcfg"
 )
 
 // privateBus starts the real dbus-daemon on a socket of its own and
@@ -23,22 +18,23 @@ import (
 func privateBus(t *testing.T) string {
 	t.Helper()
 	testutil.RequireTools(t, "dbus-daemon")
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "bus")
+	sock := filepath.Join(t.TempDir(), "bus")
 	// Debian's session configuration (everything allowed), on our socket.
-	cmd := exec.Command("dbus-daemon", "--session", "--nofork", "--nopidfile", "--address=unix:path="+sock)
+	// The address is printed once the daemon listens.
+	cmd := exec.Command("dbus-daemon", "--session", "--nofork", "--nopidfile", "--address=unix:path="+sock, "--print-address=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	for i := 0; i < 50; i++ {
-		if _, err := os.Stat(sock); err == nil {
-			return "unix:path=" + sock
-		}
-		time.Sleep(50 * time.Millisecond)
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "unix:path="+sock) {
+		t.Fatalf("dbus-daemon did not start: %q, %v", line, err)
 	}
-	t.Fatal("dbus-daemon did not start")
-	return ""
+	return "unix:path=" + sock
 }
 
 func busConn(t *testing.T, addr string) *dbus.Conn {
@@ -63,7 +59,8 @@ type fakeMM struct {
 	apns     []string // accepted
 	iface    string
 	ip4      map[string]dbus.Variant
-	gotUser  string
+	// The user name and password the APN wants; "" for none.
+	user, password string
 }
 
 const (
@@ -163,9 +160,10 @@ type simple struct{ f *fakeMM }
 func (s simple) Connect(p map[string]dbus.Variant) (dbus.ObjectPath, *dbus.Error) {
 	s.f.mu.Lock()
 	defer s.f.mu.Unlock()
-	var apn string
+	var apn, user, password string
 	store(p, "apn", &apn)
-	store(p, "user", &s.f.gotUser)
+	store(p, "user", &user)
+	store(p, "password", &password)
 	switch {
 	case s.f.locked:
 		return "", dbus.NewError(mmErrPrefix+"MobileEquipment.SimPin", []any{"SIM PIN required"})
@@ -173,7 +171,11 @@ func (s simple) Connect(p map[string]dbus.Variant) (dbus.ObjectPath, *dbus.Error
 		return "", dbus.NewError(mmErrPrefix+"MobileEquipment.NoNetwork", []any{"No network service"})
 	}
 	for _, a := range s.f.apns {
-		if a == apn {
+		switch {
+		case a != apn:
+		case user != s.f.user || password != s.f.password:
+			return "", dbus.NewError(mmErrPrefix+"MobileEquipment.GprsUserAuthenticationFailed", []any{"User authentication failed"})
+		default:
 			return fakeBearer, nil
 		}
 	}
@@ -198,117 +200,5 @@ func (f *fakeMM) serve(t *testing.T, addr string) {
 	}
 	if r, err := c.RequestName(mmService, dbus.NameFlagDoNotQueue); err != nil || r != dbus.RequestNameReplyPrimaryOwner {
 		t.Fatalf("own %s: %v %v", mmService, r, err)
-	}
-}
-
-func newFakeMM() *fakeMM {
-	return &fakeMM{pin: "1234", locked: true, attempts: 3, signal: 71, apns: []string{"internet.telekom"}, iface: clientIf,
-		ip4: map[string]dbus.Variant{"method": dbus.MakeVariant(uint32(2)), "address": dbus.MakeVariant("192.0.2.77"),
-			"prefix": dbus.MakeVariant(uint32(24)), "gateway": dbus.MakeVariant("192.0.2.1"), "dns1": dbus.MakeVariant("192.0.2.1")}}
-}
-
-func TestMobileSIMAndErrors(t *testing.T) {
-	addr := privateBus(t)
-	f := newFakeMM()
-	f.serve(t, addr)
-	b := New(t.TempDir(), Options{Bus: busConn(t, addr)})
-	ctx := context.Background()
-	ms, err := b.Modems(ctx)
-	if err != nil || len(ms) != 1 {
-		t.Fatalf("Modems = %+v, %v", ms, err)
-	}
-	m := ms[0]
-	if m.ID != "0" || m.Model != "Quectel EM12-G" || !m.Locked || m.Attempts != 3 || m.Signal != 71 || m.Interface != clientIf || m.Operator != "Telekom.de" {
-		t.Errorf("modem %+v", m)
-	}
-	if _, err := b.ConnectMobile(ctx, "0", netcfg.MobileConfig{APN: "internet.telekom"}, nil); !errors.Is(err, netcfg.ErrWrongPIN) {
-		t.Errorf("connect while locked: %v", err)
-	}
-	m, err = b.UnlockSIM(ctx, "0", "9999")
-	if !errors.Is(err, netcfg.ErrWrongPIN) || m.Attempts != 2 || !m.Locked || strings.Contains(err.Error(), "9999") {
-		t.Errorf("wrong PIN: %+v, %v", m, err)
-	}
-	if _, err := b.UnlockSIM(ctx, "0", "12a4"); err == nil {
-		t.Error("a PIN with a letter was sent")
-	}
-	if m, err = b.UnlockSIM(ctx, "0", "1234"); err != nil || m.Locked {
-		t.Errorf("right PIN: %+v, %v", m, err)
-	}
-	if _, err := b.ConnectMobile(ctx, "0", netcfg.MobileConfig{APN: "web.example"}, nil); !errors.Is(err, netcfg.ErrAPNRefused) {
-		t.Errorf("unknown APN: %v", err)
-	}
-	f.mu.Lock()
-	f.signal = 0
-	f.mu.Unlock()
-	if _, err := b.ConnectMobile(ctx, "0", netcfg.MobileConfig{APN: "internet.telekom"}, nil); !errors.Is(err, netcfg.ErrNoSignal) {
-		t.Errorf("no signal: %v", err)
-	}
-	if _, err := b.UnlockSIM(ctx, "7", "1234"); !errors.Is(err, netcfg.ErrNoSuchLink) {
-		t.Errorf("no such modem: %v", err)
-	}
-}
-
-func TestMobileBlockedSIM(t *testing.T) {
-	addr := privateBus(t)
-	f := newFakeMM()
-	f.serve(t, addr)
-	b := New(t.TempDir(), Options{Bus: busConn(t, addr)})
-	for i := 0; i < 2; i++ {
-		_, _ = b.UnlockSIM(context.Background(), "0", "0000")
-	}
-	m, err := b.UnlockSIM(context.Background(), "0", "0000")
-	if !errors.Is(err, netcfg.ErrSIMBlocked) || !m.Blocked {
-		t.Fatalf("third wrong PIN: %+v, %v", m, err)
-	}
-}
-
-// TestMobileConnect connects through the fake ModemManager and applies
-// the bearer's static IPv4 configuration to a real link, in a namespace.
-func TestMobileConnect(t *testing.T) {
-	if testutil.NetnsChild(t) {
-		b := New(t.TempDir(), Options{Bus: busConn(t, os.Getenv("ONRAMP_TEST_BUS")), CheckTimeout: 2 * time.Second, ProbeName: lanProbe})
-		st, err := b.ConnectMobile(context.Background(), "0", netcfg.MobileConfig{APN: "internet.telekom", Username: "telekom", Password: "tm"}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Address != netip.MustParsePrefix("192.0.2.77/24") || st.Via != "mobile" || !st.Online {
-			t.Errorf("status %+v", st)
-		}
-		assertKernel(t, st.Address, st.Gateway)
-		return
-	}
-	addr := privateBus(t)
-	f := newFakeMM()
-	f.locked = false
-	f.serve(t, addr)
-	client, _ := lan(t, true)
-	testutil.RunInNetns(t, client, "ONRAMP_TEST_BUS="+addr)
-	if f.gotUser != "telekom" {
-		t.Errorf("user %q", f.gotUser)
-	}
-}
-
-func TestProvidersRealDatabase(t *testing.T) {
-	if _, err := os.Stat(DefaultProviderFile); err != nil {
-		testutil.Skip(t, "mobile-broadband-provider-info not installed (scripts/deps.sh installs it)")
-	}
-	db := New(t.TempDir(), Options{}).Providers()
-	found := false
-	for _, c := range db.Countries() {
-		if c.Code == "DE" && c.Name == "Germany" {
-			found = true
-		}
-	}
-	if !found {
-		t.Fatal("Germany missing")
-	}
-	apns := map[string]bool{}
-	for _, p := range db.Providers("DE") {
-		for _, a := range p.APNs {
-			apns[a.Name] = true
-		}
-	}
-	if !apns["internet.telekom"] {
-		t.Errorf("DE APNs %v", apns)
 	}
 }

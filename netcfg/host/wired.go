@@ -66,8 +66,9 @@ func (b *Backend) applyChecked(ctx context.Context, l netlink.Link, cfg ipConfig
 		if rerr := snap.restore(); rerr != nil {
 			return netcfg.Status{}, errors.Join(err, rerr)
 		}
-		return netcfg.Status{}, err
+		return netcfg.Status{}, err // a lease kept for what was restored goes on being kept
 	}
+	b.keepLease(l, cfg)
 	return netcfg.Status{Online: true, Link: l.Attrs().Name, Address: cfg.Address, Gateway: cfg.Gateway,
 		DNS: cfg.DNS, Domain: cfg.Domain, TimeZone: cfg.TimeZone}, nil
 }
@@ -75,23 +76,10 @@ func (b *Backend) applyChecked(ctx context.Context, l netlink.Link, cfg ipConfig
 // validStatic validates a static configuration again with netcfg's rules
 // (a caller may have built it without ParseStatic).
 func validStatic(s netcfg.StaticConfig) (ipConfig, error) {
-	gw := ""
-	if s.Gateway.IsValid() {
-		gw = s.Gateway.String()
-	}
-	var dns []string
-	for _, d := range s.DNS {
-		dns = append(dns, d.String())
-	}
-	addr := ""
-	if s.Address.IsValid() {
-		addr = s.Address.Addr().String()
-	}
-	v, err := netcfg.ParseStatic(addr, fmt.Sprintf("/%d", s.Address.Bits()), gw, s.Domain, dns)
-	if err != nil {
+	if err := netcfg.ValidateStatic(s); err != nil {
 		return ipConfig{}, err
 	}
-	return ipConfig{Address: v.Address, Gateway: v.Gateway, DNS: v.DNS, Domain: v.Domain}, nil
+	return ipConfig{Address: s.Address, Gateway: s.Gateway, DNS: s.DNS, Domain: s.Domain}, nil
 }
 
 // linkUp sets a link up and waits up to CarrierWait for its carrier.

@@ -7,7 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,26 +38,26 @@ func lan(t *testing.T, dhcp bool) (client, server string) {
 	testutil.Veth(t, server, serverIf, client, clientIf)
 	testutil.Run(t, "ip", "-n", server, "addr", "add", "192.0.2.1/24", "dev", serverIf)
 	if dhcp {
-		startDnsmasq(t, server)
+		startDnsmasq(t, server, "--interface="+serverIf, "--dhcp-range=192.0.2.100,192.0.2.150,255.255.255.0,1h",
+			"--dhcp-option=101,"+lanZone)
 	}
 	return client, server
 }
 
-// startDnsmasq runs the real dnsmasq on the server side: DHCP with router,
-// name server, domain (15) and tz database name (101), and DNS knowing one
-// name.
-func startDnsmasq(t *testing.T, ns string) {
+// startDnsmasq runs the real dnsmasq in namespace ns with args (interfaces,
+// ranges) added to the common ones: authoritative DHCP with the domain
+// (15), dnsmasq's own address as router and name server on each interface,
+// and DNS knowing lanProbe. It returns the path of the lease file and a
+// function that stops dnsmasq before the test ends.
+func startDnsmasq(t *testing.T, ns string, args ...string) (leases string, stop func()) {
 	t.Helper()
 	testutil.RequireTools(t, "dnsmasq")
 	dir := t.TempDir()
-	cmd := exec.Command("ip", "netns", "exec", ns, "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
-		"--no-resolv", "--no-hosts", "--user=root", "--bind-interfaces", "--interface="+serverIf,
-		"--dhcp-range=192.0.2.100,192.0.2.150,255.255.255.0,1h", "--dhcp-authoritative",
-		"--dhcp-option=option:router,192.0.2.1", "--dhcp-option=option:dns-server,192.0.2.1",
-		"--dhcp-option=option:domain-name,lab.example", "--dhcp-option=101,"+lanZone,
-		"--host-record="+lanProbe+",192.0.2.1",
-		"--dhcp-leasefile="+filepath.Join(dir, "leases"), "--pid-file="+filepath.Join(dir, "pid"),
-		"--log-facility="+filepath.Join(dir, "log"), "--log-dhcp")
+	cmd := exec.Command("ip", append([]string{"netns", "exec", ns, "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
+		"--no-resolv", "--no-hosts", "--user=root", "--bind-interfaces", "--dhcp-authoritative",
+		"--dhcp-option=option:domain-name,lab.example", "--host-record=" + lanProbe + ",192.0.2.1",
+		"--dhcp-leasefile=" + filepath.Join(dir, "leases"), "--pid-file=" + filepath.Join(dir, "pid"),
+		"--log-facility=" + filepath.Join(dir, "log"), "--log-dhcp"}, args...)...)
 	out, err := os.Create(filepath.Join(dir, "out"))
 	if err != nil {
 		t.Fatal(err)
@@ -66,9 +66,10 @@ func startDnsmasq(t *testing.T, ns string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	var once sync.Once
+	stop = func() { once.Do(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }) }
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		stop()
 		if t.Failed() {
 			for _, f := range []string{"out", "log"} {
 				b, _ := os.ReadFile(filepath.Join(dir, f))
@@ -79,11 +80,12 @@ func startDnsmasq(t *testing.T, ns string) {
 	// Ready when the DNS port answers.
 	for i := 0; i < 50; i++ {
 		if exec.Command("ip", "netns", "exec", ns, "sh", "-c", "cat /proc/net/udp | grep -q ':0035 '").Run() == nil {
-			return
+			return filepath.Join(dir, "leases"), stop
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatal("dnsmasq did not start")
+	return "", nil
 }
 
 // testBackend is the backend as the child runs it, with short timeouts.
@@ -91,55 +93,6 @@ func testBackend(t *testing.T) (*Backend, string) {
 	root := t.TempDir()
 	return New(root, Options{DHCPTimeout: 500 * time.Millisecond, DHCPTries: 3, CheckTimeout: 2 * time.Second,
 		CarrierWait: 3 * time.Second, ProbeName: lanProbe}), root
-}
-
-func TestWiredDHCPLease(t *testing.T) {
-	if testutil.NetnsChild(t) {
-		b, root := testBackend(t)
-		var stages []netcfg.Stage
-		st, err := b.ConfigureWired(context.Background(), clientIf, netcfg.WiredConfig{}, func(s netcfg.Stage) { stages = append(stages, s) })
-		if err != nil {
-			t.Fatal(err)
-		}
-		lo, hi := netip.MustParseAddr("192.0.2.100"), netip.MustParseAddr("192.0.2.150")
-		if a := st.Address.Addr(); st.Address.Bits() != 24 || a.Less(lo) || hi.Less(a) {
-			t.Errorf("address %s", st.Address)
-		}
-		if st.Gateway != netip.MustParseAddr("192.0.2.1") || st.TimeZone != lanZone || st.Domain != "lab.example" ||
-			len(st.DNS) != 1 || st.DNS[0] != st.Gateway || !st.Online || st.Via != "wired" {
-			t.Errorf("status %+v", st)
-		}
-		if strings.Join(stagesText(stages), ",") != "link,address,check" {
-			t.Errorf("stages %v", stages)
-		}
-		rc, _ := os.ReadFile(filepath.Join(root, "etc/resolv.conf"))
-		if !strings.Contains(string(rc), "nameserver 192.0.2.1\n") || !strings.Contains(string(rc), "search lab.example\n") {
-			t.Errorf("resolv.conf:\n%s", rc)
-		}
-		// The time zone reaches the time-zone step through Status.
-		now, err := b.Status(context.Background())
-		if err != nil || !now.Online || now.TimeZone != lanZone || now.Address != st.Address || now.Link != clientIf {
-			t.Errorf("Status = %+v, %v", now, err)
-		}
-		assertKernel(t, st.Address, st.Gateway)
-		return
-	}
-	client, _ := lan(t, true)
-	testutil.RunInNetns(t, client)
-	// Independent judge: iproute2 sees the lease and the default route.
-	addrs := testutil.Run(t, "ip", "-n", client, "-4", "addr", "show", "dev", clientIf)
-	routes := testutil.Run(t, "ip", "-n", client, "-4", "route", "show", "default")
-	if !strings.Contains(addrs, "inet 192.0.2.1") || !strings.Contains(routes, "default via 192.0.2.1 dev "+clientIf) {
-		t.Errorf("ip addr:\n%s\nip route:\n%s", addrs, routes)
-	}
-}
-
-func stagesText(ss []netcfg.Stage) []string {
-	var out []string
-	for _, s := range ss {
-		out = append(out, string(s))
-	}
-	return out
 }
 
 // assertKernel checks through netlink that clientIf has addr and the
@@ -157,55 +110,6 @@ func assertKernel(t *testing.T, addr netip.Prefix, gw netip.Addr) {
 	defs, err := defaultRoutes()
 	if err != nil || len(defs) != 1 || !defs[0].Gw.Equal(gw.AsSlice()) || defs[0].LinkIndex != l.Attrs().Index {
 		t.Errorf("default routes %v, %v; want via %s", defs, err, gw)
-	}
-}
-
-func TestWiredNoDHCPServer(t *testing.T) {
-	if testutil.NetnsChild(t) {
-		b, _ := testBackend(t)
-		start := time.Now()
-		_, err := b.ConfigureWired(context.Background(), clientIf, netcfg.WiredConfig{}, nil)
-		if !errors.Is(err, netcfg.ErrNoDHCP) || !strings.Contains(err.Error(), clientIf) {
-			t.Fatalf("err = %v, want ErrNoDHCP naming the link", err)
-		}
-		if d := time.Since(start); d > 10*time.Second {
-			t.Errorf("gave up after %s", d)
-		}
-		if l, _ := netlink.LinkByName(clientIf); l != nil {
-			if got, _ := linkAddrs(l); len(got) != 0 {
-				t.Errorf("addresses %v after a failed DHCP", got)
-			}
-		}
-		return
-	}
-	client, _ := lan(t, false)
-	testutil.RunInNetns(t, client)
-}
-
-func TestWiredStatic(t *testing.T) {
-	if testutil.NetnsChild(t) {
-		b, root := testBackend(t)
-		c, err := netcfg.ParseStatic("192.0.2.20", "255.255.255.0", "192.0.2.1", "lab.example", []string{"192.0.2.1"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := b.ConfigureWired(context.Background(), clientIf, netcfg.WiredConfig{Static: &c}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Address != netip.MustParsePrefix("192.0.2.20/24") || st.TimeZone != "" || !st.Online {
-			t.Errorf("status %+v", st)
-		}
-		assertKernel(t, st.Address, st.Gateway)
-		if rc, _ := os.ReadFile(filepath.Join(root, "etc/resolv.conf")); !strings.Contains(string(rc), "nameserver 192.0.2.1") {
-			t.Errorf("resolv.conf:\n%s", rc)
-		}
-		return
-	}
-	client, _ := lan(t, true)
-	testutil.RunInNetns(t, client)
-	if out := testutil.Run(t, "ip", "-n", client, "-4", "addr", "show", "dev", clientIf); !strings.Contains(out, "inet 192.0.2.20/24") {
-		t.Errorf("ip addr:\n%s", out)
 	}
 }
 
@@ -247,19 +151,5 @@ func TestWiredStaticRollback(t *testing.T) {
 	testutil.RunInNetns(t, client)
 	if after := want(); after != before {
 		t.Errorf("not rolled back:\nbefore:\n%s\nafter:\n%s", before, after)
-	}
-}
-
-func TestWiredStaticInvalidNotApplied(t *testing.T) {
-	b := New(t.TempDir(), Options{})
-	bad := netcfg.StaticConfig{Address: netip.MustParsePrefix("192.0.2.20/24"), Gateway: netip.MustParseAddr("198.51.100.1")}
-	_, err := b.ConfigureWired(context.Background(), "no-such-link0", netcfg.WiredConfig{Static: &bad}, nil)
-	var fe *netcfg.FieldError
-	if !errors.As(err, &fe) || fe.Field != "gateway" {
-		t.Fatalf("err = %v, want a gateway field error before the link is touched", err)
-	}
-	_, err = b.ConfigureWired(context.Background(), "no-such-link0", netcfg.WiredConfig{}, nil)
-	if !errors.Is(err, netcfg.ErrNoSuchLink) {
-		t.Fatalf("err = %v, want ErrNoSuchLink", err)
 	}
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"net/netip"
 
 	"github.com/onramp-os/onramp/netcfg"
 )
@@ -43,6 +44,8 @@ func (n *Net) JoinWLAN(ctx context.Context, iface string, c netcfg.WLANConfig, p
 		return netcfg.Status{}, fmt.Errorf("%q uses %s: %w", c.SSID, ap.Security, netcfg.ErrWrongKey)
 	case want == netcfg.AuthPSK && c.Key != ap.Key:
 		return netcfg.Status{}, fmt.Errorf("%q: 4-way handshake failed: %w", c.SSID, netcfg.ErrWrongKey)
+	case want == netcfg.AuthWEP && c.Key != ap.Key:
+		return netcfg.Status{}, fmt.Errorf("%q: nothing answers over WEP: %w", c.SSID, netcfg.ErrWrongKey)
 	case want == netcfg.AuthPEAP && (c.Username != ap.Username || c.Key != ap.Key):
 		return netcfg.Status{}, fmt.Errorf("%q: EAP-PEAP: %w", c.SSID, netcfg.ErrAuthFailed)
 	}
@@ -135,8 +138,7 @@ func (n *Net) ConnectMobile(ctx context.Context, modem string, c netcfg.MobileCo
 	if err := n.step(ctx, p, netcfg.StageAddress); err != nil {
 		return netcfg.Status{}, err
 	}
-	st := netcfg.Status{Online: true, Link: "wwan0", Via: "mobile", Address: mustPrefix("10.64.12.7/30"), Gateway: mustAddr("10.64.12.5")}
-	st.DNS = append(st.DNS, mustAddr("10.64.0.53"))
+	st := netcfg.Status{Online: true, Link: "wwan0", Via: "mobile", Address: s.Address, Gateway: s.Gateway, DNS: []netip.Addr{s.DNS}}
 	n.mu.Lock()
 	n.status = st
 	n.mu.Unlock()

@@ -22,7 +22,7 @@ import (
 type AP struct {
 	netcfg.Network
 	Hidden       bool
-	Key          string // PSK/SAE key, or the PEAP password
+	Key          string // PSK/SAE/WEP key, or the PEAP password
 	Username     string // PEAP
 	Certificates bool   // EAP-TLS: user name and password are not enough
 	Subnet       netip.Prefix
@@ -37,6 +37,11 @@ type SIM struct {
 	Provider string
 	APNs     []string // APNs the provider accepts
 	Signal   int
+	// The bearer's IPv4 configuration; zero: 10.64.12.7/30 via 10.64.12.5,
+	// name server 10.64.0.53.
+	Address netip.Prefix
+	Gateway netip.Addr
+	DNS     netip.Addr
 }
 
 // Options describe the simulated device.
@@ -47,6 +52,7 @@ type Options struct {
 	WiredSubnet  netip.Prefix
 	WiredGateway netip.Addr
 	WiredZone    string // DHCP option 101 on the wired LAN
+	WiredDomain  string // DHCP option 15 on the wired LAN
 	WLAN         bool   // a wireless adapter exists (wlan0)
 	APs          []AP
 	Modem        *SIM // nil: no modem
@@ -72,6 +78,9 @@ func New(o Options) *Net {
 	if o.Modem != nil {
 		n.sim = *o.Modem
 		n.locked = o.Modem.PIN != ""
+		if !n.sim.Address.IsValid() {
+			n.sim.Address, n.sim.Gateway, n.sim.DNS = mustPrefix("10.64.12.7/30"), mustAddr("10.64.12.5"), mustAddr("10.64.0.53")
+		}
 	}
 	if o.Wired && o.Carrier && o.DHCP {
 		n.status = n.wiredLease()
@@ -158,11 +167,16 @@ func firstAddr(p netip.Prefix) netip.Addr {
 
 func (n *Net) wiredLease() netcfg.Status {
 	return netcfg.Status{Online: true, Link: "eth0", Via: "wired", Address: hostAddr(n.o.WiredSubnet),
-		Gateway: n.o.WiredGateway, DNS: []netip.Addr{n.o.WiredGateway}, TimeZone: n.o.WiredZone}
+		Gateway: n.o.WiredGateway, DNS: []netip.Addr{n.o.WiredGateway}, Domain: n.o.WiredDomain, TimeZone: n.o.WiredZone}
 }
 
 // ConfigureWired applies DHCP or a static configuration to eth0.
 func (n *Net) ConfigureWired(ctx context.Context, iface string, c netcfg.WiredConfig, p netcfg.Progress) (netcfg.Status, error) {
+	if c.Static != nil {
+		if err := netcfg.ValidateStatic(*c.Static); err != nil {
+			return netcfg.Status{}, err
+		}
+	}
 	if !n.o.Wired || iface != "eth0" {
 		return netcfg.Status{}, fmt.Errorf("%s: %w", iface, netcfg.ErrNoSuchLink)
 	}
@@ -184,6 +198,9 @@ func (n *Net) ConfigureWired(ctx context.Context, iface string, c netcfg.WiredCo
 	if c.Static == nil {
 		if !n.o.DHCP {
 			return netcfg.Status{}, fmt.Errorf("eth0: %w within 3 tries", netcfg.ErrNoDHCP)
+		}
+		if err := n.step(ctx, p, netcfg.StageCheck); err != nil {
+			return netcfg.Status{}, err
 		}
 		st = n.wiredLease()
 	} else {

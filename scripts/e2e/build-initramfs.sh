@@ -18,43 +18,25 @@ debs=$out/debs
 stage=$out/stage # every package unpacked, the pool the initramfs is picked from
 img=$out/initramfs
 export PATH=/usr/local/go/bin:$PATH
+# shellcheck source=scripts/lib/debian-guest.sh
+. "$root/scripts/lib/debian-guest.sh"
 
 "$here/deps.sh"
 mkdir -p "$debs" "$stage"
 
-# The kernel package linux-image-amd64 points at (a versioned one).
-kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
-if [ -z "$kpkg" ]; then
-	apt-get update -qq
-	kpkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
-fi
+kpkg=$(debian_kernel_pkg)
 kver=${kpkg#linux-image-}
 
 tools=(hostapd wpasupplicant dnsmasq-base iw kmod busybox-static wireless-regdb libssl3)
 # The libraries those depend on, transitively (the ones a binary really
 # needs are picked below by what the dynamic loader resolves).
 want=("$kpkg" "${tools[@]}")
-while read -r p; do want+=("$p"); done < <(
-	apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
-		--no-replaces --no-enhances "${tools[@]}" 2>/dev/null |
-		grep -E '^lib' | grep -vE '^lib(pam|selinux|semanage|sepol|audit|newt|slang|debian-installer|textwrap)' | sort -u)
-
-stamp=$out/debs.list
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$(printf '%s\n' "${want[@]}" | sort -u)" ]; then
-	echo "e2e: downloading ${#want[@]} Debian packages" >&2
-	(cd "$debs" && rm -f ./*.deb && apt-get download -q "${want[@]}" >/dev/null 2>"$out/download.log") || {
-		apt-get update -qq
-		(cd "$debs" && apt-get download -q "${want[@]}" >/dev/null)
-	}
-	rm -rf "$stage" && mkdir -p "$stage"
-	for d in "$debs"/*.deb; do dpkg -x "$d" "$stage"; done
-	printf '%s\n' "${want[@]}" | sort -u >"$stamp"
-fi
+while read -r p; do want+=("$p"); done < <(debian_lib_deps "${tools[@]}")
+debian_fetch "$out" "${want[@]}"
 
 moddir=$stage/lib/modules/$kver
 [ -d "$moddir" ] || { echo "e2e: no modules for $kver in $stage" >&2; exit 1; }
 cp "$stage/boot/vmlinuz-$kver" "$out/vmlinuz"
-[ -f "$moddir/modules.dep" ] || depmod -b "$stage" "$kver" # the package's postinst would
 
 # The test binary: the real netcfg/host backend, static.
 CGO_ENABLED=0 go test -c -o "$out/netcfg-e2e.test" ./netcfg/host/
@@ -68,33 +50,7 @@ fi
 
 rm -rf "$img"
 mkdir -p "$img"/{bin,sbin,usr/bin,usr/sbin,lib64,lib/firmware,etc,proc,sys,dev,tmp,run,var/run,e2e}
-ld=$stage/lib64/ld-linux-x86-64.so.2
-libpath=$stage/lib/x86_64-linux-gnu:$stage/usr/lib/x86_64-linux-gnu
-
-# add copies a dynamic binary and every library the loader resolves for it
-# from the staging tree (the same thing ldd does, against the guest's libs).
-add() {
-	local rel0 src dst
-	for rel0 in usr/sbin/$1 sbin/$1 usr/bin/$1 bin/$1 ""; do [ -z "$rel0" ] || [ -f "$stage/$rel0" ] && break; done
-	[ -n "$rel0" ] || { echo "e2e: no $1 in the staging tree" >&2; exit 1; }
-	src=$stage/$rel0 dst=$img/$rel0
-	mkdir -p "$(dirname "$dst")"
-	cp "$src" "$dst"
-	local libs
-	libs=$("$ld" --library-path "$libpath" --list "$src")
-	if grep -q 'not found' <<<"$libs"; then
-		echo "e2e: $1: libraries missing from the staging tree:" >&2
-		grep 'not found' <<<"$libs" >&2
-		exit 1
-	fi
-	awk '/=> \// {print $3}' <<<"$libs" | while read -r lib; do
-		local rel=${lib#"$stage"/}
-		[ "$rel" != "$lib" ] || { echo "e2e: $1 needs $lib from outside the staging tree" >&2; exit 1; }
-		[ -e "$img/$rel" ] || { mkdir -p "$img/$(dirname "$rel")"; cp -L "$lib" "$img/$rel"; }
-	done
-}
-cp "$ld" "$img/lib64/"
-for b in hostapd wpa_supplicant dnsmasq iw kmod; do add "$b"; done
+for b in hostapd wpa_supplicant dnsmasq iw kmod; do debian_add_binary "$stage" "$img" "$b"; done
 # OpenSSL's legacy provider (MD4/DES for MSCHAPv2): loaded by the programs
 # themselves, so the loader does not list it.
 mkdir -p "$img/usr/lib/x86_64-linux-gnu/ossl-modules"
@@ -112,22 +68,7 @@ done
 # Kernel modules: mac80211_hwsim, what it depends on, and the crypto
 # mac80211 asks for at run time (CCMP, BIP, GCMP); depmod makes modprobe work.
 mods=(mac80211_hwsim ctr ccm cmac gcm ghash_generic gf128mul ecb seqiv aes_generic libaes arc4 af_packet)
-declare -A seen=()
-modfile() { modinfo -k "$kver" -b "$stage" -n "$1" 2>/dev/null || true; }
-resolve() {
-	local m=${1//-/_} f
-	[ -z "${seen[$m]:-}" ] || return 0
-	seen[$m]=1
-	f=$(modfile "$m")
-	[ -n "$f" ] && [ -f "$f" ] || return 0 # built in
-	mkdir -p "$img/$(dirname "${f#"$stage"/}")"
-	cp "$f" "$img/${f#"$stage"/}"
-	local d
-	for d in $(modinfo -b "$stage" -k "$kver" -F depends "$f" | tr ',' ' '); do resolve "$d"; done
-}
-for m in "${mods[@]}"; do resolve "$m"; done
-cp "$moddir"/modules.{order,builtin,builtin.modinfo} "$img/lib/modules/$kver/" 2>/dev/null || true
-depmod -b "$img" "$kver"
+debian_add_modules "$stage" "$img" "$kver" "${mods[@]}"
 
 cp "$out/netcfg-e2e.test" "$img/e2e/netcfg-e2e.test"
 cp "$out/eap/server.pem" "$out/eap/server.key" "$img/e2e/"

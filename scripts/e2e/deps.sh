@@ -7,8 +7,11 @@ set -euo pipefail
 
 packages=(
 	qemu-system-x86            # boots the Debian kernel with the e2e initramfs
+	ovmf                       # UEFI firmware for booting the installer medium (medium-boot.sh)
 	cpio gzip xz-utils zstd    # unpack .debs and kernel modules, pack the initramfs
 	kmod                       # modinfo/depmod for the guest's module tree
+	squashfs-tools             # make image: mksquashfs for the sample system's system.squashfs
+	socat                      # install.sh: the guest's guestfwd to ums-lab on the host's loopback
 	ca-certificates            # apt-get download over https mirrors
 )
 

@@ -2,7 +2,7 @@
 # Boots the e2e guest (scripts/e2e/build-initramfs.sh) in QEMU without a
 # network device, time-boxed, and passes only when the guest prints
 # "ONRAMP-E2E: PASS". On failure (or timeout) the guest's serial log is
-# printed. E2E_TIMEOUT (seconds, default 300; a pass takes about 65 s)
+# printed. E2E_TIMEOUT (seconds, default 300; a pass takes about 60 s)
 # bounds the boot; E2E_BUILD=0 skips rebuilding the initramfs; E2E_ACCEL
 # picks QEMU's accelerator (default tcg).
 set -euo pipefail
