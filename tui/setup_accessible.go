@@ -218,7 +218,11 @@ func (a *prompter) language() error {
 		return err
 	}
 	a.c.variant = strings.TrimPrefix(variant, "-")
-	return applyLanguage(a.cfg.Context, a.cfg, a.c.lang, a.c.layout, a.c.variant)
+	kerr, err := applyLanguage(a.cfg.Context, a.cfg, a.c.lang, a.c.layout, a.c.variant)
+	if kerr != nil {
+		a.say("%s", a.t("warn.keymap", kerr))
+	}
+	return err
 }
 
 // listMatches lists the layouts whose name or description holds q.

@@ -144,7 +144,7 @@ func (a *prompter) joinWLAN(iface, ssid string, auth netcfg.Auth, hidden bool) (
 		return false, nil
 	}
 	a.c.network = "wlan:" + ssid
-	return true, persistNetwork(a.cfg, iface, nil, &c)
+	return true, persistNetwork(a.cfg, iface, nil, &c, nil)
 }
 
 func nonEmpty(v string) string {
@@ -193,7 +193,7 @@ func (a *prompter) wired(iface string) (bool, error) {
 				return false, nil
 			}
 			a.c.network = "wired"
-			return true, persistNetwork(a.cfg, iface, &wc, nil)
+			return true, persistNetwork(a.cfg, iface, &wc, nil, nil)
 		}
 		vals = [6]string{}
 		var fe *netcfg.FieldError
@@ -267,11 +267,11 @@ func (a *prompter) mobile(md netcfg.Modem) (bool, error) {
 		}
 	}
 	apn := ps[pi].APNs[ai]
-	_, err = a.cfg.Net.ConnectMobile(ctx, md.ID, netcfg.MobileConfig{Country: cs[ci].Code, Provider: ps[pi].Name,
-		APN: apn.Name, Username: apn.Username, Password: apn.Password}, a.progress)
+	mc := netcfg.MobileConfig{Country: cs[ci].Code, Provider: ps[pi].Name, APN: apn.Name, Username: apn.Username, Password: apn.Password}
+	_, err = a.cfg.Net.ConnectMobile(ctx, md.ID, mc, a.progress)
 	if !a.connected(err) {
 		return false, nil
 	}
 	a.c.network = "mobile"
-	return true, nil
+	return true, persistNetwork(a.cfg, md.ID, nil, nil, &mc)
 }

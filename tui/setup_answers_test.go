@@ -80,7 +80,7 @@ func TestAnswersRejectEachField(t *testing.T) {
 		{"network", "network: {wlan: {ssid: " + strings.Repeat("x", 33) + ", auth: open}}", "network.wlan.ssid"},
 		{"network", "network: {wlan: {ssid: a, auth: psk, key: short}}", "network.wlan.key"},
 		{"network", "network: {wlan: {ssid: a, auth: peap, key: pw}}", "network.wlan.username"},
-		{"network", "network: {wlan: {ssid: a, auth: wep, key: k}}", "network.wlan.auth"},
+		{"network", "network: {wlan: {ssid: a, auth: wpa9, key: k}}", "network.wlan.auth"},
 		{"network", "network: {wlan: {ssid: a, hidden: maybe}}", "network.wlan.hidden"},
 		{"network", "network: {mobile: {country: XX, provider: P, apn: a}}", "network.mobile.country"},
 		{"network", "network: {mobile: {country: DE, provider: Nope, apn: a}}", "network.mobile.provider"},

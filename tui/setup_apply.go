@@ -16,15 +16,17 @@ import (
 // files the same way.
 
 // applyLanguage writes locale.conf, vconsole.conf and the X11 keyboard file
-// and loads the console keymap.
-func applyLanguage(ctx context.Context, cfg *SetupConfig, l sysconf.Language, layout, variant string) error {
+// (err), then loads the console keymap. A keymap the console cannot load
+// (keymapErr) is only a warning: the files are right for the installed OS,
+// and a system without that console keymap must not block the setup.
+func applyLanguage(ctx context.Context, cfg *SetupConfig, l sysconf.Language, layout, variant string) (keymapErr, err error) {
 	if err := cfg.Sys.WriteLocale(l); err != nil {
-		return err
+		return nil, err
 	}
 	if err := cfg.Sys.WriteKeyboard(layout, variant); err != nil {
-		return err
+		return nil, err
 	}
-	return cfg.Keymaps.Load(ctx, sysconf.ConsoleKeymap(layout, variant))
+	return cfg.Keymaps.Load(ctx, sysconf.ConsoleKeymap(layout, variant)), nil
 }
 
 // applyEULA records the acceptance of the text.
@@ -33,9 +35,11 @@ func applyEULA(cfg *SetupConfig, e sysconf.EULA) error {
 }
 
 // persistNetwork keeps a working configuration for the installed OS.
-func persistNetwork(cfg *SetupConfig, iface string, wired *netcfg.WiredConfig, wlan *netcfg.WLANConfig) error {
+func persistNetwork(cfg *SetupConfig, iface string, wired *netcfg.WiredConfig, wlan *netcfg.WLANConfig, mobile *netcfg.MobileConfig) error {
 	root := cfg.Sys.Path("/")
 	switch {
+	case mobile != nil:
+		return netcfg.WriteModem(root, *mobile)
 	case wlan != nil:
 		return netcfg.WriteWLAN(root, iface, *wlan)
 	case wired != nil:
@@ -70,12 +74,15 @@ func finishSetup(cfg *SetupConfig, c setupChoice) error {
 	return cfg.Sys.MarkDone(cfg.Now())
 }
 
+// languageAppliedMsg: keymapErr was already shown as a warning when the
+// layout was picked (keymapMsg), so only err stops the step.
 type languageAppliedMsg struct{ err error }
 
 func applyLanguageCmd(m *Setup) tea.Cmd {
 	cfg, c := m.cfg, m.choice
 	return func() tea.Msg {
-		return languageAppliedMsg{err: applyLanguage(cfg.Context, cfg, c.lang, c.layout, c.variant)}
+		_, err := applyLanguage(cfg.Context, cfg, c.lang, c.layout, c.variant)
+		return languageAppliedMsg{err: err}
 	}
 }
 

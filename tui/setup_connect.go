@@ -158,10 +158,10 @@ func netErrorTextT(t trFunc, err error) string {
 
 // networkDone records how the device got online and moves to the time
 // zone, keeping the configuration for the installed OS.
-func networkDone(m *Setup, how, iface string, wired *netcfg.WiredConfig, wlan *netcfg.WLANConfig) tea.Cmd {
+func networkDone(m *Setup, how, iface string, wired *netcfg.WiredConfig, wlan *netcfg.WLANConfig, mobile *netcfg.MobileConfig) tea.Cmd {
 	m.choice.network = how
 	cfg := m.cfg
-	persist := func() tea.Msg { return persistedMsg{err: persistNetwork(cfg, iface, wired, wlan)} }
+	persist := func() tea.Msg { return persistedMsg{err: persistNetwork(cfg, iface, wired, wlan, mobile)} }
 	return tea.Batch(persist, m.startStep(stepTimezone))
 }
 

@@ -156,7 +156,7 @@ func newMobilePage(m *Setup, modem netcfg.Modem, db netcfg.ProviderDB) *formPage
 					}
 				}
 				return m.cfg.Net.ConnectMobile(ctx, id, mc, pr)
-			}, ok: func(m *Setup, st netcfg.Status) tea.Cmd { return networkDone(m, "mobile", id, nil, nil) }}
+			}, ok: func(m *Setup, st netcfg.Status) tea.Cmd { return networkDone(m, "mobile", id, nil, nil, &mc) }}
 			cp.failed = func(m *Setup, err error) {
 				var se *simError
 				if errors.As(err, &se) {

@@ -105,7 +105,7 @@ func newWLANPage(m *Setup, iface string, n netcfg.Network) *formPage {
 	key.check = netCheck(m, "key", func() error { return netcfg.ValidateWLAN(cfg()) })
 	var fields []*field
 	switch auth {
-	case netcfg.AuthPSK:
+	case netcfg.AuthPSK, netcfg.AuthWEP:
 		fields = []*field{key}
 	case netcfg.AuthPEAP:
 		fields = []*field{user, key}
@@ -123,7 +123,7 @@ func newWLANPage(m *Setup, iface string, n netcfg.Network) *formPage {
 			c := cfg()
 			return connectTo(m, p, c.SSID, func(ctx context.Context, pr netcfg.Progress) (netcfg.Status, error) {
 				return m.cfg.Net.JoinWLAN(ctx, iface, c, pr)
-			}, func(m *Setup, st netcfg.Status) tea.Cmd { return networkDone(m, "wlan:"+c.SSID, iface, nil, &c) })
+			}, func(m *Setup, st netcfg.Status) tea.Cmd { return networkDone(m, "wlan:"+c.SSID, iface, nil, &c, nil) })
 		}},
 	}}
 	p.form.focusFirst()
@@ -158,7 +158,7 @@ func newHiddenPage(m *Setup, iface string) *formPage {
 			c := cfg()
 			return connectTo(m, p, c.SSID, func(ctx context.Context, pr netcfg.Progress) (netcfg.Status, error) {
 				return m.cfg.Net.JoinWLAN(ctx, iface, c, pr)
-			}, func(m *Setup, st netcfg.Status) tea.Cmd { return networkDone(m, "wlan:"+c.SSID, iface, nil, &c) })
+			}, func(m *Setup, st netcfg.Status) tea.Cmd { return networkDone(m, "wlan:"+c.SSID, iface, nil, &c, nil) })
 		}},
 	}}
 	return p
@@ -194,7 +194,7 @@ func newWiredPage(m *Setup, iface string) *formPage {
 	connect := func(c netcfg.WiredConfig, how string) tea.Cmd {
 		return connectTo(m, p, iface, func(ctx context.Context, pr netcfg.Progress) (netcfg.Status, error) {
 			return m.cfg.Net.ConfigureWired(ctx, iface, c, pr)
-		}, func(m *Setup, st netcfg.Status) tea.Cmd { return networkDone(m, how, iface, &c, nil) })
+		}, func(m *Setup, st netcfg.Status) tea.Cmd { return networkDone(m, how, iface, &c, nil, nil) })
 	}
 	p.form = &form{fields: []*field{addr, mask, gw, domain, dns1, dns2}, buttons: []button{
 		{label: "btn.back", press: m.back},

@@ -191,8 +191,12 @@ func RunUnattended(cfg SetupConfig, a Answers, log io.Writer) (SetupOutcome, err
 		c.step = s
 		return cfg.Sys.SaveState(c.state(cfg.Now()))
 	}
-	if err := applyLanguage(ctx, &cfg, c.lang, c.layout, c.variant); err != nil {
+	kerr, err := applyLanguage(ctx, &cfg, c.lang, c.layout, c.variant)
+	if err != nil {
 		return out, fmt.Errorf("language: %w", err)
+	}
+	if kerr != nil {
+		fmt.Fprintf(log, "warning: console keymap: %v\n", kerr)
 	}
 	fmt.Fprintf(log, "language %s, keyboard %s\n", c.lang.Locale, sysconf.ConsoleKeymap(c.layout, c.variant))
 	if err := save(stepLicense); err != nil {

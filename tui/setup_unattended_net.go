@@ -28,10 +28,22 @@ func unattendedNetwork(ctx context.Context, cfg *SetupConfig, n NetworkAnswer, l
 		if n.Interface != "" {
 			return "", &AnswerError{Field: "network.interface", Msg: fmt.Sprintf("no interface %q", n.Interface), Device: true}
 		}
-		for _, l := range links { // the first wired link with carrier, else of the kind
-			if l.Kind == kind && (kind != netcfg.Wired || l.Carrier) {
+		// The first link of the kind; for wired, the first with carrier if
+		// any has one (else connecting reports the missing cable).
+		first := ""
+		for _, l := range links {
+			if l.Kind != kind {
+				continue
+			}
+			if kind != netcfg.Wired || l.Carrier {
 				return l.Name, nil
 			}
+			if first == "" {
+				first = l.Name
+			}
+		}
+		if first != "" {
+			return first, nil
 		}
 		return "", &AnswerError{Field: field, Msg: fmt.Sprintf("the device has no %s link", kind), Device: true}
 	}
@@ -55,7 +67,7 @@ func unattendedNetwork(ctx context.Context, cfg *SetupConfig, n NetworkAnswer, l
 		if err != nil {
 			return "", connectErr("network.wired", err)
 		}
-		if err := persistNetwork(cfg, iface, &wc, nil); err != nil {
+		if err := persistNetwork(cfg, iface, &wc, nil, nil); err != nil {
 			return "", fmt.Errorf("network: %w", err)
 		}
 		fmt.Fprintf(log, "network: %s online with %s\n", iface, st.Address)
@@ -70,7 +82,7 @@ func unattendedNetwork(ctx context.Context, cfg *SetupConfig, n NetworkAnswer, l
 		if err != nil {
 			return "", connectErr("network.wlan", err)
 		}
-		if err := persistNetwork(cfg, iface, nil, &wc); err != nil {
+		if err := persistNetwork(cfg, iface, nil, &wc, nil); err != nil {
 			return "", fmt.Errorf("network: %w", err)
 		}
 		fmt.Fprintf(log, "network: %s joined %q with %s\n", iface, wc.SSID, st.Address)
@@ -102,6 +114,9 @@ func unattendedNetwork(ctx context.Context, cfg *SetupConfig, n NetworkAnswer, l
 			return "", connectErr("network.mobile", err)
 		}
 		fmt.Fprintf(log, "network: %s connected through %s with %s\n", md.Model, p.Name, st.Address)
+		if err := persistNetwork(cfg, md.ID, nil, nil, &mc); err != nil {
+			return "", err
+		}
 		return "mobile", nil
 	}
 }

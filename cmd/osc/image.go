@@ -69,6 +69,7 @@ func newImageSignCmd(s streams) *cobra.Command {
 	fl.StringVar(&opt.Arch, "arch", "", "architecture (default x86_64)")
 	fl.Int64Var(&opt.MinTargetSize, "min-target-size", 0, "smallest target drive in bytes (default 8 GB)")
 	fl.Int64Var(&opt.SlotSize, "slot-size", 0, "size of SYS-A and SYS-B in bytes (default twice the system image, at least 1 GiB)")
+	fl.StringVar(&opt.KernelOptions, "kernel-options", "", "appended to the kernel command line of the installed system's boot entries, e.g. console=ttyS0,115200 (kept from an existing manifest)")
 	_ = cmd.MarkFlagRequired("key")
 	return cmd
 }

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/onramp-os/onramp/internal/cli"
 	"github.com/onramp-os/onramp/internal/exitcode"
+	"github.com/onramp-os/onramp/internal/power"
 	"github.com/onramp-os/onramp/sysconf"
 	"github.com/onramp-os/onramp/tui"
 )
@@ -100,8 +100,8 @@ func finish(s streams, st *setup, out tui.SetupOutcome) error {
 		fmt.Fprintln(s.out, "Not onboarded: the device starts with a Starter license, valid for 30 days.")
 	}
 	if out.Reboot && st.demoDir == "" && st.root.Dir == "/" && os.Geteuid() == 0 {
-		if err := exec.Command("systemctl", "reboot").Run(); err != nil {
-			return fmt.Errorf("reboot: %w", err)
+		if err := power.Do(power.Reboot); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -21,7 +21,7 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // TestExamplesRunOnTheDemoDevice runs every answers file of examples/
 // unattended on the simulated device and checks the files written.
 func TestExamplesRunOnTheDemoDevice(t *testing.T) {
-	files, err := filepath.Glob("../../examples/*.yaml")
+	files, err := filepath.Glob("../../examples/answers-*.yaml")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no examples: %v", err)
 	}

@@ -53,29 +53,34 @@ func held(cfg ipConfig) heldLease {
 // keepLease starts keeping cfg's lease on l (none for a static cfg),
 // replacing whatever kept the link's lease before.
 func (b *Backend) keepLease(l netlink.Link, cfg ipConfig) {
-	name := l.Attrs().Name
+	if cfg.lease == nil {
+		b.replaceKeeper(l.Attrs().Name, nil)
+		return
+	}
+	h := held(cfg)
+	b.replaceKeeper(l.Attrs().Name, &h)
+}
+
+// replaceKeeper stops what kept iface's lease and, for h, starts keeping h.
+func (b *Backend) replaceKeeper(iface string, h *heldLease) {
 	b.mu.Lock()
-	old := b.keepers[name]
-	delete(b.keepers, name)
+	old := b.keepers[iface]
+	delete(b.keepers, iface)
 	b.mu.Unlock()
 	if old != nil {
 		old.stop()
 	}
-	if cfg.lease == nil {
+	if h == nil {
 		return
 	}
-	b.startKeeper(name, held(cfg))
-}
-
-func (b *Backend) startKeeper(name string, h heldLease) {
 	ctx, cancel := context.WithCancel(context.Background())
 	k := &keeper{cancel: cancel, done: make(chan struct{})}
 	b.mu.Lock()
-	b.keepers[name] = k
+	b.keepers[iface] = k
 	b.mu.Unlock()
 	go func() {
 		defer close(k.done)
-		b.keep(ctx, name, h)
+		b.keep(ctx, iface, *h)
 	}()
 }
 

@@ -62,15 +62,16 @@ func TestLeaseRenewedAtT1(t *testing.T) {
 	testutil.RunInNetns(t, client, "ONRAMP_TEST_LEASES="+leases)
 }
 
-// TestLeaseExpiresAndComesBack takes a real lease, then lets its times run
-// out early with the DHCP server gone: renewing (T1) and rebinding (T2)
-// find no one, at expiry the address goes, and when the server is back
-// DHCP starts over and the link gets a lease again.
-func TestLeaseExpiresAndComesBack(t *testing.T) {
+// TestLeaseRebindAndExpiry runs a real lease through its later states
+// early (its times moved forward): past T2 it is rebound by broadcast, and
+// dnsmasq's lease file shows it extended; with the server gone, renewing
+// and rebinding find no one, at expiry the address goes, and when the
+// server is back DHCP starts over and the link gets a lease again.
+func TestLeaseRebindAndExpiry(t *testing.T) {
 	if testutil.NetnsChild(t) {
 		server := os.Getenv("ONRAMP_TEST_SERVER")
 		args := []string{"--no-ping", "--interface=" + serverIf, "--dhcp-range=192.0.2.100,192.0.2.150,255.255.255.0,2m"}
-		_, stop := startDnsmasq(t, server, args...)
+		leases, stop := startDnsmasq(t, server, args...)
 		b, _ := testBackend(t)
 		defer b.Close()
 		cfg, err := b.dhcp(context.Background(), clientIf)
@@ -80,9 +81,17 @@ func TestLeaseExpiresAndComesBack(t *testing.T) {
 		if err := b.applyLease(clientIf, cfg); err != nil {
 			t.Fatal(err)
 		}
+		first := leaseExpiry(t, leases)
+		// A second later: the lease file counts in seconds.
+		t2 := time.Now().Add(1100 * time.Millisecond)
+		b.replaceKeeper(clientIf, &heldLease{cfg: cfg, renew: t2, rebind: t2, expire: t2.Add(2 * time.Minute)})
+		if !testutil.WaitFor(5*time.Second, func() bool { return leaseExpiry(t, leases) > first }) {
+			t.Fatalf("not rebound (expiry %d)", first)
+		}
+
 		stop()
 		now := time.Now()
-		b.startKeeper(clientIf, heldLease{cfg: cfg, renew: now, rebind: now.Add(time.Second), expire: now.Add(2 * time.Second)})
+		b.replaceKeeper(clientIf, &heldLease{cfg: cfg, renew: now, rebind: now.Add(time.Second), expire: now.Add(2 * time.Second)})
 		l, err := netlink.LinkByName(clientIf)
 		if err != nil {
 			t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/godbus/dbus/v5"
 
@@ -39,6 +40,9 @@ func (b *Backend) conn() (*dbus.Conn, error) {
 	defer b.mu.Unlock()
 	if b.bus == nil {
 		c, err := dbus.ConnectSystemBus()
+		if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
+			return nil, fmt.Errorf("%w: %w", errNoBus, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("system D-Bus: %w", err)
 		}
@@ -47,10 +51,17 @@ func (b *Backend) conn() (*dbus.Conn, error) {
 	return b.bus, nil
 }
 
+// errNoBus is returned by conn when no system bus runs (no socket, or
+// nobody listening on it): then no ModemManager runs either.
+var errNoBus = errors.New("no system D-Bus")
+
 // Modems lists ModemManager's modems with their SIM state. No
-// ModemManager running means no modems.
+// ModemManager running (or no system bus at all) means no modems.
 func (b *Backend) Modems(ctx context.Context) ([]netcfg.Modem, error) {
 	c, err := b.conn()
+	if errors.Is(err, errNoBus) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}

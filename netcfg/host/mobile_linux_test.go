@@ -2,6 +2,7 @@ package host
 
 import (
 	"bufio"
+	"context"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -200,5 +201,19 @@ func (f *fakeMM) serve(t *testing.T, addr string) {
 	}
 	if r, err := c.RequestName(mmService, dbus.NameFlagDoNotQueue); err != nil || r != dbus.RequestNameReplyPrimaryOwner {
 		t.Fatalf("own %s: %v %v", mmService, r, err)
+	}
+}
+
+// TestModemsWithoutSystemBus: a system without D-Bus (the installer medium,
+// the sample system) has no ModemManager, so no modems - not an error that
+// would make an online device look offline.
+func TestModemsWithoutSystemBus(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path="+dir+"/no-such-socket")
+	b := New(dir, Options{})
+	defer b.Close()
+	ms, err := b.Modems(context.Background())
+	if err != nil || len(ms) != 0 {
+		t.Fatalf("Modems without a bus = %v, %v; want none and no error", ms, err)
 	}
 }

@@ -33,16 +33,16 @@ func (b *Backend) Providers() netcfg.ProviderDB {
 	b.provOnce.Do(func() {
 		db, err := LoadProviders(b.o.ProviderFile)
 		if err != nil {
-			db = Snapshot()
+			db = embeddedProviders()
 		}
 		b.prov = db
 	})
 	return b.prov
 }
 
-// Snapshot is the embedded provider database.
-func Snapshot() netcfg.StaticProviders {
-	db, err := ParseSnapshot(strings.NewReader(providerSnapshot))
+// embeddedProviders is the embedded provider database.
+func embeddedProviders() netcfg.StaticProviders {
+	db, err := parseSnapshot(strings.NewReader(providerSnapshot))
 	if err != nil {
 		// The snapshot is generated and tested: a broken one is a build
 		// error, and an empty database still lets the user type an APN.
@@ -74,8 +74,8 @@ func WriteSnapshot(w io.Writer, db netcfg.StaticProviders, source string) error 
 	return bw.Flush()
 }
 
-// ParseSnapshot reads what WriteSnapshot wrote.
-func ParseSnapshot(r io.Reader) (netcfg.StaticProviders, error) {
+// parseSnapshot reads what WriteSnapshot wrote.
+func parseSnapshot(r io.Reader) (netcfg.StaticProviders, error) {
 	db := netcfg.StaticProviders{Names: map[string]string{}, List: map[string][]netcfg.Provider{}}
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {

@@ -56,7 +56,7 @@ func TestProvidersFileAndSnapshot(t *testing.T) {
 }
 
 func TestSnapshotRoundTrip(t *testing.T) {
-	db, err := ParseSnapshot(strings.NewReader(providerSnapshot))
+	db, err := parseSnapshot(strings.NewReader(providerSnapshot))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	if b.String() != providerSnapshot {
 		t.Error("the snapshot does not read back as written")
 	}
-	if _, err := ParseSnapshot(strings.NewReader("DE\tTelekom\n")); err == nil || !strings.Contains(err.Error(), "line 1") {
+	if _, err := parseSnapshot(strings.NewReader("DE\tTelekom\n")); err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("a short line: %v", err)
 	}
 }

@@ -169,7 +169,7 @@ memtest seabios-usb-memtest -machine pc -device qemu-xhci \
 dbg=$out/seabios-standard.debug
 rm -f "$dbg"
 handover() { grep -aA2 "^Booting from Hard Disk" "$dbg" 2>/dev/null | grep -q "handle_18"; }
-timeout 120 qemu-system-x86_64 -machine pc,accel=tcg -m 256 -nic none -display none -monitor none \
+timeout "$timeout_s" qemu-system-x86_64 -machine pc,accel=tcg -m 256 -nic none -display none -monitor none \
 	-serial null -chardev "file,id=dbg,path=$dbg" -device isa-debugcon,iobase=0x402,chardev=dbg \
 	-device qemu-xhci -drive "if=none,id=stick,format=raw,readonly=on,file=$out/usb-standard.img" \
 	-device usb-storage,drive=stick,bootindex=1 -no-reboot 2>"$dbg.stderr" &

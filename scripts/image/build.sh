@@ -107,7 +107,7 @@ debian_add_modules "$stage" "$initrd" "$kver" "${modules[@]}"
 # modprobe loads what each depends on.
 for m in "${modules[@]}"; do
 	f=$(modinfo -k "$kver" -b "$stage" -n "$m" 2>/dev/null || true)
-	[ -n "$f" ] && [ -f "$f" ] && echo "$m"
+	if [ -n "$f" ] && [ -f "$f" ]; then echo "$m"; fi
 done >"$initrd/etc/onramp/modules"
 install -m 0755 "$here/initrd-init" "$initrd/init"
 install -m 0644 "$here/lib.sh" "$initrd/lib/onramp/lib.sh"
@@ -116,7 +116,7 @@ install -m 0644 "$here/lib.sh" "$initrd/lib/onramp/lib.sh"
 # --- system.squashfs ---
 rootfs=$out/rootfs
 rm -rf "$rootfs"
-mkdir -p "$rootfs"/{bin,sbin,usr/bin,usr/sbin,lib/onramp,etc/onramp,etc/ssl/certs,proc,sys,dev,run,tmp,data,root,mnt} \
+mkdir -p "$rootfs"/{bin,sbin,usr/bin,usr/sbin,lib/onramp,etc/ssl/certs,proc,sys,dev,run,tmp,data,root,mnt} \
 	"$rootfs"/{var/lib/onramp,var/log,usr/share/onramp/eula}
 chmod 1777 "$rootfs/tmp"
 chmod 0700 "$rootfs/root"
@@ -173,8 +173,11 @@ mksquashfs "$rootfs" "$payload/system.squashfs" -comp zstd -Xcompression-level 1
 	-mkfs-time 0 -all-time 0 -noappend -quiet >/dev/null
 
 # --- sign ---
+# The installed system's boot entries (systemd-boot and GRUB) get both
+# consoles; the last one is /dev/console, where the boot markers go.
+kernel_options="console=tty0 console=ttyS0,115200"
 "$out/bin/osc" image sign --key "$here/dev.key" --os-name "$os_name" --version "$version" \
-	--min-target-size "$min_target" "$payload"
+	--min-target-size "$min_target" --kernel-options "$kernel_options" "$payload"
 
 # --- the legacy payload: the same files plus GRUB for BIOS ---
 # boot.img goes into the target's MBR and core.img into ONRAMP-BIOS (osc
@@ -191,7 +194,7 @@ cp "$grub/boot.img" "$legacy/bios/boot.img"
 	"$stage/usr/bin/grub-mkimage" -O i386-pc -d "$grub" -p '(hd0,gpt1)/grub' -o "$legacy/bios/core.img" \
 	biosdisk part_gpt part_msdos fat normal configfile linux boot echo test search serial terminal
 "$out/bin/osc" image sign --key "$here/dev.key" --os-name "$os_name" --version "$version" --variant legacy \
-	--min-target-size "$min_target" "$legacy"
+	--min-target-size "$min_target" --kernel-options "$kernel_options" "$legacy"
 
 # --- what the legacy medium's ISOLINUX needs ---
 cp "$stage/boot/memtest86+x64.bin" "$out/memtest86+x64.bin"
