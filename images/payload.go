@@ -162,19 +162,13 @@ func (p *Payload) verifyFile(ctx context.Context, mf ManifestFile, progress func
 		_ = unix.Fadvise(fd, 0, 0, unix.FADV_WILLNEED)
 	}
 	c := chunkingOf(mf)
-	workers := runtime.GOMAXPROCS(0)
-	pool := make(chan []byte, workers+2)
+	pool := make(chan []byte, runtime.GOMAXPROCS(0)+2)
 	for range cap(pool) {
 		pool <- make([]byte, c.block())
 	}
-	v, err := newChunkVerifier(c, verifierOptions{workers: workers,
-		release: func(pc piece) { pool <- pc.buf },
-		mismatch: func(i int, from, to int64) error {
-			return invalid("payload %s: SHA-256 of %s (bytes %d to %d) differs from the manifest (altered or damaged)", p.Origin, mf.Path, from, to)
-		}})
-	if err != nil {
-		return err
-	}
+	v := newChunkVerifier(c, func(pc piece) { pool <- pc.buf }, func(_ int, from, to int64) error {
+		return invalid("payload %s: SHA-256 of %s (bytes %d to %d) differs from the manifest (altered or damaged)", p.Origin, mf.Path, from, to)
+	})
 	var off int64
 	rerr := func() error {
 		for !v.failed() {

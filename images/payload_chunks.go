@@ -55,7 +55,9 @@ type piece struct {
 // chunkVerifier hashes the blocks of a file on several goroutines: all
 // blocks of one chunk go, in order, to the same goroutine, and consecutive
 // chunks to different ones, so a file with chunk hashes is checked by every
-// core while a file hashed whole is still hashed in order.
+// core while a file hashed whole is still hashed in order. Whoever reads
+// the file feeds it the blocks in order and gets each buffer back through
+// release once hashed.
 type chunkVerifier struct {
 	c    chunking
 	in   []chan piece
@@ -66,78 +68,31 @@ type chunkVerifier struct {
 	fail atomic.Bool
 }
 
-// verifierOptions adapt a chunkVerifier to where the bytes come from.
-type verifierOptions struct {
-	// workers is the number of goroutines; 0: one per CPU.
-	workers int
-	// read, when set, fills a piece that arrives without bytes (read-back):
-	// each goroutine reads into its own buffer of bufSize bytes, so the
-	// reads of different goroutines are in flight at once.
-	read    func(b []byte, off int64, n int) error
-	bufSize int
-	alloc   func(n int) ([]byte, error)
-	free    func([]byte)
-	// release gets each piece back once hashed (returns its buffer).
-	release func(piece)
-	// mismatch makes the error for chunk i, bytes [from, to) of the file.
-	mismatch func(i int, from, to int64) error
-}
-
-func newChunkVerifier(c chunking, opt verifierOptions) (*chunkVerifier, error) {
-	n := opt.workers
-	if n <= 0 {
-		n = runtime.GOMAXPROCS(0)
-	}
-	n = int(min(int64(n), int64(len(c.sums))))
+// newChunkVerifier starts one goroutine per CPU (at most one per chunk).
+// release gets each piece back once hashed; mismatch makes the error for
+// chunk i, bytes [from, to) of the file.
+func newChunkVerifier(c chunking, release func(piece), mismatch func(i int, from, to int64) error) *chunkVerifier {
+	n := int(min(int64(runtime.GOMAXPROCS(0)), int64(len(c.sums))))
 	v := &chunkVerifier{c: c}
-	bufs := make([][]byte, n)
-	if opt.read != nil {
-		for i := range bufs {
-			b, err := opt.alloc(opt.bufSize)
-			if err != nil {
-				for _, b := range bufs[:i] {
-					opt.free(b)
-				}
-				return nil, err
-			}
-			bufs[i] = b
-		}
-	}
-	for i := range n {
+	for range n {
 		in := make(chan piece, 4)
 		v.in = append(v.in, in)
 		v.wg.Add(1)
 		go func() {
 			defer v.wg.Done()
-			if opt.read != nil {
-				defer opt.free(bufs[i])
+			h := sha256.New()
+			for p := range in {
+				if !v.fail.Load() {
+					v.hash(h, p, mismatch)
+				}
+				release(p)
 			}
-			v.work(in, bufs[i], opt)
 		}()
 	}
-	return v, nil
+	return v
 }
 
-func (v *chunkVerifier) work(in <-chan piece, buf []byte, opt verifierOptions) {
-	h := sha256.New()
-	for p := range in {
-		if !v.fail.Load() {
-			v.hash(h, &p, buf, opt)
-		}
-		if opt.release != nil {
-			opt.release(p)
-		}
-	}
-}
-
-func (v *chunkVerifier) hash(h hash.Hash, p *piece, buf []byte, opt verifierOptions) {
-	if p.buf == nil && opt.read != nil {
-		if err := opt.read(buf, p.off, p.n); err != nil {
-			v.failWith(err)
-			return
-		}
-		p.buf = buf
-	}
+func (v *chunkVerifier) hash(h hash.Hash, p piece, mismatch func(i int, from, to int64) error) {
 	i := int(p.off / v.c.size)
 	start := int64(i) * v.c.size
 	if p.off == start {
@@ -148,14 +103,12 @@ func (v *chunkVerifier) hash(h hash.Hash, p *piece, buf []byte, opt verifierOpti
 	if end := min(start+v.c.size, v.c.file.Size); p.off+int64(p.n) == end {
 		var sum [sha256.Size]byte
 		if h.Sum(sum[:0]); sum != v.c.sums[i] {
-			v.failWith(opt.mismatch(i, start, end))
+			v.failWith(mismatch(i, start, end))
 		}
-	}
-	if opt.read != nil {
-		p.buf = nil
 	}
 }
 
+// failWith records the first failure; the goroutines then only release.
 func (v *chunkVerifier) failWith(err error) {
 	v.mu.Lock()
 	if v.err == nil {
@@ -165,7 +118,7 @@ func (v *chunkVerifier) failWith(err error) {
 	v.fail.Store(true)
 }
 
-// failed reports whether a chunk did not match or a read failed.
+// failed reports whether a chunk did not match (or failWith was called).
 func (v *chunkVerifier) failed() bool { return v.fail.Load() }
 
 // feed passes the next piece (in file order) to its goroutine.

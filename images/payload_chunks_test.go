@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -198,4 +199,43 @@ func TestWriteFileStopsAtFirstBadChunk(t *testing.T) {
 		t.Errorf("first chunk changed: %v", err)
 	}
 	t.Logf("stopped after writing %d of %d bytes", last, len(system))
+}
+
+// TestWriteFileWhileVerifying: the overlapping work runs once the file is
+// written (the target may be opened by others then) and its error is
+// WriteFile's.
+func TestWriteFileWhileVerifying(t *testing.T) {
+	dir, pub, system := chunkedPayload(t)
+	p, err := OpenPayload(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.Verify(context.Background(), VerifyOptions{Keys: []ed25519.PublicKey{pub}}); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(t.TempDir(), "disk.img")
+	var written int64
+	err = p.WriteFile(context.Background(), SystemName, target, 0, WriteFileOptions{
+		Progress: func(w, _ int64) { written = max(written, w) },
+		WhileVerifying: func() error {
+			if written != int64(len(system)) {
+				t.Errorf("ran after %d of %d bytes", written, len(system))
+			}
+			f, err := os.OpenFile(target, os.O_WRONLY, 0)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = f.WriteAt([]byte("other partition"), int64(len(system))+4096)
+			return err
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("mkfs failed")
+	err = p.WriteFile(context.Background(), SystemName, target, 0, WriteFileOptions{WhileVerifying: func() error { return boom }})
+	if !errors.Is(err, boom) {
+		t.Errorf("the overlapping work's error: %v", err)
+	}
 }

@@ -22,6 +22,12 @@ type WriteFileOptions struct {
 	// BeforeWrite, when set, runs before each write at a target offset
 	// (failure injection in tests); an error fails the write.
 	BeforeWrite func(off int64, n int) error
+	// WhileVerifying, when set, runs once everything is written and synced
+	// and the target is closed for writing, while the last chunks are
+	// still read back: other writes to the target (the file systems of
+	// other partitions) overlap the read-back's tail. Its error fails
+	// WriteFile, after the read-back ended.
+	WhileVerifying func() error
 }
 
 // writeChunk is the size of the direct writes of WriteFile: a multiple of
@@ -112,23 +118,26 @@ func (p *Payload) WriteFile(ctx context.Context, name, path string, off int64, o
 		}
 	}()
 
+	// The read-back: one sequential stream of direct reads beside the
+	// writes (more reads in flight only slowed the writes down), hashed
+	// per chunk on every core.
 	c := chunkingOf(mf)
-	v, err := newReadBack(ctx, c, rb, off, path, name)
-	if err != nil {
-		return err
+	rbPool := make(chan []byte, runtime.GOMAXPROCS(0)+2)
+	for range cap(rbPool) {
+		b, err := alignedBuf(int(roundUp(c.block(), int64(rb.align))))
+		if err != nil {
+			return err
+		}
+		defer freeAligned(b)
+		rbPool <- b
 	}
+	v := newChunkVerifier(c, func(pc piece) { rbPool <- pc.buf }, func(_ int, from, to int64) error {
+		return exitcode.New(exitcode.VerifyFailed, "%s reads back different from %s at bytes %d to %d (offset %d of the target)", path, name, from, to, off+from)
+	})
 	// Spans (offsets only) to read back; the writer need not wait for it.
 	written := make(chan span, 1024)
 	verr := make(chan error, 1)
-	go func() {
-		for s := range written {
-			for o := s.off; o < s.off+int64(s.n); o += c.block() {
-				v.feed(piece{off: o, n: int(min(c.block(), s.off+int64(s.n)-o))})
-			}
-		}
-		verr <- v.wait()
-	}()
-
+	go func() { verr <- readBack(ctx, rb, off, c, v, rbPool, written) }()
 	werr := func() error {
 		var last *span
 		for s := range filled {
@@ -173,12 +182,22 @@ func (p *Payload) WriteFile(ctx context.Context, name, path string, off int64, o
 	close(written)
 	for range filled { // let the reader finish before its buffers are freed
 	}
+	var also error
+	if werr == nil && opt.WhileVerifying != nil {
+		if err := t.f.Close(); err != nil {
+			werr = fmt.Errorf("close %s: %w", path, err)
+		} else if also = opt.WhileVerifying(); also != nil {
+			cancel()
+		}
+	}
 	rerr := <-verr
 	switch {
 	case werr != nil:
 		return werr
-	case rerr != nil:
+	case rerr != nil && (also == nil || !errors.Is(rerr, context.Canceled)): // not only stopped for also
 		return rerr
+	case also != nil:
+		return also
 	case mf.Size == 0 && sha256.Sum256(nil) != c.sums[0]:
 		return invalid("payload %s: SHA-256 of the empty %s differs from the manifest", p.Origin, name)
 	}
@@ -188,32 +207,35 @@ func (p *Payload) WriteFile(ctx context.Context, name, path string, off int64, o
 	return nil
 }
 
-// newReadBack checks what WriteFile wrote of file name at base on rb
-// against the manifest's chunks: pieces are read with direct I/O, one read
-// in flight per goroutine, and hashed where they were read.
-func newReadBack(ctx context.Context, c chunking, rb *target, base int64, path, name string) (*chunkVerifier, error) {
-	return newChunkVerifier(c, verifierOptions{
-		workers: max(runtime.GOMAXPROCS(0), 4),
-		bufSize: int(roundUp(c.block(), int64(rb.align))),
-		alloc:   alignedBuf,
-		free:    freeAligned,
-		read: func(b []byte, off int64, n int) error {
+// readBack reads each span written at base+span.off from rb, block by
+// block in file order with one direct read at a time, and feeds v; it
+// returns v's verdict. After a failure it drains spans so the writer never
+// blocks.
+func readBack(ctx context.Context, rb *target, base int64, c chunking, v *chunkVerifier, pool chan []byte, spans <-chan span) error {
+	for s := range spans {
+		end := s.off + int64(s.n)
+		for o := s.off; o < end && !v.failed(); o += c.block() {
+			n := int(min(c.block(), end-o))
+			b := <-pool
 			if !rb.direct {
-				_ = unix.Fadvise(int(rb.f.Fd()), base+off, int64(n), unix.FADV_DONTNEED)
+				_ = unix.Fadvise(int(rb.f.Fd()), base+o, int64(n), unix.FADV_DONTNEED)
 			}
-			got, err := rb.readAt(b[:roundUp(int64(n), int64(rb.align))], base+off)
+			got, err := rb.readAt(b[:roundUp(int64(n), int64(rb.align))], base+o)
 			if err == nil && got < n {
-				err = fmt.Errorf("read back %s: it ends at %d", rb.path, base+off+int64(got))
+				err = fmt.Errorf("read back %s: it ends at %d", rb.path, base+o+int64(got))
 			}
 			if err == nil {
 				err = ctx.Err()
 			}
-			return exitcode.Wrap(exitcode.VerifyFailed, err)
-		},
-		mismatch: func(_ int, from, to int64) error {
-			return exitcode.New(exitcode.VerifyFailed, "%s reads back different from %s at bytes %d to %d (offset %d of the target)", path, name, from, to, base+from)
-		},
-	})
+			if err != nil {
+				pool <- b
+				v.failWith(exitcode.Wrap(exitcode.VerifyFailed, err))
+				break
+			}
+			v.feed(piece{buf: b, off: o, n: n})
+		}
+	}
+	return v.wait()
 }
 
 // openReadBack opens a second, read-only descriptor of t for the read-back:

@@ -42,20 +42,20 @@ func (t *Target) writeAll(ctx context.Context, p *images.Payload, plan *Plan, se
 	if err := t.release(); err != nil {
 		return "", err
 	}
-	sum, err := t.writeSystem(ctx, p, l.Part(LabelSysA).Start, rep)
+	// ESP and DATA are made while SYS-A's last chunks are still read back.
+	sum, err := t.writeSystem(ctx, p, l.Part(LabelSysA).Start, rep, func() error {
+		if err := testPhase("esp"); err != nil {
+			return err
+		}
+		if err := writeESP(ctx, t.Path, p, l.Part(LabelESP), files); err != nil {
+			return err
+		}
+		if err := testPhase("data"); err != nil {
+			return err
+		}
+		return makeData(ctx, t.Path, l.Part(LabelData), settings, licenses, nil, firstBoot)
+	})
 	if err != nil {
-		return "", err
-	}
-	if err := testPhase("esp"); err != nil {
-		return "", err
-	}
-	if err := writeESP(ctx, t.Path, p, l.Part(LabelESP), files); err != nil {
-		return "", err
-	}
-	if err := testPhase("data"); err != nil {
-		return "", err
-	}
-	if err := makeData(ctx, t.Path, l.Part(LabelData), settings, licenses, nil, firstBoot); err != nil {
 		return "", err
 	}
 	if err := t.open(); err != nil {
@@ -74,11 +74,12 @@ func (t *Target) writeAll(ctx context.Context, p *images.Payload, plan *Plan, se
 	return sum, nil
 }
 
-// writeSystem streams system.squashfs, checked against the manifest as it
-// is read, raw to SYS-A with the image writer's direct I/O, reading each
-// chunk back from the medium as the next ones are written; it returns the
-// manifest's SHA-256, which every chunk read back matched.
-func (t *Target) writeSystem(ctx context.Context, p *images.Payload, off int64, rep *reporter) (string, error) {
+// writeSystem streams system.squashfs raw to SYS-A with the image writer's
+// direct I/O, reading each chunk back from the medium as the next ones are
+// written, and runs meanwhile (once all is written) while the rest is read
+// back; it returns the manifest's SHA-256, which every chunk read back
+// matched.
+func (t *Target) writeSystem(ctx context.Context, p *images.Payload, off int64, rep *reporter, meanwhile func() error) (string, error) {
 	sys, _ := p.Manifest.File(images.SystemName)
 	paused := false
 	err := p.WriteFile(ctx, images.SystemName, t.Path, off, images.WriteFileOptions{
@@ -95,6 +96,7 @@ func (t *Target) writeSystem(ctx context.Context, p *images.Payload, off int64, 
 			}
 			return nil
 		},
+		WhileVerifying: meanwhile,
 	})
 	if err != nil {
 		return "", err

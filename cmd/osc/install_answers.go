@@ -52,11 +52,11 @@ func applyInstallAnswers(fl *pflag.FlagSet, f *installFlags) error {
 		if err != nil {
 			return exitcode.Wrap(exitcode.Usage, fmt.Errorf("%s: %w", f.answers, err))
 		}
+		a.applyTo(fl, f)
 		if !a.set["accept_eula"] && !fl.Changed("accept-eula") {
 			return exitcode.New(exitcode.Usage, "%s: accept_eula: required: the end-user license agreement must be accepted (read it with: osc image inspect --eula %s %s)",
 				f.answers, f.lang, f.source)
 		}
-		a.applyTo(fl, f)
 	}
 	switch f.target {
 	case "":

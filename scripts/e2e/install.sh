@@ -36,12 +36,17 @@ budget=${E2E_INSTALL_TIMEOUT:-900}
 mac=52:54:00:0e:2e:01
 unit_id=5254000E2E01 # the Unit ID of that NIC (DESIGN.md: the MAC, upper-case hex)
 
+[ "$(id -u)" -eq 0 ] || { echo "install-e2e: needs root (loop devices, mount)" >&2; exit 1; }
 ./scripts/e2e/deps.sh
 go build -o bin/ ./cmd/...
 rm -rf "$work"
 mkdir -p "$work"
 
 qpid="" labpid="" mnt="" loops=() log=""
+unloop() {
+	for l in "${loops[@]}"; do losetup -d "$l" 2>/dev/null || true; done
+	loops=()
+}
 cleanup() {
 	[ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true
 	[ -z "$labpid" ] || kill "$labpid" 2>/dev/null || true
@@ -49,6 +54,7 @@ cleanup() {
 	unloop
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 
 fail() {
 	echo "install-e2e: FAIL: $*" >&2
@@ -191,17 +197,13 @@ part_range() {
 }
 
 # part_loop IMG N: sets loop to a loop device over partition N of IMG
-# (detached at exit, or by unloop).
+# (detached by unloop, or at exit).
 loop=""
 part_loop() {
 	local off size
 	read -r off size < <(part_range "$1" "$2")
 	loop=$(losetup --find --show --offset "$off" --sizelimit "$size" "$1")
 	loops+=("$loop")
-}
-unloop() {
-	for l in "${loops[@]}"; do losetup -d "$l" 2>/dev/null || true; done
-	loops=()
 }
 
 # judge_disk IMG: the host's independent checks of an installed disk.
@@ -239,6 +241,7 @@ timing["boot to installer"]=$at
 await "ONRAMP-INSTALL: DONE"
 timing["install"]=$(awk -v a="${timing["boot to installer"]}" -v b="$at" 'BEGIN { printf "%.1f", b - a }')
 powered_off
+grep -aq '"event":"done","target":"/dev/vda"' "$log" || fail "the install did not report target auto as /dev/vda (the blank virtio disk)"
 judge_disk "$work/target.img"
 stat=$(data_cmd "$work/target.img" "stat /onramp/firstboot-answers.yaml")
 grep -q "Mode:  0600" <<<"$stat" || fail "DATA/onramp/firstboot-answers.yaml is not there with mode 0600: $stat"
@@ -247,7 +250,7 @@ grep -q "Mode:  0600" <<<"$stat" || fail "DATA/onramp/firstboot-answers.yaml is 
 t2=$work/t2.img
 truncate -s 4G "$t2"
 bin/osc install --yes --accept-eula --source "$payload" --trust-key "$devkey" --target "$t2" \
-	--backup-dir "$work/backups" >/dev/null
+	--backup-dir "$work/backups" >"$work/t2-install.log" 2>&1 || { cat "$work/t2-install.log"; fail "host install onto $t2"; }
 seed=$work/seed
 mkdir -p "$seed/settings/network" "$seed/settings/apps/browser" "$seed/licenses"
 head -c 3000 /dev/urandom >"$seed/settings/network/eth0.conf"
@@ -267,7 +270,7 @@ unloop
 boot migrate uefi $(stick "$work/usb.img") $(disk "$t2") -nic none
 await "ONRAMP-INSTALLER: READY"
 await "ONRAMP-INSTALL: DONE"
-timing["install with migration"]=$at
+timing["migration: boot to install done"]=$at
 powered_off
 judge_disk "$t2"
 after=$work/after
@@ -293,7 +296,7 @@ await "ONRAMP-FIRSTBOOT: DONE"
 timing["first boot to setup done"]=$at
 await "ONRAMP-SYSTEM: READY"
 timing["first boot to system ready"]=$at
-kill "$qpid" 2>/dev/null || true
+kill "$qpid" 2>/dev/null || true # the system stays up: stop it
 wait "$qpid" 2>/dev/null || true
 qpid=""
 devices=$(bin/ums-lab --state "$lab" devices list)
@@ -308,12 +311,15 @@ truncate -s 4G "$work/t3.img"
 # shellcheck disable=SC2046
 boot legacy bios $(stick "$work/usb2.img") $(disk "$work/t3.img") -nic none
 await "ONRAMP-INSTALLER: READY"
-timing["legacy boot to installer"]=$at
+timing["legacy: boot to installer"]=$at
 await "ONRAMP-INSTALL: DONE"
-timing["legacy install done"]=$at
+timing["legacy: boot to install done"]=$at
 powered_off
 judge_disk "$work/t3.img"
 log=""
+if grep -al -- "$otp" "$work"/*.serial.log "$work/lab.log"; then
+	fail "the one-time password appears in the logs above"
+fi
 
 # --- 6. the boot records and the hybrid table ------------------------------
 for iso in "$image/osc-$version.iso" "$image/osc-${version}_legacy.iso"; do
@@ -332,8 +338,8 @@ done
 
 echo
 echo "install-e2e: PASS"
-printf '%-28s %8s\n' "step" "seconds"
-for k in "make image" "ISO build" "osc write" "boot to installer" "install" "install with migration" \
-	"first boot to setup done" "first boot to system ready" "legacy boot to installer" "legacy install done"; do
-	[ -z "${timing[$k]:-}" ] || printf '%-28s %8s\n' "$k" "${timing[$k]}"
+printf '%-34s %8s\n' "step" "seconds"
+for k in "make image" "ISO build" "osc write" "boot to installer" "install" "migration: boot to install done" \
+	"first boot to setup done" "first boot to system ready" "legacy: boot to installer" "legacy: boot to install done"; do
+	[ -z "${timing[$k]:-}" ] || printf '%-34s %8s\n' "$k" "${timing[$k]}"
 done
