@@ -84,6 +84,10 @@ func TestManifestParseRefusals(t *testing.T) {
 func FuzzParseManifest(f *testing.F) {
 	f.Add([]byte(validManifest))
 	f.Add([]byte(`{"format":1}`))
+	f.Add([]byte(strings.NewReplacer(`"format": 1`, `"format": 2`,
+		`{"path": "vmlinuz", "size": 3, "sha256": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"}`,
+		`{"path": "vmlinuz", "size": 70000, "sha256": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "chunks": {"size": 65536, "sha256": ["ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"]}}`,
+	).Replace(validManifest)))
 	f.Add([]byte(`{"files":[{"path":"../x"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := ParseManifest(data)
