@@ -12,7 +12,8 @@
 #      against `ums-lab serve` on the host's loopback, reached only through
 #      user networking with restrict=on and a guestfwd; the lab then lists
 #      the device;
-#   5. SeaBIOS boots the legacy variant from a stick and installs;
+#   5. SeaBIOS boots the legacy variant from a stick and installs; then
+#      SeaBIOS boots that disk through GRUB to the end of its first boot;
 #   6. xorriso and fdisk judge the boot records and the hybrid table of both
 #      ISOs.
 # E2E_INSTALL_TIMEOUT (seconds, default 900) bounds the QEMU boots together
@@ -113,11 +114,26 @@ firstboot:
     otp: "$otp"
     token: "$token"
 EOF
+# The legacy run proves BIOS boots end to end (SeaBIOS -> the stick's
+# ISOLINUX -> install; then SeaBIOS -> GRUB on the installed disk -> first
+# boot), without a network: its first boot skips network and onboarding.
+legacy_answers=$work/install-answers-legacy.yaml
+cat >"$legacy_answers" <<EOF
+target: auto
+accept_eula: true
+after: poweroff
+firstboot:
+  language: en_US
+  eula: accept
+  network: skip
+  timezone: UTC
+  onboarding: skip
+EOF
 umask 022
 
 timed "ISO build" bin/osc image build --payload "$payload" --trust-key "$devkey" --answers "$answers" \
 	--out "$work/osc-test.iso"
-bin/osc image build --payload "$legacy_payload" --variant legacy --trust-key "$devkey" --answers "$answers" \
+bin/osc image build --payload "$legacy_payload" --variant legacy --trust-key "$devkey" --answers "$legacy_answers" \
 	--memtest "$image/memtest86+x64.bin" --syslinux "$image/syslinux" --out "$work/osc-test_legacy.iso"
 truncate -s 4G "$work/usb.img" "$work/usb2.img"
 timed "osc write" bin/osc write --yes --force "$work/osc-test.iso" "$work/usb.img"
@@ -316,6 +332,15 @@ await "ONRAMP-INSTALL: DONE"
 timing["legacy: boot to install done"]=$at
 powered_off
 judge_disk "$work/t3.img"
+# shellcheck disable=SC2046
+boot legacy-firstboot bios $(disk "$work/t3.img") -nic none
+await "ONRAMP-FIRSTBOOT: DONE"
+timing["legacy: first boot to setup done"]=$at
+await "ONRAMP-SYSTEM: READY"
+grep -aq "BOOT_IMAGE=/onramp/a/vmlinuz" "$log" || fail "the legacy disk did not boot through GRUB (no BOOT_IMAGE=/onramp/a/vmlinuz on the kernel command line)"
+kill "$qpid" 2>/dev/null || true # the system stays up: stop it
+wait "$qpid" 2>/dev/null || true
+qpid=""
 log=""
 if grep -al -- "$otp" "$work"/*.serial.log "$work/lab.log"; then
 	fail "the one-time password appears in the logs above"
@@ -340,6 +365,7 @@ echo
 echo "install-e2e: PASS"
 printf '%-34s %8s\n' "step" "seconds"
 for k in "make image" "ISO build" "osc write" "boot to installer" "install" "migration: boot to install done" \
-	"first boot to setup done" "first boot to system ready" "legacy: boot to installer" "legacy: boot to install done"; do
+	"first boot to setup done" "first boot to system ready" "legacy: boot to installer" "legacy: boot to install done" \
+	"legacy: first boot to setup done"; do
 	[ -z "${timing[$k]:-}" ] || printf '%-34s %8s\n' "$k" "${timing[$k]}"
 done
