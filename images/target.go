@@ -3,7 +3,6 @@ package images
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sync/atomic"
 
@@ -153,13 +152,27 @@ func (t *target) writeAt(b []byte, off int64) error {
 // readAt fills b from off; with O_DIRECT set (the caller's job, once, as
 // reads may run concurrently) a read-back sees the medium, not the page
 // cache. It returns the bytes read; a file may end early.
+//
+// A direct read that comes back short has met the end of the file: it is
+// not continued, since the rest would start at an unaligned offset (EINVAL;
+// a file target may end anywhere, and may be extended meanwhile).
 func (t *target) readAt(b []byte, off int64) (int, error) {
-	n, err := t.f.ReadAt(b, off)
-	if err == io.EOF {
-		err = nil
-	}
-	if err != nil {
-		return n, fmt.Errorf("read back %s at %d: %w", t.path, off, err)
+	n := 0
+	for n < len(b) {
+		m, err := unix.Pread(int(t.f.Fd()), b[n:], off+int64(n))
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return n, fmt.Errorf("read back %s at %d: %w", t.path, off+int64(n), err)
+		}
+		if m == 0 {
+			break
+		}
+		n += m
+		if t.direct && n%t.align != 0 {
+			break
+		}
 	}
 	return n, nil
 }
