@@ -79,8 +79,7 @@ bench: deps build
 # busybox and our static binaries, signed with the development key
 # scripts/image/dev.key; outputs under build/image/ (payload/,
 # payload-legacy/, osc-12.5.0.iso, osc-12.5.0_legacy.iso). IMAGE_VERSION
-# sets the version. scripts/image/smoke.sh boots the payload's kernel
-# directly in QEMU: installed system, live installer, unattended install.
+# sets the version. make test-e2e boots what it makes (scripts/e2e/install.sh).
 IMAGE_VERSION ?= 12.5.0
 image: build
 	@start=$$(date +%s); VERSION=$(IMAGE_VERSION) ./scripts/image/build.sh && \

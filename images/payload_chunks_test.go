@@ -147,20 +147,28 @@ func TestManifestChunkRefusals(t *testing.T) {
 	}
 }
 
+// verifiedChunkedPayload opens and verifies a chunkedPayload.
+func verifiedChunkedPayload(t *testing.T) (p *Payload, dir string, system []byte) {
+	t.Helper()
+	var pub ed25519.PublicKey
+	dir, pub, system = chunkedPayload(t)
+	p, err := OpenPayload(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	if err := p.Verify(context.Background(), VerifyOptions{Keys: []ed25519.PublicKey{pub}}); err != nil {
+		t.Fatal(err)
+	}
+	return p, dir, system
+}
+
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // TestWriteFileChunked writes a chunked file and reads it back chunk by
 // chunk; a chunk changed after Verify is caught by the read-back and named.
 func TestWriteFileChunked(t *testing.T) {
-	dir, pub, system := chunkedPayload(t)
-	p, err := OpenPayload(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	if err := p.Verify(context.Background(), VerifyOptions{Keys: []ed25519.PublicKey{pub}}); err != nil {
-		t.Fatal(err)
-	}
+	p, dir, system := verifiedChunkedPayload(t)
 	target := filepath.Join(t.TempDir(), "disk.img")
 	const off = 1 << 20
 	if err := p.WriteFile(context.Background(), SystemName, target, off, WriteFileOptions{}); err != nil {
@@ -171,7 +179,7 @@ func TestWriteFileChunked(t *testing.T) {
 		t.Fatal("target does not hold the file")
 	}
 	os.WriteFile(filepath.Join(dir, SystemName), flip(system, ChunkSize+1), 0o644)
-	err = p.WriteFile(context.Background(), SystemName, target, off, WriteFileOptions{})
+	err := p.WriteFile(context.Background(), SystemName, target, off, WriteFileOptions{})
 	if exitcode.KindOf(err) != exitcode.VerifyFailed || !strings.Contains(err.Error(), "bytes 4194304 to 8388608") {
 		t.Errorf("changed after Verify: %v", err)
 	}
@@ -205,18 +213,10 @@ func TestWriteFileStopsAtFirstBadChunk(t *testing.T) {
 // written (the target may be opened by others then) and its error is
 // WriteFile's.
 func TestWriteFileWhileVerifying(t *testing.T) {
-	dir, pub, system := chunkedPayload(t)
-	p, err := OpenPayload(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	if err := p.Verify(context.Background(), VerifyOptions{Keys: []ed25519.PublicKey{pub}}); err != nil {
-		t.Fatal(err)
-	}
+	p, _, system := verifiedChunkedPayload(t)
 	target := filepath.Join(t.TempDir(), "disk.img")
 	var written int64
-	err = p.WriteFile(context.Background(), SystemName, target, 0, WriteFileOptions{
+	err := p.WriteFile(context.Background(), SystemName, target, 0, WriteFileOptions{
 		Progress: func(w, _ int64) { written = max(written, w) },
 		WhileVerifying: func() error {
 			if written != int64(len(system)) {
