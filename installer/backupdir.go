@@ -24,6 +24,17 @@ const BackupLabel = "OSC-BACKUP"
 // after osc exits so the backup named in messages can be read.
 var MediumMountDir = "/run/osc/medium"
 
+// InMemory says whether dir is on a file system held in RAM (tmpfs,
+// ramfs): a backup there is lost at power-off. It is where the default
+// backup goes on a live installer whose stick has no writable partition.
+func InMemory(dir string) bool {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return false
+	}
+	return st.Type == unix.TMPFS_MAGIC || st.Type == unix.RAMFS_MAGIC
+}
+
 // BackupDirFor picks the default backup directory for a payload at source,
 // on a writable partition of the installer medium, else DefaultBackupDir:
 //   - a payload directory or ISO file on a writable file system: osc-backups

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/onramp-os/onramp/images"
@@ -66,13 +67,15 @@ type Options struct {
 
 // Result says what an install did.
 type Result struct {
-	Target           string    `json:"target"`
-	Layout           Layout    `json:"layout"`
-	Existing         *Existing `json:"existing"`
-	Backup           string    `json:"backup,omitempty"`
-	MigratedSettings int       `json:"migrated_settings"`
-	MigratedLicenses int       `json:"migrated_licenses"`
-	SystemSHA256     string    `json:"system_sha256"`
+	Target   string    `json:"target"`
+	Layout   Layout    `json:"layout"`
+	Existing *Existing `json:"existing"`
+	Backup   string    `json:"backup,omitempty"`
+	// BackupInMemory: the backup is on a RAM file system (InMemory).
+	BackupInMemory   bool   `json:"backup_in_memory,omitempty"`
+	MigratedSettings int    `json:"migrated_settings"`
+	MigratedLicenses int    `json:"migrated_licenses"`
+	SystemSHA256     string `json:"system_sha256"`
 }
 
 // Plan is what an install will do, decided before any write: the user sees
@@ -167,6 +170,7 @@ func Install(ctx context.Context, t *Target, plan *Plan, opt Options) (res *Resu
 		backupPath = backup.Path
 	}
 	res.Backup = backupPath
+	res.BackupInMemory = backupPath != "" && InMemory(filepath.Dir(backupPath))
 	if err := ctx.Err(); err != nil {
 		return nil, exitcode.Wrap(exitcode.Aborted, fmt.Errorf("stopped before anything was written to %s: %w", t.Path, err))
 	}
@@ -181,7 +185,7 @@ func Install(ctx context.Context, t *Target, plan *Plan, opt Options) (res *Resu
 			err = fmt.Errorf("%w (and resetting the partition table failed too: %v)", err, rerr)
 		}
 		err = exitcode.Wrap(kindOf(err), fmt.Errorf("installation failed; the partition table was reset so the disk does not boot a half-written system: %w%s",
-			err, restoreHint(opt.RestoreCommand, backupPath)))
+			err, restoreHint(opt.RestoreCommand, backupPath, res.BackupInMemory)))
 		res = nil
 	}()
 	settings, licenses := Files{}, Files{}
@@ -219,14 +223,18 @@ func kindOf(err error) exitcode.Kind {
 	return exitcode.KindOf(err)
 }
 
-func restoreHint(cmd, backup string) string {
+func restoreHint(cmd, backup string, inMemory bool) string {
 	if backup == "" {
 		return ". Nothing needed migrating; run the installation again"
 	}
 	if cmd == "" {
 		cmd = "osc restore --backup %s"
 	}
-	return fmt.Sprintf(". Settings and licenses are safe in the backup %s; restore them with: %s", backup, fmt.Sprintf(cmd, backup))
+	hint := fmt.Sprintf(". Settings and licenses are safe in the backup %s; restore them with: %s", backup, fmt.Sprintf(cmd, backup))
+	if inMemory {
+		hint += ". The backup is kept in memory only: restore it or copy it to a USB stick before switching the device off"
+	}
+	return hint
 }
 
 func verifyFailed(format string, args ...any) error {

@@ -547,6 +547,9 @@ func (p installPage) view(w, h int, spin string) (string, []keyHelp) {
 			if r.Backup != "" {
 				b.WriteString(t("install.backup", r.Backup) + "\n")
 			}
+			if r.BackupInMemory {
+				b.WriteString(th.Warning.Render(wrap(t("install.backup.memory"), w)) + "\n")
+			}
 		}
 		label := t("install.exit")
 		if p.cfg.Live {

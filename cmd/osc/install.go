@@ -142,6 +142,9 @@ func runInstall(ctx context.Context, s streams, f installFlags) error {
 	if res.Backup != "" {
 		rep.say("Backup of the previous settings and licenses: " + res.Backup)
 	}
+	if res.BackupInMemory {
+		rep.warning(f.target, "the backup is kept in memory only and is lost when the device is switched off: copy it to a USB stick to keep it")
+	}
 	return nil
 }
 
