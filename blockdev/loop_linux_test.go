@@ -149,3 +149,34 @@ func makeBlockNode(path, dev string) error {
 	}
 	return unix.Mknod(path, unix.S_IFBLK|0o600, int(unix.Mkdev(major, minor)))
 }
+
+// TestLoopOverDeviceMounted: a file system mounted through a loop device
+// set up over a disk (how the live installer mounts its stick, so the
+// stick's partitions stay mountable) marks that disk in use, and
+// LoopBacking names it.
+func TestLoopOverDeviceMounted(t *testing.T) {
+	loop, part := setUpLoop(t)
+	if out, err := exec.Command("mkfs.ext4", "-q", "-F", part).CombinedOutput(); err != nil {
+		t.Fatalf("mkfs.ext4 %s: %v: %s", part, err, out)
+	}
+	over := testutil.LoopDevice(t, part, "--read-only")
+	if b, ok := LoopBacking(filepath.Base(over)); !ok || b != filepath.Base(loop)+"p1" {
+		t.Fatalf("LoopBacking(%s) = %q, %v; want %sp1", over, b, ok, filepath.Base(loop))
+	}
+	if _, ok := LoopBacking(filepath.Base(loop)); ok {
+		t.Errorf("LoopBacking(%s), a loop over a file, says it is over a device", loop)
+	}
+	mnt := t.TempDir()
+	if err := unix.Mount(over, mnt, "ext4", unix.MS_RDONLY, ""); err != nil {
+		t.Fatalf("mount %s: %v", over, err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(mnt, unix.MNT_DETACH) })
+	d, err := Lookup(loop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%s mounted on %s", over, mnt)
+	if !d.Mounted || len(d.InUse) != 1 || d.InUse[0] != want {
+		t.Fatalf("Lookup(%s): mounted=%v in use %q, want %q", loop, d.Mounted, d.InUse, want)
+	}
+}

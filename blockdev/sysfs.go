@@ -237,6 +237,22 @@ func resolveDevNumber(dev string) (string, bool) {
 	return filepath.Base(resolved), true
 }
 
+// LoopBacking names the block device (disk or partition) behind the loop
+// device name when the loop is set up over a device node, as the installer
+// medium is mounted (through a loop, so the stick's own partitions stay
+// mountable). A loop over a regular file, or no loop, gives false.
+func LoopBacking(name string) (string, bool) {
+	f := readAttr(blockDir(name), "loop/backing_file")
+	if f == "" {
+		return "", false
+	}
+	b, err := nameForPath(f)
+	return b, err == nil
+}
+
+// DiskOf returns the whole disk a partition belongs to, or name itself.
+func DiskOf(name string) string { return diskOf(name) }
+
 // diskOf returns the whole disk a partition belongs to (its parent directory
 // in /sys/devices), or name itself.
 func diskOf(name string) string {

@@ -158,6 +158,10 @@ func backingDisks(name string) []string {
 			walk(diskOf(n), depth+1)
 			return
 		}
+		if b, ok := LoopBacking(n); ok { // an ISO mounted through a loop device over the stick
+			walk(b, depth+1)
+			return
+		}
 		below := slaves(n)
 		if len(below) == 0 {
 			disks = append(disks, n)

@@ -39,9 +39,10 @@ func InMemory(dir string) bool {
 // on a writable partition of the installer medium, else DefaultBackupDir:
 //   - a payload directory or ISO file on a writable file system: osc-backups
 //     next to it;
-//   - an ISO written to a drive (source is the stick, or a partition of it):
-//     a writable partition of that drive, mounted already or mounted now
-//     under MediumMountDir, the one labelled OSC-BACKUP first.
+//   - an ISO written to a drive (source is the stick, or a partition of it,
+//     or a payload on a read-only mount of either, as in the live
+//     installer): a writable partition of that drive, mounted already or
+//     mounted now under MediumMountDir, the one labelled OSC-BACKUP first.
 func BackupDirFor(source string) string {
 	fi, err := os.Stat(source)
 	if err != nil {
@@ -50,6 +51,19 @@ func BackupDirFor(source string) string {
 	if fi.Mode().IsDir() || fi.Mode().IsRegular() {
 		if parent := filepath.Dir(filepath.Clean(source)); writableDir(parent) {
 			return filepath.Join(parent, "osc-backups")
+		}
+		// Only on a drive an installer ISO was written to: never mount
+		// partitions of some other disk a read-only payload sits on.
+		dev, disk, ok := blockOfPath(source)
+		if !ok {
+			return DefaultBackupDir
+		}
+		end := isoEnd(filepath.Join(blockdev.DevDir, disk))
+		if end == 0 {
+			return DefaultBackupDir
+		}
+		if dir, ok := mediumPartitionDir(disk, dev, end); ok {
+			return filepath.Join(dir, "osc-backups")
 		}
 		return DefaultBackupDir
 	}

@@ -103,4 +103,31 @@ func TestBackupDirForInstallerStick(t *testing.T) {
 	if mounts := mountPoints(); len(mounts[name+"p3"]) != 1 {
 		t.Errorf("p3 mounted %v", mounts[name+"p3"])
 	}
+
+	// The live installer's view: the payload is a folder on a read-only
+	// mount of the stick (here p2 stands for the ISO 9660 volume, which
+	// this host's kernel cannot mount): the backup still goes to OSC-BACKUP.
+	ro := filepath.Join(dir, "ro")
+	os.Mkdir(ro, 0o755)
+	testutil.Run(t, "mount", "/dev/"+name+"p2", ro)
+	os.Mkdir(filepath.Join(ro, "onramp"), 0o755)
+	testutil.Run(t, "mount", "-o", "remount,ro", ro)
+	t.Cleanup(func() { exec.Command("umount", ro).Run() })
+	if got := BackupDirFor(filepath.Join(ro, "onramp")); got != filepath.Join(mp, "osc-backups") {
+		t.Errorf("BackupDirFor(payload on a read-only mount of the stick) = %s, want %s", got, filepath.Join(mp, "osc-backups"))
+	}
+
+	// A read-only payload on a drive that holds no installer ISO: its
+	// partitions are none of osc's business.
+	other := filepath.Join(dir, "other.img")
+	testutil.Run(t, "mkfs.ext4", "-q", "-F", other, "16M")
+	otherDir := filepath.Join(dir, "other")
+	os.Mkdir(otherDir, 0o755)
+	testutil.Run(t, "mount", testutil.LoopDevice(t, other), otherDir)
+	t.Cleanup(func() { exec.Command("umount", otherDir).Run() })
+	os.Mkdir(filepath.Join(otherDir, "onramp"), 0o755)
+	testutil.Run(t, "mount", "-o", "remount,ro", otherDir)
+	if got := BackupDirFor(filepath.Join(otherDir, "onramp")); got != DefaultBackupDir {
+		t.Errorf("BackupDirFor(read-only payload on a plain disk) = %s, want %s", got, DefaultBackupDir)
+	}
 }

@@ -170,7 +170,8 @@ func Install(ctx context.Context, t *Target, plan *Plan, opt Options) (res *Resu
 		backupPath = backup.Path
 	}
 	res.Backup = backupPath
-	res.BackupInMemory = backupPath != "" && InMemory(filepath.Dir(backupPath))
+	inMemory := backupPath != "" && InMemory(filepath.Dir(backupPath))
+	res.BackupInMemory = inMemory
 	if err := ctx.Err(); err != nil {
 		return nil, exitcode.Wrap(exitcode.Aborted, fmt.Errorf("stopped before anything was written to %s: %w", t.Path, err))
 	}
@@ -185,7 +186,7 @@ func Install(ctx context.Context, t *Target, plan *Plan, opt Options) (res *Resu
 			err = fmt.Errorf("%w (and resetting the partition table failed too: %v)", err, rerr)
 		}
 		err = exitcode.Wrap(kindOf(err), fmt.Errorf("installation failed; the partition table was reset so the disk does not boot a half-written system: %w%s",
-			err, restoreHint(opt.RestoreCommand, backupPath, res.BackupInMemory)))
+			err, restoreHint(opt.RestoreCommand, backupPath, inMemory)))
 		res = nil
 	}()
 	settings, licenses := Files{}, Files{}

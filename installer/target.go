@@ -76,23 +76,37 @@ const sector512 = 512
 // diskOfPath names the whole disk a path lives on: the disk of a block
 // device node, or of the file system holding a file or directory.
 func diskOfPath(p string) (string, bool) {
+	_, disk, ok := blockOfPath(p)
+	return disk, ok
+}
+
+// blockOfPath names the block device a path lives on (a partition or a
+// whole disk; for a block device node, that device; for a loop device over
+// a device, the device below) and its whole disk.
+func blockOfPath(p string) (dev, disk string, ok bool) {
 	var st unix.Stat_t
 	if err := unix.Stat(p, &st); err != nil {
-		return "", false
+		return "", "", false
 	}
-	dev := st.Dev
+	num := st.Dev
 	if st.Mode&unix.S_IFMT == unix.S_IFBLK {
-		dev = st.Rdev
+		num = st.Rdev
 	}
-	link := fmt.Sprintf("%s/%d:%d", blockdev.SysDevBlockDir, unix.Major(dev), unix.Minor(dev))
+	link := fmt.Sprintf("%s/%d:%d", blockdev.SysDevBlockDir, unix.Major(num), unix.Minor(num))
 	resolved, err := filepath.EvalSymlinks(link)
 	if err != nil {
-		return "", false
+		return "", "", false
+	}
+	dev = filepath.Base(resolved)
+	if b, ok := blockdev.LoopBacking(dev); ok {
+		// The installer medium mounted through a loop device over the
+		// stick: the stick is what the path lives on.
+		return b, blockdev.DiskOf(b), true
 	}
 	if _, err := os.Stat(filepath.Join(resolved, "partition")); err == nil {
 		resolved = filepath.Dir(resolved)
 	}
-	return filepath.Base(resolved), true
+	return dev, filepath.Base(resolved), true
 }
 
 // open opens the target for writing: a block device exclusively, so the

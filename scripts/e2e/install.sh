@@ -6,8 +6,9 @@
 #   2. OVMF boots usb.img (USB stick) with a blank virtio disk: the install
 #      runs unattended and powers off; the host judges the disk (sgdisk -v,
 #      osc inspect, fsck.fat, fsck.ext4);
-#   3. the same stick over an earlier installation seeded with settings and
-#      licenses: they are migrated byte for byte (SHA-256 lists);
+#   3. the same stick, given an OSC-BACKUP partition, over an earlier
+#      installation seeded with settings and licenses: they are migrated
+#      byte for byte (SHA-256 lists) and the backup is on the stick;
 #   4. OVMF boots the installed disk alone: the setup assistant onboards
 #      against `ums-lab serve` on the host's loopback, reached only through
 #      user networking with restrict=on and a guestfwd; the lab then lists
@@ -282,6 +283,15 @@ cp -a "$seed/licenses/." "$mnt/licenses/"
 umount "$mnt"
 mnt=""
 unloop
+# The technician's backup partition: osc write leaves the rest of the stick
+# free; a FAT32 partition named OSC-BACKUP there receives the live
+# installer's backup (it would otherwise be in memory only). 512-byte
+# clusters keep 256 MiB above FAT32's minimum cluster count, so every FAT
+# reader (mtools too) agrees it is FAT32.
+sgdisk -e -n 4:0:+256M -c 4:OSC-BACKUP -t 4:0700 "$work/usb.img" >/dev/null || fail "sgdisk: OSC-BACKUP partition on usb.img"
+read -r boff bsize < <(part_range "$work/usb.img" 4)
+mkfs.fat -F 32 -s 1 -S 512 -n OSC-BACKUP --offset $((boff / 512)) "$work/usb.img" $((bsize / 1024)) >/dev/null ||
+	fail "mkfs.fat on the OSC-BACKUP partition"
 # shellcheck disable=SC2046
 boot migrate uefi $(stick "$work/usb.img") $(disk "$t2") -nic none
 await "ONRAMP-INSTALLER: READY"
@@ -295,6 +305,23 @@ data_cmd "$t2" "rdump /settings $after" >/dev/null
 data_cmd "$t2" "rdump /licenses $after" >/dev/null
 diff <(sums "$seed") <(sums "$after") || fail "settings and licenses differ after the migration"
 echo "install-e2e: migration: $(sums "$seed" | wc -l) settings and license files byte-identical (SHA-256)"
+# The backup went to the stick's OSC-BACKUP partition and holds them all.
+stickb=$work/stick-backup
+mkdir -p "$stickb"
+MTOOLS_SKIP_CHECK=1 mcopy -s -n -i "$work/usb.img@@$boff" ::/osc-backups "$stickb/" ||
+	fail "no osc-backups folder on the stick's OSC-BACKUP partition"
+tars=("$stickb"/osc-backups/onramp-backup-*.tar)
+[ -f "${tars[0]}" ] && [ "${#tars[@]}" -eq 1 ] || fail "want one backup archive on the stick, found: ${tars[*]}"
+mkdir -p "$stickb/x"
+tar -xf "${tars[0]}" -C "$stickb/x"
+(cd "$stickb/x" && sha256sum --quiet -c SHA256SUMS) || fail "the stick's backup does not match its SHA256SUMS"
+diff <(sums "$seed") <(sums "$stickb/x" | grep -v -e ' ./SHA256SUMS$' -e ' ./backup.json$') ||
+	fail "the stick's backup does not hold the settings and licenses"
+part_loop "$work/usb.img" 4
+out=$(fsck.fat -n "$loop" 2>&1) || fail "fsck.fat -n of the stick's OSC-BACKUP partition: $out"
+grep -q "Dirty bit" <<<"$out" && fail "the live installer left the stick's OSC-BACKUP partition mounted (dirty): $out"
+unloop
+echo "install-e2e: migration: the backup is on the stick's OSC-BACKUP partition ($(basename "${tars[0]}")), verified; fsck.fat -n clean"
 
 # --- 4. first boot: the setup assistant onboards against ums-lab ----------
 "$root/bin/ums-lab" --state "$lab" serve --listen 127.0.0.1:0 --host 10.0.2.100 2>"$work/lab.log" &
