@@ -24,6 +24,20 @@ const BackupLabel = "OSC-BACKUP"
 // after osc exits so the backup named in messages can be read.
 var MediumMountDir = "/run/osc/medium"
 
+// UnmountMedium unmounts the installer-medium partitions BackupDirFor
+// mounted under MediumMountDir, for a clean file system before the live
+// installer powers off or restarts. Failures are left as they are: the data
+// was synced, only the clean flag is missing then.
+func UnmountMedium() {
+	entries, _ := os.ReadDir(MediumMountDir)
+	for _, e := range entries {
+		mp := filepath.Join(MediumMountDir, e.Name())
+		if e.IsDir() && unix.Unmount(mp, 0) == nil {
+			_ = os.Remove(mp)
+		}
+	}
+}
+
 // InMemory says whether dir is on a file system held in RAM (tmpfs,
 // ramfs): a backup there is lost at power-off. It is where the default
 // backup goes on a live installer whose stick has no writable partition.

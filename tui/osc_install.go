@@ -129,7 +129,7 @@ type installPage struct {
 
 func newInstallPage(e env, cfg *InstallConfig) installPage {
 	if cfg.Reboot == nil {
-		cfg.Reboot = rebootSyscall
+		cfg.Reboot = rebootLive
 	}
 	p := installPage{env: e, cfg: cfg, tr: i18n.For("en"), shared: &installShared{}, lang: sysconf.Languages[0],
 		settings: true, lics: true}

@@ -1,10 +1,15 @@
 package tui
 
-import "golang.org/x/sys/unix"
+import (
+	"github.com/onramp-os/onramp/installer"
+	"github.com/onramp-os/onramp/internal/power"
+)
 
-// rebootSyscall syncs the disks and restarts the machine; only the live
-// installer calls it.
-func rebootSyscall() error {
-	unix.Sync()
-	return unix.Reboot(unix.LINUX_REBOOT_CMD_RESTART)
+// rebootLive restarts the machine from the live installer: the stick
+// partition osc mounted for the backup is unmounted first (so it is clean
+// on the next machine it is plugged into), then the disks are synced and
+// the machine restarts.
+func rebootLive() error {
+	installer.UnmountMedium()
+	return power.Do(power.Reboot)
 }

@@ -248,6 +248,9 @@ func afterInstall(s streams, f installFlags) error {
 		return fmt.Errorf("after: %w", err)
 	}
 	newReporter(s, f.json).info(fmt.Sprintf("after the install: %s (by the live installer)", f.after))
+	// Nobody reads the backup on the stick before the machine goes down:
+	// leave its file system clean.
+	installer.UnmountMedium()
 	return nil
 }
 
