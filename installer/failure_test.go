@@ -114,18 +114,7 @@ func TestRestoreOntoInstalled(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeDataFiles(t, img, data, map[string]string{"settings/s": "changed", "apps/app.bin": "APP"})
-	b, err := ReadBackup(res2.Backup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg, err := CheckTarget(img, p.Origin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Restore(context.Background(), tg, b, Options{}); err != nil {
-		t.Fatal(err)
-	}
-	tg.Close()
+	restoreBackup(t, img, p, res2.Backup)
 	want := map[string]string{"settings/s": "old", "licenses/l.lic": "L", "apps/app.bin": "APP"}
 	if got := readDataFiles(t, img, data); !maps.Equal(got, want) {
 		t.Errorf("after restore %v, want %v", got, want)

@@ -107,6 +107,23 @@ func install(t testing.TB, target string, p *images.Payload, settings, licenses 
 	return Install(context.Background(), tg, plan, opt)
 }
 
+// restoreBackup puts the backup at path back onto img (osc restore).
+func restoreBackup(t testing.TB, img string, p *images.Payload, path string) {
+	t.Helper()
+	b, err := ReadBackup(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := CheckTarget(img, p.Origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	if _, err := Restore(context.Background(), tg, b, Options{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // partLoop attaches part of img to a loop device of its own (read-write).
 func partLoop(t testing.TB, img string, p Part) string {
 	t.Helper()

@@ -1,7 +1,6 @@
 package installer
 
 import (
-	"context"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -149,18 +148,7 @@ func TestMigrationKeepsMetadata(t *testing.T) {
 	os.Chmod(filepath.Join(dir, "settings/app"), 0o777)
 	os.WriteFile(filepath.Join(dir, "settings/new"), []byte("new"), 0o600)
 	testutil.Run(t, "umount", dir)
-	b, err := ReadBackup(res2.Backup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg, err := CheckTarget(img, p.Origin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Restore(context.Background(), tg, b, Options{}); err != nil {
-		t.Fatal(err)
-	}
-	tg.Close()
+	restoreBackup(t, img, p, res2.Backup)
 	if got := dataSnapshot(t, img, data); !maps.Equal(got, want) {
 		t.Errorf("after restore:\n got %v\nwant %v", got, want)
 	}
