@@ -179,4 +179,7 @@ func TestLoopOverDeviceMounted(t *testing.T) {
 	if !d.Mounted || len(d.InUse) != 1 || d.InUse[0] != want {
 		t.Fatalf("Lookup(%s): mounted=%v in use %q, want %q", loop, d.Mounted, d.InUse, want)
 	}
+	if o, err := Lookup(over); err != nil || !o.Mounted {
+		t.Errorf("Lookup(%s), the mounted loop itself: %+v, %v; want it mounted", over, o, err)
+	}
 }

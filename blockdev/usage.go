@@ -144,7 +144,8 @@ func swapDevice(file string, mounts []mountEntry) (name, reason string, ok bool)
 }
 
 // backingDisks follows slaves/ from name (a disk, partition, dm or md
-// device) down to the physical devices and returns their whole disks.
+// device) down to the physical devices and returns their whole disks; a
+// loop device over a device counts with the disk below it.
 func backingDisks(name string) []string {
 	var disks []string
 	seen := map[string]bool{}
@@ -159,6 +160,7 @@ func backingDisks(name string) []string {
 			return
 		}
 		if b, ok := LoopBacking(n); ok { // an ISO mounted through a loop device over the stick
+			disks = append(disks, n) // the loop itself is as busy as the disk below
 			walk(b, depth+1)
 			return
 		}
