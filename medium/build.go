@@ -19,7 +19,9 @@ import (
 	"github.com/diskfs/go-diskfs/filesystem/iso9660"
 
 	"github.com/onramp-os/onramp/images"
+	"github.com/onramp-os/onramp/installer"
 	"github.com/onramp-os/onramp/internal/exitcode"
+	"github.com/onramp-os/onramp/internal/fatimage"
 )
 
 // Variants of the medium (DESIGN.md "Installer medium").
@@ -53,13 +55,28 @@ type Options struct {
 	// Verify is how the payload was verified; the copy on the finished ISO
 	// is verified the same way before it replaces the output.
 	Verify images.VerifyOptions
+	// BackupSize (bytes, whole MiB, 0 for none) appends a writable FAT32
+	// partition named installer.BackupLabel after the ISO: written to a
+	// stick, it keeps the live installer's backups of settings and licenses
+	// (which would otherwise be in memory only). Zeros until used, so it
+	// costs nothing in a compressed image.
+	BackupSize int64
 }
+
+// DefaultBackupSize is the OSC-BACKUP partition's size by default: backups
+// hold settings and licenses, a few MiB each.
+const DefaultBackupSize = 64 << 20
+
+// minBackupSize keeps FAT32 above its minimum cluster count with 512-byte
+// clusters (65525), so every FAT reader agrees on the type.
+const minBackupSize = 33 << 20
 
 // Result describes a medium Build wrote.
 type Result struct {
 	Path, Label, Variant string
 	Size                 int64 // bytes, padding and backup GPT included
 	Memtest              bool
+	BackupSize           int64 // the OSC-BACKUP partition, 0 without one
 }
 
 // Build writes the installer medium for the payload p, which the caller has
@@ -103,7 +120,7 @@ func Build(ctx context.Context, p *images.Payload, out string, opt Options) (*Re
 		}
 	}()
 	label := VolumeLabel(p.Manifest.Version)
-	if err := writeISO(tmp, work, label, variant, efiSize, sl); err != nil {
+	if err := writeISO(ctx, tmp, work, label, variant, efiSize, opt.BackupSize, sl); err != nil {
 		return nil, err
 	}
 	size, err := tmp.Seek(0, io.SeekEnd)
@@ -134,7 +151,7 @@ func Build(ctx context.Context, p *images.Payload, out string, opt Options) (*Re
 		_ = d.Sync()
 		d.Close()
 	}
-	return &Result{Path: out, Label: label, Variant: variant, Size: size, Memtest: opt.Memtest != ""}, nil
+	return &Result{Path: out, Label: label, Variant: variant, Size: size, Memtest: opt.Memtest != "", BackupSize: opt.BackupSize}, nil
 }
 
 // checkOptions refuses, before anything is written, what cannot make a
@@ -156,6 +173,8 @@ func checkOptions(p *images.Payload, out string, opt *Options) (string, error) {
 		return usage("--memtest needs --variant %s (the memory test boots with BIOS)", Legacy)
 	case variant != Legacy && len(opt.SyslinuxDirs) > 0:
 		return usage("--syslinux needs --variant %s", Legacy)
+	case opt.BackupSize != 0 && (opt.BackupSize < minBackupSize || opt.BackupSize%(1<<20) != 0 || opt.BackupSize > 1<<40):
+		return usage("--backup-mib %d: the backup partition is 0 (none) or %d to %d MiB", opt.BackupSize>>20, minBackupSize>>20, 1<<20)
 	}
 	if fi, err := os.Stat(p.Origin); err != nil || !fi.IsDir() {
 		return usage("--payload %s is not a payload directory", p.Origin)
@@ -248,8 +267,9 @@ func stageMedium(ctx context.Context, work string, p *images.Payload, variant st
 }
 
 // writeISO writes the ISO 9660 file system of work to f with its boot
-// catalog, then the hybrid partition tables into its system area.
-func writeISO(f *os.File, work, label, variant string, efiSize int64, sl *syslinux) error {
+// catalog, then the hybrid partition tables into its system area, and the
+// FAT32 file system of the backup partition after the ISO.
+func writeISO(ctx context.Context, f *os.File, work, label, variant string, efiSize, backupSize int64, sl *syslinux) error {
 	fs, err := iso9660.Create(file.New(f, false), 0, 0, 2048, work)
 	if err != nil {
 		return fmt.Errorf("ISO 9660: %w", err)
@@ -288,11 +308,18 @@ func writeISO(f *os.File, work, label, variant string, efiSize int64, sl *syslin
 	if err != nil {
 		return err
 	}
-	l, err := newLayout(blocks*2048, efiLBA, efiSize, biosLBA)
+	l, err := newLayout(blocks*2048, efiLBA, efiSize, biosLBA, backupSize)
 	if err != nil {
 		return err
 	}
-	return writeSystemArea(f, l, code)
+	if err := writeSystemArea(f, l, code); err != nil {
+		return err
+	}
+	if l.backupEnd == l.backupStart {
+		return nil
+	}
+	return fatimage.Format(ctx, f.Name(), l.backupStart*sector, (l.backupEnd-l.backupStart)*sector,
+		"-F", "32", "-s", "1", "-S", "512", "-n", installer.BackupLabel)
 }
 
 // volumeBlocks reads the size of the ISO 9660 volume, in 2048-byte blocks,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -165,6 +166,47 @@ func TestBuildStandard(t *testing.T) {
 	checkPayloadCopy(t, iso, f)
 }
 
+// TestBuildBackupPartition: the writable OSC-BACKUP partition after the ISO
+// is in the GPT, MiB-aligned, holds a FAT32 file system that fsck.fat and
+// mtools accept, and the tables stay sgdisk-clean.
+func TestBuildBackupPartition(t *testing.T) {
+	requireBuildTools(t)
+	testutil.RequireTools(t, "partx", "minfo")
+	f := samplePayload(t, Standard)
+	iso := filepath.Join(t.TempDir(), "osc.iso")
+	res, err := f.build(t, iso, Options{BackupSize: DefaultBackupSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.BackupSize != DefaultBackupSize {
+		t.Errorf("result %+v", res)
+	}
+	checkHybrid(t, iso, false)
+	checkPayloadCopy(t, iso, f)
+	out := testutil.Run(t, "partx", "-g", "-o", "NR,START,SECTORS,NAME", iso)
+	var nr, start, sectors int64
+	for _, line := range strings.Split(out, "\n") {
+		var name string
+		if n, _ := fmt.Sscan(line, &nr, &start, &sectors, &name); n == 4 && name == "OSC-BACKUP" {
+			break
+		}
+		nr = 0
+	}
+	if nr != 4 || start%2048 != 0 || sectors != DefaultBackupSize/512 {
+		t.Fatalf("no 64 MiB, MiB-aligned OSC-BACKUP partition 4:\n%s", out)
+	}
+	if blocks := volumeBlocksOf(t, iso); start*512 < blocks*2048 {
+		t.Errorf("OSC-BACKUP starts at %d, inside the ISO volume (%d bytes)", start*512, blocks*2048)
+	}
+	part := filepath.Join(t.TempDir(), "backup.img")
+	testutil.Run(t, "dd", "if="+iso, "of="+part, "bs=512", fmt.Sprintf("skip=%d", start), fmt.Sprintf("count=%d", sectors), "status=none")
+	testutil.Run(t, "fsck.fat", "-n", part)
+	t.Setenv("MTOOLS_SKIP_CHECK", "1")
+	if info := testutil.Run(t, "minfo", "-i", part, "::"); !strings.Contains(info, "FAT32") && !strings.Contains(info, "fat32") {
+		t.Errorf("mtools does not see FAT32:\n%s", info)
+	}
+}
+
 func TestBuildLegacy(t *testing.T) {
 	requireBuildTools(t)
 	for _, d := range DefaultSyslinuxDirs {
@@ -245,6 +287,8 @@ func TestBuildRefuses(t *testing.T) {
 		"syslinux, standard": {opt: Options{SyslinuxDirs: []string{empty}}, kind: exitcode.Usage, msg: "--syslinux"},
 		"answers missing":    {opt: Options{Answers: filepath.Join(empty, "nope")}, kind: exitcode.Usage, msg: "--answers"},
 		"out is a directory": {out: empty, kind: exitcode.Usage, msg: "--out"},
+		"backup too small":   {opt: Options{BackupSize: 8 << 20}, kind: exitcode.Usage, msg: "--backup-mib"},
+		"backup not in MiB":  {opt: Options{BackupSize: 64<<20 + 512}, kind: exitcode.Usage, msg: "--backup-mib"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()

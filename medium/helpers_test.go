@@ -175,3 +175,18 @@ func leftovers(t *testing.T, dir string, except ...string) []string {
 	}
 	return names
 }
+
+// volumeBlocksOf reads the ISO 9660 volume size of iso in 2048-byte blocks.
+func volumeBlocksOf(t *testing.T, iso string) int64 {
+	t.Helper()
+	f, err := os.Open(iso)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n, err := volumeBlocks(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -7,6 +7,8 @@ import (
 	"hash/crc32"
 	"os"
 	"unicode/utf16"
+
+	"github.com/onramp-os/onramp/installer"
 )
 
 // The system area of the ISO (its first 32 KiB, which ISO 9660 leaves to
@@ -70,12 +72,20 @@ type hybridLayout struct {
 	efiStart int64 // the El Torito EFI image
 	efiEnd   int64
 	biosBoot int64 // isolinux.bin, or 0 without BIOS boot
-	total    int64 // the image: ISO, padding and the backup GPT
+	// The writable backup partition after the ISO, MiB-aligned; empty
+	// (start == end) without one.
+	backupStart, backupEnd int64
+	total                  int64 // the image: ISO, backup partition, padding and the backup GPT
 }
 
-func newLayout(isoBytes, efiLBA, efiBytes, biosLBA int64) (hybridLayout, error) {
+func newLayout(isoBytes, efiLBA, efiBytes, biosLBA, backupBytes int64) (hybridLayout, error) {
 	l := hybridLayout{isoEnd: isoBytes / sector, efiStart: efiLBA * 4, efiEnd: efiLBA*4 + efiBytes/sector, biosBoot: biosLBA * 4}
-	l.total = (l.isoEnd + 1 + gptEntrySectors + alignSectors - 1) / alignSectors * alignSectors
+	l.backupStart = (l.isoEnd + alignSectors - 1) / alignSectors * alignSectors
+	l.backupEnd = l.backupStart + backupBytes/sector
+	if backupBytes == 0 {
+		l.backupStart, l.backupEnd = l.isoEnd, l.isoEnd
+	}
+	l.total = (l.backupEnd + 1 + gptEntrySectors + alignSectors - 1) / alignSectors * alignSectors
 	if l.efiStart <= firstUsableLBA || l.efiEnd >= l.isoEnd || efiBytes%2048 != 0 || l.total > 1<<32 {
 		return l, fmt.Errorf("EFI image at sector %d..%d does not fit the layout of a %d-sector ISO", l.efiStart, l.efiEnd, l.isoEnd)
 	}
@@ -91,11 +101,15 @@ type gptPart struct {
 }
 
 func (l hybridLayout) partitions() []gptPart {
-	return []gptPart{
+	parts := []gptPart{
 		{gptTypeBasicData, firstUsableLBA, l.efiStart - 1, isoPartAttrs, "ISO9660"},
 		{gptTypeESP, l.efiStart, l.efiEnd - 1, 0, "EFI boot image"},
 		{gptTypeBasicData, l.efiEnd, l.isoEnd - 1, isoPartAttrs, "ISO9660 files"},
 	}
+	if l.backupEnd > l.backupStart {
+		parts = append(parts, gptPart{gptTypeBasicData, l.backupStart, l.backupEnd - 1, 0, installer.BackupLabel})
+	}
+	return parts
 }
 
 // writeSystemArea pads f to l.total sectors and writes the MBR with code

@@ -38,7 +38,7 @@ func TestCHS(t *testing.T) {
 
 func TestLayout(t *testing.T) {
 	// A 100 MiB ISO with a 10 MiB EFI image at block 40.
-	l, err := newLayout(100<<20, 40, 10<<20, 0)
+	l, err := newLayout(100<<20, 40, 10<<20, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,14 +57,37 @@ func TestLayout(t *testing.T) {
 	if parts[1].first != 160 || parts[1].last != 160+20480-1 || parts[2].last != l.isoEnd-1 {
 		t.Errorf("partitions %+v", parts)
 	}
+	if len(parts) != 3 {
+		t.Errorf("%d partitions without a backup partition", len(parts))
+	}
 	for name, args := range map[string][4]int64{
 		"EFI image in the system area": {100 << 20, 10, 10 << 20, 0},
 		"EFI image past the ISO":       {10 << 20, 40, 10 << 20, 0},
 		"EFI image not whole blocks":   {100 << 20, 40, 10<<20 + 512, 0},
 	} {
-		if _, err := newLayout(args[0], args[1], args[2], args[3]); err == nil {
+		if _, err := newLayout(args[0], args[1], args[2], args[3], 0); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+// TestLayoutBackupPartition: the backup partition starts at the first MiB
+// boundary after the ISO, is as large as asked, and the backup GPT follows.
+func TestLayoutBackupPartition(t *testing.T) {
+	l, err := newLayout(100<<20+2048, 40, 10<<20, 0, 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := l.partitions()
+	if len(parts) != 4 {
+		t.Fatalf("partitions %+v", parts)
+	}
+	b := parts[3]
+	if b.name != "OSC-BACKUP" || b.first != 101*2048 || b.last-b.first+1 != 64<<20/sector || b.attrs != 0 {
+		t.Errorf("backup partition %+v", b)
+	}
+	if b.first <= parts[2].last || l.total < b.last+2+gptEntrySectors || l.total%alignSectors != 0 {
+		t.Errorf("layout %+v", l)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/onramp-os/onramp/images"
+	"github.com/onramp-os/onramp/installer"
 	"github.com/onramp-os/onramp/internal/cli"
 	"github.com/onramp-os/onramp/internal/exitcode"
 	"github.com/onramp-os/onramp/medium"
@@ -141,8 +142,9 @@ func newImageBuildCmd(s streams) *cobra.Command {
 	var skipSig bool
 	var payload, out string
 	var opt medium.Options
+	var backupMiB int64
 	cmd := &cobra.Command{
-		Use:   "build --payload DIR --out FILE.iso [--variant standard|legacy] [--answers FILE] [--syslinux DIR] [--memtest FILE]",
+		Use:   "build --payload DIR --out FILE.iso [--variant standard|legacy] [--answers FILE] [--syslinux DIR] [--memtest FILE] [--backup-mib N]",
 		Short: "Build the bootable installer ISO (UEFI; legacy adds BIOS) from a payload directory",
 		Long: `Build the installer medium: an ISO 9660 image with the payload in onramp/, booting with
 UEFI (systemd-boot from the payload's efi/EFI/BOOT/BOOTX64.EFI) and, for --variant legacy,
@@ -162,6 +164,7 @@ installation; the ISO is then mode 0600.`,
 				return err
 			}
 			opt.Verify.AllowUnsigned = skipSig
+			opt.BackupSize = backupMiB << 20
 			res, err := medium.Build(cmd.Context(), p, out, opt)
 			if err != nil {
 				return err
@@ -169,6 +172,9 @@ installation; the ISO is then mode 0600.`,
 			extra := ""
 			if res.Memtest {
 				extra = ", with memory test"
+			}
+			if res.BackupSize > 0 {
+				extra += fmt.Sprintf(", %d MiB %s partition", res.BackupSize>>20, installer.BackupLabel)
 			}
 			fmt.Fprintf(s.out, "wrote %s: %s %s, %s variant%s, volume %s, %s; payload verified on the ISO\n",
 				res.Path, p.Manifest.OSName, p.Manifest.Version, res.Variant, extra, res.Label, describeSize(res.Size))
@@ -182,6 +188,7 @@ installation; the ISO is then mode 0600.`,
 	fl.StringVar(&opt.Answers, "answers", "", "answers file for the unattended installer, put at /autoinstall.yaml")
 	fl.StringArrayVar(&opt.SyslinuxDirs, "syslinux", nil, "legacy: directory with isolinux.bin, isohdpfx.bin, ldlinux.c32, menu.c32, libutil.c32, libcom32.c32 (default: Debian's isolinux and syslinux-common)")
 	fl.StringVar(&opt.Memtest, "memtest", "", "legacy: memtest86+ binary (memtest86+x64.bin) for a Memory Test entry")
+	fl.Int64Var(&backupMiB, "backup-mib", medium.DefaultBackupSize>>20, "size in MiB of the writable "+installer.BackupLabel+" partition after the ISO, where the installer keeps its backups when written to a stick (0: none)")
 	fl.StringArrayVar(&trustKeys, "trust-key", nil, "also trust payloads signed with this public key (PEM); repeatable")
 	fl.BoolVar(&skipSig, "insecure-skip-signature", false, "tolerate a payload without signature (never a bad one)")
 	_ = cmd.MarkFlagRequired("payload")

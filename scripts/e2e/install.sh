@@ -6,9 +6,9 @@
 #   2. OVMF boots usb.img (USB stick) with a blank virtio disk: the install
 #      runs unattended and powers off; the host judges the disk (sgdisk -v,
 #      osc inspect, fsck.fat, fsck.ext4);
-#   3. the same stick, given an OSC-BACKUP partition, over an earlier
-#      installation seeded with settings and licenses: they are migrated
-#      byte for byte (SHA-256 lists) and the backup is on the stick;
+#   3. the same stick over an earlier installation seeded with settings and
+#      licenses: they are migrated byte for byte (SHA-256 lists) and the
+#      backup is on the stick's OSC-BACKUP partition (fsck.fat-clean);
 #   4. OVMF boots the installed disk alone: the setup assistant onboards
 #      against `ums-lab serve` on the host's loopback, reached only through
 #      user networking with restrict=on and a guestfwd; the lab then lists
@@ -283,15 +283,12 @@ cp -a "$seed/licenses/." "$mnt/licenses/"
 umount "$mnt"
 mnt=""
 unloop
-# The technician's backup partition: osc write leaves the rest of the stick
-# free; a FAT32 partition named OSC-BACKUP there receives the live
-# installer's backup (it would otherwise be in memory only). 512-byte
-# clusters keep 256 MiB above FAT32's minimum cluster count, so every FAT
-# reader (mtools too) agrees it is FAT32.
-sgdisk -e -n 4:0:+256M -c 4:OSC-BACKUP -t 4:0700 "$work/usb.img" >/dev/null || fail "sgdisk: OSC-BACKUP partition on usb.img"
-read -r boff bsize < <(part_range "$work/usb.img" 4)
-mkfs.fat -F 32 -s 1 -S 512 -n OSC-BACKUP --offset $((boff / 512)) "$work/usb.img" $((bsize / 1024)) >/dev/null ||
-	fail "mkfs.fat on the OSC-BACKUP partition"
+# The stick's OSC-BACKUP partition (osc image build appends it after the
+# ISO) receives the live installer's backup; it would otherwise be in
+# memory only.
+bnr=$(partx -g -o NR,NAME "$work/usb.img" | awk '$2 == "OSC-BACKUP" {print $1}')
+[ -n "$bnr" ] || fail "usb.img has no OSC-BACKUP partition: $(partx -o NR,START,SECTORS,NAME "$work/usb.img")"
+read -r boff bsize < <(part_range "$work/usb.img" "$bnr")
 # shellcheck disable=SC2046
 boot migrate uefi $(stick "$work/usb.img") $(disk "$t2") -nic none
 await "ONRAMP-INSTALLER: READY"
@@ -317,7 +314,7 @@ tar -xf "${tars[0]}" -C "$stickb/x"
 (cd "$stickb/x" && sha256sum --quiet -c SHA256SUMS) || fail "the stick's backup does not match its SHA256SUMS"
 diff <(sums "$seed") <(sums "$stickb/x" | grep -v -e ' ./SHA256SUMS$' -e ' ./backup.json$') ||
 	fail "the stick's backup does not hold the settings and licenses"
-part_loop "$work/usb.img" 4
+part_loop "$work/usb.img" "$bnr"
 out=$(fsck.fat -n "$loop" 2>&1) || fail "fsck.fat -n of the stick's OSC-BACKUP partition: $out"
 grep -q "Dirty bit" <<<"$out" && fail "the live installer left the stick's OSC-BACKUP partition mounted (dirty): $out"
 unloop
