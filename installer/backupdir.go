@@ -64,7 +64,7 @@ func BackupDirFor(source string) string {
 	}
 	if fi.Mode().IsDir() || fi.Mode().IsRegular() {
 		if parent := filepath.Dir(filepath.Clean(source)); writableDir(parent) {
-			return filepath.Join(parent, "osc-backups")
+			return filepath.Join(parent, backupsDir)
 		}
 		// Only on a drive an installer ISO was written to: never mount
 		// partitions of some other disk a read-only payload sits on.
@@ -77,7 +77,7 @@ func BackupDirFor(source string) string {
 			return DefaultBackupDir
 		}
 		if dir, ok := mediumPartitionDir(disk, dev, end); ok {
-			return filepath.Join(dir, "osc-backups")
+			return filepath.Join(dir, backupsDir)
 		}
 		return DefaultBackupDir
 	}
@@ -89,7 +89,7 @@ func BackupDirFor(source string) string {
 		return DefaultBackupDir
 	}
 	if dir, ok := mediumPartitionDir(disk, filepath.Base(source), isoEnd(source)); ok {
-		return filepath.Join(dir, "osc-backups")
+		return filepath.Join(dir, backupsDir)
 	}
 	return DefaultBackupDir
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/onramp-os/onramp/blockdev"
 	"github.com/onramp-os/onramp/images"
+	"github.com/onramp-os/onramp/installer"
 	"github.com/onramp-os/onramp/internal/exitcode"
 )
 
@@ -86,7 +87,7 @@ func (c *OSCConfig) defaults() {
 	}
 	if c.CheckTarget == nil {
 		c.CheckTarget = func(src images.Source, path string) (images.TargetCheck, error) {
-			return images.CheckTarget(src, path, false)
+			return installer.CheckWriteTarget(src, path, false)
 		}
 	}
 	if c.Write == nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/onramp-os/onramp/blockdev"
 	"github.com/onramp-os/onramp/images"
+	"github.com/onramp-os/onramp/installer"
 	"github.com/onramp-os/onramp/internal/cli"
 	"github.com/onramp-os/onramp/internal/exitcode"
 )
@@ -70,7 +71,7 @@ func runWrite(ctx context.Context, s streams, f writeFlags, image string, target
 	}
 	checks := make([]images.TargetCheck, 0, len(targets))
 	for _, t := range targets {
-		c, err := images.CheckTarget(src, t, f.force)
+		c, err := installer.CheckWriteTarget(src, t, f.force)
 		if err != nil {
 			return rep.fatal(err)
 		}

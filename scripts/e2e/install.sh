@@ -319,6 +319,10 @@ out=$(fsck.fat -n "$loop" 2>&1) || fail "fsck.fat -n of the stick's OSC-BACKUP p
 grep -q "Dirty bit" <<<"$out" && fail "the live installer left the stick's OSC-BACKUP partition mounted (dirty): $out"
 unloop
 echo "install-e2e: migration: the backup is on the stick's OSC-BACKUP partition ($(basename "${tars[0]}")), verified; fsck.fat -n clean"
+# Writing an image over that stick again warns that its backup goes.
+out=$(bin/osc write --yes --json "$work/osc-test.iso" "$work/usb.img" 2>&1) || fail "osc write over the used stick: $out"
+grep -q '"event":"warning".*holds 1 backup' <<<"$out" || fail "osc write did not warn about the backup on the stick: $out"
+echo "install-e2e: osc write over the stick warned that it holds 1 backup"
 
 # --- 4. first boot: the setup assistant onboards against ums-lab ----------
 "$root/bin/ums-lab" --state "$lab" serve --listen 127.0.0.1:0 --host 10.0.2.100 2>"$work/lab.log" &

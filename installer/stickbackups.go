@@ -1,0 +1,87 @@
+package installer
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/diskfs/go-diskfs/backend/file"
+	"github.com/diskfs/go-diskfs/partition/gpt"
+
+	"github.com/onramp-os/onramp/blockdev"
+	"github.com/onramp-os/onramp/images"
+)
+
+// backupsDir is the folder of the backups on an installer stick's
+// OSC-BACKUP partition (BackupDirFor).
+const backupsDir = "osc-backups"
+
+// CheckWriteTarget is images.CheckTarget for osc write, plus a warning when
+// the target is an installer stick whose OSC-BACKUP partition holds backups
+// of settings and licenses: writing an image over it destroys them, so the
+// user is asked a second time.
+func CheckWriteTarget(src images.Source, target string, force bool) (images.TargetCheck, error) {
+	c, err := images.CheckTarget(src, target, force)
+	if err != nil {
+		return c, err
+	}
+	if n := stickBackups(target); n > 0 {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%s holds %d backup(s) of settings and licenses from earlier installations (%s on its %s partition); writing destroys them: copy them off first",
+			target, n, backupsDir, BackupLabel))
+	}
+	return c, nil
+}
+
+// stickBackups counts the backup archives in osc-backups on the partition
+// named OSC-BACKUP of the GPT on target, read-only. Anything unreadable
+// counts as none: this only adds a warning.
+func stickBackups(target string) int {
+	t := &Target{Path: target, SectorSize: sector512, readOnly: true}
+	if isBlock, err := blockdev.IsBlockDevice(target); err != nil {
+		return 0
+	} else if isBlock {
+		d, err := blockdev.Lookup(target)
+		if err != nil {
+			return 0
+		}
+		t.Block, t.Size = true, d.Size
+		if d.LogicalBlockSize > 0 {
+			t.SectorSize = d.LogicalBlockSize
+		}
+	} else if fi, err := os.Stat(target); err == nil && fi.Mode().IsRegular() {
+		t.Size = fi.Size()
+	} else {
+		return 0
+	}
+	defer t.Close()
+	if t.openRead() != nil || !t.gptHeadersSane() {
+		return 0
+	}
+	tbl, err := gpt.Read(file.New(t.f, true), t.SectorSize, t.SectorSize)
+	if err != nil {
+		return 0
+	}
+	for _, p := range tbl.Partitions {
+		if p.Name != BackupLabel {
+			continue
+		}
+		sector := int64(t.SectorSize)
+		fsys, err := openFAT(t, int64(p.Start)*sector, int64(p.End-p.Start+1)*sector, sector)
+		if err != nil {
+			return 0
+		}
+		entries, err := fsys.fs.ReadDir(backupsDir)
+		if err != nil {
+			return 0
+		}
+		n := 0
+		for _, e := range entries {
+			if !e.IsDir() && strings.HasSuffix(strings.ToLower(e.Name()), ".tar") && path.Base(e.Name()) == e.Name() {
+				n++
+			}
+		}
+		return n
+	}
+	return 0
+}
