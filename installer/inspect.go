@@ -23,31 +23,11 @@ type Inspection struct {
 // Inspect reads a target without writing or holding it exclusively, so a
 // mounted disk can be inspected too.
 func Inspect(path string) (*Inspection, error) {
-	isBlock, err := blockdev.IsBlockDevice(path)
+	t, d, err := readOnlyTarget(path)
 	if err != nil {
-		return nil, exitcode.New(exitcode.Usage, "target %s: %v", path, err)
+		return nil, err
 	}
-	t := &Target{Path: path, Block: isBlock, SectorSize: sector512, readOnly: true}
-	in := &Inspection{Path: path}
-	if isBlock {
-		d, err := blockdev.Lookup(path)
-		if err != nil {
-			return nil, exitcode.New(exitcode.Usage, "target %s: %v", path, err)
-		}
-		in.Drive, t.Size = &d, d.Size
-		if d.LogicalBlockSize > 0 {
-			t.SectorSize = d.LogicalBlockSize
-		}
-	} else {
-		fi, err := os.Stat(path)
-		if err != nil {
-			return nil, exitcode.New(exitcode.Usage, "target %s: %v", path, err)
-		}
-		if !fi.Mode().IsRegular() {
-			return nil, exitcode.New(exitcode.Usage, "%s is neither a block device nor an image file", path)
-		}
-		t.Size = fi.Size()
-	}
+	in := &Inspection{Path: path, Drive: d}
 	defer t.Close()
 	ex, err := t.ReadExisting()
 	if err != nil {
@@ -56,4 +36,34 @@ func Inspect(path string) (*Inspection, error) {
 	in.Size, in.Existing = t.Size, ex
 	in.Settings, in.Licenses, in.HasSystem = ex.Settings.Count(), ex.Licenses.Count(), ex.Layout > 0
 	return in, nil
+}
+
+// readOnlyTarget describes path (a block device or an image file) for
+// reading only, never exclusively, so a mounted disk can be read too.
+func readOnlyTarget(path string) (*Target, *blockdev.Drive, error) {
+	isBlock, err := blockdev.IsBlockDevice(path)
+	if err != nil {
+		return nil, nil, exitcode.New(exitcode.Usage, "target %s: %v", path, err)
+	}
+	t := &Target{Path: path, Block: isBlock, SectorSize: sector512, readOnly: true}
+	if !isBlock {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return nil, nil, exitcode.New(exitcode.Usage, "target %s: %v", path, err)
+		}
+		if !fi.Mode().IsRegular() {
+			return nil, nil, exitcode.New(exitcode.Usage, "%s is neither a block device nor an image file", path)
+		}
+		t.Size = fi.Size()
+		return t, nil, nil
+	}
+	d, err := blockdev.Lookup(path)
+	if err != nil {
+		return nil, nil, exitcode.New(exitcode.Usage, "target %s: %v", path, err)
+	}
+	t.Size = d.Size
+	if d.LogicalBlockSize > 0 {
+		t.SectorSize = d.LogicalBlockSize
+	}
+	return t, &d, nil
 }

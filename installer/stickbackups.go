@@ -2,14 +2,12 @@ package installer
 
 import (
 	"fmt"
-	"os"
 	"path"
 	"strings"
 
 	"github.com/diskfs/go-diskfs/backend/file"
 	"github.com/diskfs/go-diskfs/partition/gpt"
 
-	"github.com/onramp-os/onramp/blockdev"
 	"github.com/onramp-os/onramp/images"
 )
 
@@ -37,21 +35,8 @@ func CheckWriteTarget(src images.Source, target string, force bool) (images.Targ
 // named OSC-BACKUP of the GPT on target, read-only. Anything unreadable
 // counts as none: this only adds a warning.
 func stickBackups(target string) int {
-	t := &Target{Path: target, SectorSize: sector512, readOnly: true}
-	if isBlock, err := blockdev.IsBlockDevice(target); err != nil {
-		return 0
-	} else if isBlock {
-		d, err := blockdev.Lookup(target)
-		if err != nil {
-			return 0
-		}
-		t.Block, t.Size = true, d.Size
-		if d.LogicalBlockSize > 0 {
-			t.SectorSize = d.LogicalBlockSize
-		}
-	} else if fi, err := os.Stat(target); err == nil && fi.Mode().IsRegular() {
-		t.Size = fi.Size()
-	} else {
+	t, _, err := readOnlyTarget(target)
+	if err != nil {
 		return 0
 	}
 	defer t.Close()
