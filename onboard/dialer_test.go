@@ -2,39 +2,16 @@ package onboard_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/onramp-os/onramp/internal/testutil"
 	"github.com/onramp-os/onramp/onboard"
 	"github.com/onramp-os/onramp/onboard/lab"
 )
-
-// fixedRoot is a root CA made for the test, as lab.Config.RootCA takes it.
-func fixedRoot(t *testing.T) *tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "fixed test root"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0),
-		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
 
 // mapDialer resolves name:port to target and records the addresses asked
 // for; every other address is unknown.
@@ -62,7 +39,7 @@ func (d *mapDialer) dial(ctx context.Context, network, addr string) (net.Conn, e
 func TestWithDialerReachesAnInProcessLabByName(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	root := fixedRoot(t)
+	root := testutil.SelfSigned(t, "fixed test root", true)
 	const name = "ums.corp.test"
 	srv, addr, err := lab.StartInProcess(ctx, t.TempDir(), lab.Config{
 		Hosts: []string{name}, RootCA: root, PollInterval: time.Second, AutoApprove: 10 * time.Millisecond,

@@ -1,41 +1,15 @@
 package onboard
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/onramp-os/onramp/internal/testutil"
 )
 
-func testCert(t testing.TB, cn string, ca bool) *x509.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour),
-		BasicConstraintsValid: true, IsCA: ca, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func TestCertsOnlyRoundTrip(t *testing.T) {
-	a, b := testCert(t, "a", true), testCert(t, "b", false)
+	a, b := testutil.SelfSigned(t, "a", true).Leaf, testutil.SelfSigned(t, "b", false).Leaf
 	body, err := EncodeCertsOnly(a, b)
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +36,7 @@ func TestCertsOnlyRoundTrip(t *testing.T) {
 }
 
 func FuzzParseCertsOnly(f *testing.F) {
-	a := testCert(f, "root", true)
+	a := testutil.SelfSigned(f, "root", true).Leaf
 	body, err := EncodeCertsOnly(a)
 	if err != nil {
 		f.Fatal(err)

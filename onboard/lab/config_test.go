@@ -2,40 +2,18 @@ package lab
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
-	"math/big"
 	"testing"
-	"time"
-)
 
-func testRoot(t *testing.T, isCA bool) *tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test root"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0),
-		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: isCA}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
+	"github.com/onramp-os/onramp/internal/testutil"
+)
 
 // A given root becomes the root of a new state (its token known before),
 // with a fresh intermediate under it; a state with another root, or a
 // root that is no CA, is refused.
 func TestFixedRootCA(t *testing.T) {
 	dir := t.TempDir()
-	root := testRoot(t, true)
+	root := testutil.SelfSigned(t, "test root", true)
 	st, err := openState(dir, root)
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +27,7 @@ func TestFixedRootCA(t *testing.T) {
 	if _, err := NewServer(st, Config{RootCA: root}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewServer(st, Config{RootCA: testRoot(t, true)}); err == nil {
+	if _, err := NewServer(st, Config{RootCA: testutil.SelfSigned(t, "test root", true)}); err == nil {
 		t.Error("NewServer took a state with another root")
 	}
 	st.Close()
@@ -57,14 +35,14 @@ func TestFixedRootCA(t *testing.T) {
 		t.Fatalf("reopening with the same root: %v", err)
 	}
 	st.Close()
-	if _, err := openState(dir, testRoot(t, true)); err == nil {
+	if _, err := openState(dir, testutil.SelfSigned(t, "test root", true)); err == nil {
 		t.Error("a state with another root was opened")
 	}
-	if _, err := openState(t.TempDir(), testRoot(t, false)); err == nil {
+	if _, err := openState(t.TempDir(), testutil.SelfSigned(t, "test root", false)); err == nil {
 		t.Error("a root that is no CA was taken")
 	}
-	other := testRoot(t, true)
-	other.PrivateKey = testRoot(t, true).PrivateKey
+	other := testutil.SelfSigned(t, "test root", true)
+	other.PrivateKey = testutil.SelfSigned(t, "test root", true).PrivateKey
 	if _, err := openState(t.TempDir(), other); err == nil {
 		t.Error("a root with a key not its own was taken")
 	}
