@@ -59,6 +59,10 @@ func (r Root) Layouts() ([]Layout, error) {
 	return ParseBaseLst(bytes.NewReader(data))
 }
 
+// SnapshotLayouts lists the layouts of the embedded snapshot: those of a
+// base system that is not at hand.
+func SnapshotLayouts() ([]Layout, error) { return ParseBaseLst(bytes.NewReader(xkbSnapshot)) }
+
 // ParseBaseLst reads the "! layout" and "! variant" sections of an
 // xkeyboard-config rules list. Variants name their layout in the
 // description ("de: German (no dead keys)"); one naming an unknown layout

@@ -63,17 +63,24 @@ func (r Root) Zones() ([]Zone, error) {
 		return nil
 	})
 	if errors.Is(err, fs.ErrNotExist) {
-		names = nil
-		sc := bufio.NewScanner(bytes.NewReader(zonesSnapshot))
-		for sc.Scan() {
-			if n := strings.TrimSpace(sc.Text()); n != "" {
-				names = append(names, n)
-			}
-		}
+		return SnapshotZones(), nil
 	} else if err != nil {
 		return nil, err
 	}
 	return makeZones(names), nil
+}
+
+// SnapshotZones lists the zones of the embedded snapshot: those of a base
+// system that is not at hand.
+func SnapshotZones() []Zone {
+	var names []string
+	sc := bufio.NewScanner(bytes.NewReader(zonesSnapshot))
+	for sc.Scan() {
+		if n := strings.TrimSpace(sc.Text()); n != "" {
+			names = append(names, n)
+		}
+	}
+	return makeZones(names)
 }
 
 func makeZones(names []string) []Zone {

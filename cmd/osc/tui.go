@@ -11,9 +11,11 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/onramp-os/onramp/demo"
 	"github.com/onramp-os/onramp/internal/cli"
 	"github.com/onramp-os/onramp/internal/exitcode"
-	"github.com/onramp-os/onramp/tui"
+	osctui "github.com/onramp-os/onramp/tui/osc"
+	"github.com/onramp-os/onramp/tui/widget"
 )
 
 // tuiOptions are the root command's flags for the interactive tool.
@@ -64,21 +66,24 @@ func runTUI(ctx context.Context, s streams, o tuiOptions) (err error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	cfg := tui.OSCConfig{Context: ctx, Dir: o.dir, Theme: tui.DetectTheme(s.out, os.Getenv("TERM"))}
+	cfg := osctui.Config{Context: ctx, Dir: o.dir, Theme: widget.DetectTheme(s.out, os.Getenv("TERM"))}
 	if o.demo {
-		demo, err := prepareDemo(o.demoDir)
+		files, err := prepareDemo(o.demoDir)
 		if err != nil {
 			return err
 		}
-		defer fmt.Fprintf(s.err, "osc --demo: the sample image and the demo sticks are in %s\n", demo.Dir)
-		cfg.Images, cfg.Sticks = []string{demo.Image}, demo.Sticks
+		defer fmt.Fprintf(s.err, "osc --demo: the sample image and the demo sticks are in %s\n", files.Dir)
+		cfg.Images = []string{files.Image}
+		for _, st := range files.Sticks {
+			cfg.Sticks = append(cfg.Sticks, osctui.Stick{Path: st.Path, Name: st.Name, Size: st.Size})
+		}
 	} else {
 		live := liveInstaller()
-		cfg.Install = &tui.InstallConfig{Source: installSource(o.source), Live: live}
+		cfg.Install = &osctui.InstallConfig{Source: installSource(o.source), Live: live}
 		cfg.InstallOnly = live
 	}
 
-	m := tui.NewOSC(cfg)
+	m := osctui.New(cfg)
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(s.in), tea.WithOutput(s.out), tea.WithAltScreen())
 	_, runErr := p.Run()
 	cancel() // a write still running (the program was killed) stops now
@@ -96,14 +101,14 @@ func runTUI(ctx context.Context, s streams, o tuiOptions) (err error) {
 	return exitcode.Wrap(exitcode.Failure, runErr)
 }
 
-func prepareDemo(dir string) (tui.Demo, error) {
+func prepareDemo(dir string) (demo.OSC, error) {
 	if dir == "" {
 		var err error
 		if dir, err = os.MkdirTemp("", "osc-demo-"); err != nil {
-			return tui.Demo{}, exitcode.Wrap(exitcode.Failure, err)
+			return demo.OSC{}, exitcode.Wrap(exitcode.Failure, err)
 		}
 	}
-	d, err := tui.PrepareDemo(dir)
+	d, err := demo.PrepareOSC(dir)
 	if err != nil {
 		return d, exitcode.New(exitcode.Failure, "prepare the demo in %s: %w", dir, err)
 	}

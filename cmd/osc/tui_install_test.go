@@ -14,7 +14,8 @@ import (
 
 	"github.com/onramp-os/onramp/blockdev"
 	"github.com/onramp-os/onramp/internal/testutil"
-	"github.com/onramp-os/onramp/tui"
+	osctui "github.com/onramp-os/onramp/tui/osc"
+	"github.com/onramp-os/onramp/tui/widget"
 )
 
 // TestTUIInstallOntoImageFile runs a real install through the screens, as
@@ -29,10 +30,10 @@ func TestTUIInstallOntoImageFile(t *testing.T) {
 	if err := os.Truncate(img, 8<<30); err != nil {
 		t.Fatal(err)
 	}
-	cfg := tui.OSCConfig{Theme: tui.PlainTheme(), ListDrives: func() ([]blockdev.Drive, error) { return nil, nil },
-		Install: &tui.InstallConfig{Source: dir, TrustKeys: []string{pub}, Targets: []string{img}, BackupDir: t.TempDir(),
+	cfg := osctui.Config{Theme: widget.PlainTheme(), ListDrives: func() ([]blockdev.Drive, error) { return nil, nil },
+		Install: &osctui.InstallConfig{Source: dir, TrustKeys: []string{pub}, Targets: []string{img}, BackupDir: t.TempDir(),
 			Reboot: func() error { t.Error("reboot outside the live installer"); return nil }}}
-	m := tui.NewOSC(cfg)
+	m := osctui.New(cfg)
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
 	t.Cleanup(func() { _ = tm.Quit() })
 	wait := func(text string, d time.Duration) {
@@ -59,7 +60,7 @@ func TestTUIInstallOntoImageFile(t *testing.T) {
 	keys(tea.KeyRight, tea.KeyEnter)
 	wait("Onramp OS 12.2.0 is installed.", 120*time.Second)
 	keys(tea.KeyEnter) // Exit: not the live installer
-	final := tm.FinalModel(t, teatest.WithFinalTimeout(20*time.Second)).(tui.OSC)
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(20*time.Second)).(osctui.Model)
 	if err := final.Wait(); err != nil {
 		t.Fatal(err)
 	}

@@ -8,11 +8,14 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/onramp-os/onramp/firstboot"
 	"github.com/onramp-os/onramp/internal/cli"
 	"github.com/onramp-os/onramp/internal/exitcode"
 	"github.com/onramp-os/onramp/internal/power"
 	"github.com/onramp-os/onramp/sysconf"
-	"github.com/onramp-os/onramp/tui"
+	"github.com/onramp-os/onramp/tui/plain"
+	"github.com/onramp-os/onramp/tui/setup"
+	"github.com/onramp-os/onramp/tui/widget"
 )
 
 func run(ctx context.Context, s streams, o options) error {
@@ -27,13 +30,13 @@ func run(ctx context.Context, s streams, o options) error {
 	if st.demoDir != "" {
 		defer fmt.Fprintf(s.err, "setup-assistant --demo: the files written are in %s\n", st.demoDir)
 	}
-	var answers tui.Answers
+	var answers firstboot.Answers
 	if o.answers != "" {
 		data, err := os.ReadFile(o.answers)
 		if err != nil {
 			return exitcode.Wrap(exitcode.Usage, err)
 		}
-		if answers, err = tui.ParseAnswers(data); err != nil {
+		if answers, err = firstboot.ParseAnswers(data); err != nil {
 			return err
 		}
 		st.cfg.Prefill = answers
@@ -50,7 +53,7 @@ func run(ctx context.Context, s streams, o options) error {
 		if err := st.missing(!answers.Network.Skip, !answers.Onboarding.Skip); err != nil {
 			return err
 		}
-		out, err := tui.RunUnattended(st.cfg, answers, s.out)
+		out, err := firstboot.RunUnattended(st.cfg.Config, answers, s.out)
 		if err != nil {
 			return err
 		}
@@ -59,7 +62,7 @@ func run(ctx context.Context, s streams, o options) error {
 		if err := st.missing(true, true); err != nil {
 			return err
 		}
-		out, err := tui.RunAccessible(st.cfg, s.in, s.out)
+		out, err := plain.Run(st.cfg.Config, s.in, s.out)
 		if err != nil {
 			return err
 		}
@@ -71,8 +74,8 @@ func run(ctx context.Context, s streams, o options) error {
 	if err := st.missing(true, true); err != nil {
 		return err
 	}
-	st.cfg.Theme = tui.DetectTheme(s.out, os.Getenv("TERM"))
-	m := tui.NewSetup(st.cfg)
+	st.cfg.Theme = widget.DetectTheme(s.out, os.Getenv("TERM"))
+	m := setup.New(st.cfg)
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(s.in), tea.WithOutput(s.out),
 		tea.WithAltScreen(), tea.WithMouseCellMotion())
 	_, runErr := p.Run()
@@ -93,7 +96,7 @@ func run(ctx context.Context, s streams, o options) error {
 }
 
 // finish reports the end and, on the running system, reboots when asked.
-func finish(s streams, st *setup, out tui.SetupOutcome) error {
+func finish(s streams, st *assistant, out firstboot.Outcome) error {
 	if out.Onboarded != nil {
 		fmt.Fprintf(s.out, "Onboarded to %s:%d as %s; the device is managed after the reboot.\n", out.Onboarded.Server, out.Onboarded.Port, out.Onboarded.UnitID)
 	} else {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/onramp-os/onramp/firstboot"
 	"github.com/onramp-os/onramp/internal/exitcode"
-	"github.com/onramp-os/onramp/tui"
 )
 
 // options are the command line.
@@ -76,7 +76,7 @@ every step from an answers file (docs/answers.md).`,
 		return 0
 	}
 	var tagged *exitcode.Error
-	var answer *tui.AnswerError
+	var answer *firstboot.AnswerError
 	switch {
 	case errors.As(err, &answer) && answer.Device:
 		err = exitcode.Wrap(exitcode.Failure, err)

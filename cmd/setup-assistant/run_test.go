@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/onramp-os/onramp/internal/demo"
+	"github.com/onramp-os/onramp/demo"
 )
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {

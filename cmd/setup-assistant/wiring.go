@@ -7,13 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/onramp-os/onramp/internal/demo"
+	"github.com/onramp-os/onramp/demo"
+	"github.com/onramp-os/onramp/firstboot"
 	"github.com/onramp-os/onramp/internal/exitcode"
 	"github.com/onramp-os/onramp/netcfg"
 	"github.com/onramp-os/onramp/netcfg/sim"
 	"github.com/onramp-os/onramp/onboard"
 	"github.com/onramp-os/onramp/sysconf"
-	"github.com/onramp-os/onramp/tui"
+	"github.com/onramp-os/onramp/tui/setup"
 )
 
 // Real backends of the running system. The Linux network backends (netcfg,
@@ -25,23 +26,23 @@ var (
 	realOnboarder func(root string) (onboard.Onboarder, error)
 )
 
-// setup is a configured run: the tui config and what to say at the end.
-type setup struct {
-	cfg     tui.SetupConfig
+// assistant is a configured run: the tui config and what to say at the end.
+type assistant struct {
+	cfg     setup.Config
 	root    sysconf.Root
 	demoDir string // printed at the end of a demo
 	stop    func() // stops what build started (the demo's UMS)
 }
 
 // Close stops what build started.
-func (st *setup) Close() {
+func (st *assistant) Close() {
 	if st.stop != nil {
 		st.stop()
 	}
 }
 
-func build(ctx context.Context, s streams, o options) (*setup, error) {
-	st := &setup{}
+func build(ctx context.Context, s streams, o options) (*assistant, error) {
+	st := &assistant{}
 	dir := o.root
 	if o.demo {
 		if dir == "" {
@@ -61,7 +62,7 @@ func build(ctx context.Context, s streams, o options) (*setup, error) {
 		return nil, err
 	}
 	st.root = sysconf.Root{Dir: abs}
-	st.cfg = tui.SetupConfig{Context: ctx, Sys: st.root, Version: version()}
+	st.cfg = setup.Config{Config: firstboot.Config{Context: ctx, Sys: st.root}, Version: version()}
 	if o.demo {
 		d, err := demo.New(abs, demo.Options{Step: o.demoStep})
 		if err != nil {
@@ -115,7 +116,7 @@ func errNoBackend(what string) error {
 }
 
 // missing names the real backends a run would need but the build lacks.
-func (st *setup) missing(needNet, needOnboard bool) error {
+func (st *assistant) missing(needNet, needOnboard bool) error {
 	var what []string
 	if needNet && st.cfg.Net == nil {
 		what = append(what, "network backend")

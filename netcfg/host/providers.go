@@ -33,15 +33,15 @@ func (b *Backend) Providers() netcfg.ProviderDB {
 	b.provOnce.Do(func() {
 		db, err := LoadProviders(b.o.ProviderFile)
 		if err != nil {
-			db = embeddedProviders()
+			db = EmbeddedProviders()
 		}
 		b.prov = db
 	})
 	return b.prov
 }
 
-// embeddedProviders is the embedded provider database.
-func embeddedProviders() netcfg.StaticProviders {
+// EmbeddedProviders is the embedded provider database.
+func EmbeddedProviders() netcfg.StaticProviders {
 	db, err := parseSnapshot(strings.NewReader(providerSnapshot))
 	if err != nil {
 		// The snapshot is generated and tested: a broken one is a build

@@ -1,0 +1,53 @@
+package firstboot
+
+import (
+	"errors"
+	"time"
+
+	"github.com/onramp-os/onramp/i18n"
+	"github.com/onramp-os/onramp/netcfg"
+
+	"github.com/onramp-os/onramp/onboard"
+)
+
+// connectTimeout bounds one connection attempt as a whole.
+const ConnectTimeout = 90 * time.Second
+
+func NetErrorText(t i18n.Func, err error) string {
+	keys := []struct {
+		err error
+		key string
+	}{
+		{netcfg.ErrNoCarrier, "net.err.nocarrier"}, {netcfg.ErrNoDHCP, "net.err.nodhcp"},
+		{netcfg.ErrTimeout, "net.err.timeout"}, {netcfg.ErrGateway, "net.err.gateway"},
+		{netcfg.ErrDNS, "net.err.dns"}, {netcfg.ErrNoInternet, "net.err.nointernet"},
+		{netcfg.ErrWrongKey, "net.err.wrongkey"}, {netcfg.ErrAuthFailed, "net.err.auth"},
+		{netcfg.ErrCertificates, "net.nocerts"}, {netcfg.ErrNotFound, "net.err.notfound"},
+		{netcfg.ErrSIMBlocked, "net.err.blocked"}, {netcfg.ErrNoSignal, "net.err.nosignal"},
+		{netcfg.ErrAPNRefused, "net.err.apn"}, {netcfg.ErrWrongPIN, "net.err.pin"},
+	}
+	for _, k := range keys {
+		if errors.Is(err, k.err) {
+			return t(k.key)
+		}
+	}
+	var fe *netcfg.FieldError
+	if errors.As(err, &fe) {
+		return t("err.field."+fe.Field) + " (" + fe.Msg + ")"
+	}
+	return t("net.err.other", err)
+}
+
+func CheckText(t i18n.Func, c onboard.Code) string {
+	switch c {
+	case onboard.CodeCACerts:
+		return t("ob.check.37")
+	case onboard.CodeEnroll:
+		return t("ob.check.38")
+	case onboard.CodeTCPConnect, onboard.CodeTLSConnect, onboard.CodeServiceUnreachable:
+		return t("ob.check.network")
+	case onboard.CodeVerifyChain:
+		return t("ob.check.token")
+	}
+	return t("ob.check.default")
+}

@@ -1,0 +1,137 @@
+package osc
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/onramp-os/onramp/images"
+	"github.com/onramp-os/onramp/internal/exitcode"
+	"github.com/onramp-os/onramp/tui/widget"
+)
+
+// writeJob is one checksum-then-write run in its own goroutine. Progress
+// reaches the program through a channel that keeps only the latest report
+// (a slow screen skips reports, it never slows the write down), and the
+// outcome through a second one; next is the Cmd that waits for either and
+// is issued again after every report.
+type writeJob struct {
+	tag      int64
+	cancel   context.CancelFunc
+	ctx      context.Context
+	progress chan images.Progress
+	done     chan jobOutcome
+}
+
+// jobOutcome is how a job ended: checksumErr when the image failed its
+// checksum (nothing was written), else the write's result.
+type jobOutcome struct {
+	checksumErr error
+	result      images.Result
+}
+
+type jobProgressMsg struct {
+	tag int64
+	p   images.Progress
+}
+
+type jobDoneMsg struct {
+	tag int64
+	out jobOutcome
+}
+
+// checksumFoundMsg says whether a checksum file lists the image.
+type checksumFoundMsg struct {
+	tag       int64
+	sum, from string
+	ok        bool
+	err       error
+}
+
+func lookUpChecksum(tag int64, image string) tea.Cmd {
+	return func() tea.Msg {
+		sum, from, ok, err := images.ExpectedChecksum(image)
+		return checksumFoundMsg{tag: tag, sum: sum, from: from, ok: ok, err: err}
+	}
+}
+
+func newWriteJob(parent context.Context, tag int64) *writeJob {
+	ctx, cancel := context.WithCancel(parent)
+	return &writeJob{tag: tag, ctx: ctx, cancel: cancel,
+		progress: make(chan images.Progress, 1), done: make(chan jobOutcome, 1)}
+}
+
+// start runs the job: the checksum when sum is set, then the write with
+// read-back verification. The goroutine is counted in shared.jobs so that
+// the caller of the program can wait for the stick to be left consistent.
+//
+// A job that ends stopped (the user's stop, or the program's context
+// cancelled under it) also leaves that reason in shared, where the caller
+// finds it even when the program ended before the outcome reached it.
+func (j *writeJob) start(shared *oscShared, cfg *Config, src images.Source, stick Stick, sum, from string) tea.Cmd {
+	target := stick.Path
+	return func() tea.Msg {
+		shared.jobs.Add(1)
+		go func() {
+			defer shared.jobs.Done()
+			defer j.cancel()
+			defer func() {
+				if r := recover(); r != nil {
+					j.done <- jobOutcome{result: images.Result{Target: target, Err: internalError(r)}}
+				}
+			}()
+			if sum != "" {
+				began := time.Now()
+				err := images.VerifyChecksum(j.ctx, src.Path, sum, from, func(done, total int64) {
+					rate := float64(done) / max(time.Since(began).Seconds(), 1e-3)
+					eta := time.Duration(-1)
+					if total > 0 && rate > 0 && done <= total {
+						eta = time.Duration(float64(total-done) / rate * float64(time.Second))
+					}
+					j.report(images.Progress{Target: src.Path, Phase: images.PhaseChecksum, Bytes: done, Total: total, Rate: rate, ETA: eta})
+				})
+				if err != nil {
+					if exitcode.KindOf(err) == exitcode.Aborted {
+						shared.fail(exitcode.New(exitcode.Aborted, "%s", stoppedText(stick.Name, false)))
+					}
+					j.done <- jobOutcome{checksumErr: err}
+					return
+				}
+			}
+			res := cfg.Write(j.ctx, src, target, images.Options{Verify: true, Progress: j.report})
+			if exitcode.KindOf(res.Err) == exitcode.Aborted {
+				shared.fail(exitcode.New(exitcode.Aborted, "%s", stoppedText(stick.Name, true)))
+			}
+			j.done <- jobOutcome{result: res}
+		}()
+		return j.next()()
+	}
+}
+
+// stoppedText says what a stopped job left behind: nothing changed before
+// the write began, else a stick that must not be used.
+func stoppedText(stick string, wrote bool) string {
+	if !wrote {
+		return fmt.Sprintf("stopped before writing: %s was not changed", stick)
+	}
+	return fmt.Sprintf("writing stopped: %s is incomplete and will not boot; write it again before you use it", stick)
+}
+
+// report replaces any report the program has not taken yet.
+func (j *writeJob) report(p images.Progress) {
+	widget.Offer(j.progress, p)
+}
+
+// next waits for the next report or the outcome.
+func (j *writeJob) next() tea.Cmd {
+	return func() tea.Msg {
+		select {
+		case out := <-j.done:
+			return jobDoneMsg{tag: j.tag, out: out}
+		case p := <-j.progress:
+			return jobProgressMsg{tag: j.tag, p: p}
+		}
+	}
+}

@@ -1,0 +1,63 @@
+package widget
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+)
+
+// TestConsoleThemeIsASCII: every glyph of the console theme, its border
+// and its spinner are ASCII, so the Linux console can draw them.
+func TestConsoleThemeIsASCII(t *testing.T) {
+	th := PlainTheme()
+	b := th.Border
+	glyphs := []string{th.Cursor, th.Done, th.Active, th.Pending, th.Skipped, th.Warn, th.Failed,
+		th.BarFull, th.BarEmpty, th.StepSep, th.Ellipsis,
+		b.Top, b.Bottom, b.Left, b.Right, b.TopLeft, b.TopRight, b.BottomLeft, b.BottomRight}
+	glyphs = append(glyphs, th.Spinner.Frames...)
+	for _, g := range glyphs {
+		for _, r := range g {
+			if r > unicode.MaxASCII {
+				t.Errorf("console theme glyph %q is not ASCII", g)
+			}
+		}
+	}
+}
+
+func TestDetectTheme(t *testing.T) {
+	for _, tc := range []struct {
+		term, colorterm, want string
+	}{
+		{"linux", "", "console"},
+		{"xterm", "", "console"},
+		{"xterm-256color", "", "modern"},
+		{"xterm-256color", "truecolor", "modern"},
+		{"linux", "truecolor", "console"},
+	} {
+		t.Setenv("TERM", tc.term)
+		t.Setenv("COLORTERM", tc.colorterm)
+		tty := lipgloss.NewRenderer(io.Discard, termenv.WithTTY(true))
+		if got := themeFor(tty, tc.term).Name; got != tc.want {
+			t.Errorf("TERM=%s COLORTERM=%s: %s theme, want %s", tc.term, tc.colorterm, got, tc.want)
+		}
+	}
+	// Not a terminal (a pipe, a file): no colours, the console theme.
+	if got := DetectTheme(io.Discard, "xterm-256color").Name; got != "console" {
+		t.Errorf("output not a terminal: %s theme, want console", got)
+	}
+}
+
+// TestConsoleScreensAreASCII renders the screens of the golden tests' kind
+// with the console theme: nothing outside ASCII reaches the screen.
+func TestConsoleScreensAreASCII(t *testing.T) {
+	for _, m := range everyState(t) {
+		view := m.View()
+		if i := strings.IndexFunc(view, func(r rune) bool { return r > unicode.MaxASCII }); i >= 0 {
+			t.Fatalf("non-ASCII %q on a console screen:\n%s", []rune(view[i:])[0], view)
+		}
+	}
+}
