@@ -31,10 +31,10 @@ type Stick struct {
 // The sample image: small enough to write in a moment, an ISO 9660 file
 // system so its volume label shows like a real installer's.
 const (
-	ImageName   = "osc-12.5.0-demo.iso"
-	VolumeLabel = "OSC_12_5_0_DEMO"
-	demoImageSize   = 48 << 20
-	isoBlock        = 2048
+	ImageName     = "osc-12.5.0-demo.iso"
+	VolumeLabel   = "OSC_12_5_0_DEMO"
+	demoImageSize = 48 << 20
+	isoBlock      = 2048
 )
 
 // demoSticks are the sizes sticks are sold by, one of them under the 4 GB the
@@ -94,7 +94,7 @@ func writeDemoImage(path string) (string, error) {
 	}
 	h := sha256.New()
 	w := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
-	head := isoHead(demoImageSize, VolumeLabel)
+	head := ISOHead(demoImageSize, VolumeLabel)
 	_, err = w.Write(head)
 	rng := rand.NewChaCha8([32]byte{'o', 's', 'c', '-', 'd', 'e', 'm', 'o'})
 	buf := make([]byte, 1<<20)
@@ -118,10 +118,10 @@ func writeDemoImage(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// isoHead returns the first MiB of an ISO 9660 image of size bytes named
+// ISOHead returns the first MiB of an ISO 9660 image of size bytes named
 // label: the empty system area, the volume descriptors at block 16 and 17,
 // the path tables at 18 and 19 and the root directory at 20.
-func isoHead(size int64, label string) []byte {
+func ISOHead(size int64, label string) []byte {
 	b := make([]byte, 1<<20)
 	const pvd, term, lTable, mTable, root = 16, 17, 18, 19, 20
 	p := b[pvd*isoBlock : (pvd+1)*isoBlock]

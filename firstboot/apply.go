@@ -13,7 +13,7 @@ import (
 // accessible prompts and the unattended run, so all three write the same
 // files the same way.
 
-// applyLanguage writes locale.conf, vconsole.conf and the X11 keyboard file
+// ApplyLanguage writes locale.conf, vconsole.conf and the X11 keyboard file
 // (err), then loads the console keymap. A keymap the console cannot load
 // (keymapErr) is only a warning: the files are right for the installed OS,
 // and a system without that console keymap must not block the setup.
@@ -27,12 +27,12 @@ func ApplyLanguage(ctx context.Context, cfg *Config, l sysconf.Language, layout,
 	return cfg.Keymaps.Load(ctx, sysconf.ConsoleKeymap(layout, variant)), nil
 }
 
-// applyEULA records the acceptance of the text.
+// ApplyEULA records the acceptance of the text.
 func ApplyEULA(cfg *Config, e sysconf.EULA) error {
 	return cfg.Sys.RecordEULA(e, cfg.Now())
 }
 
-// persistNetwork keeps a working configuration for the installed OS.
+// PersistNetwork keeps a working configuration for the installed OS.
 func PersistNetwork(cfg *Config, iface string, wired *netcfg.WiredConfig, wlan *netcfg.WLANConfig, mobile *netcfg.MobileConfig) error {
 	root := cfg.Sys.Path("/")
 	switch {
@@ -46,7 +46,7 @@ func PersistNetwork(cfg *Config, iface string, wired *netcfg.WiredConfig, wlan *
 	return nil
 }
 
-// applyTimezone links /etc/localtime, writes /etc/adjtime and, for a time
+// ApplyTimezone links /etc/localtime, writes /etc/adjtime and, for a time
 // the user set by hand, sets the clock (a no-op Clock off the real system).
 func ApplyTimezone(cfg *Config, zone string, manual *time.Time) error {
 	if err := cfg.Sys.WriteTimezone(zone); err != nil {
@@ -63,7 +63,7 @@ func ApplyTimezone(cfg *Config, zone string, manual *time.Time) error {
 	return nil
 }
 
-// finishSetup writes setup.done and the final state.
+// Finish writes setup.done and the final state.
 func Finish(cfg *Config, c Choice) error {
 	c.Step = StepDone
 	if err := cfg.Sys.SaveState(c.State(cfg.Now())); err != nil {

@@ -7,7 +7,6 @@ import (
 	"github.com/onramp-os/onramp/sysconf"
 )
 
-// setupData is what the assistant reads once at the start.
 // Data is what the flow reads once at the start: the lists the steps
 // offer, the system's identity and the saved progress.
 type Data struct {
@@ -19,7 +18,7 @@ type Data struct {
 	Resumed  bool
 }
 
-// setupChoice is what the user decided so far.
+// Choice is what the user decided so far.
 type Choice struct {
 	Step    Step
 	Lang    sysconf.Language
@@ -38,7 +37,7 @@ func (c Choice) State(now time.Time) sysconf.SetupState {
 		EULA: c.EULA, Network: c.Network, TimeZone: c.Zone, Email: c.Email, Server: c.Server, Port: c.Port, Saved: now.UTC()}
 }
 
-// restore takes the choices of a saved state.
+// Restore takes the choices of a saved state.
 func (c *Choice) Restore(st sysconf.SetupState) {
 	for i, n := range StepNames {
 		if n == st.Step {

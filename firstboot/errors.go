@@ -10,7 +10,7 @@ import (
 	"github.com/onramp-os/onramp/onboard"
 )
 
-// connectTimeout bounds one connection attempt as a whole.
+// ConnectTimeout bounds one connection attempt as a whole.
 const ConnectTimeout = 90 * time.Second
 
 func NetErrorText(t i18n.Func, err error) string {

@@ -28,7 +28,7 @@ type System interface {
 	MarkDone(at time.Time) error
 }
 
-// stepID is a step of the header; pages belong to one.
+// Step is a step of the header; pages belong to one.
 type Step int
 
 const (
@@ -40,12 +40,12 @@ const (
 	StepDone
 )
 
-// stepNames are the steps as saved in the state file.
+// StepNames are the steps as saved in the state file.
 var StepNames = []string{"language", "eula", "network", "timezone", "onboarding", "done"}
 
 var StepKeys = []string{"step.language", "step.license", "step.network", "step.timezone", "step.onboarding"}
 
-// SetupOutcome is how a run of the assistant ended.
+// Outcome is how a run of the assistant ended.
 type Outcome struct {
 	Finished  bool            // every step done, setup.done written
 	Onboarded *onboard.Result // nil when onboarding was skipped

@@ -6,7 +6,7 @@ import (
 	"github.com/onramp-os/onramp/netcfg"
 )
 
-// answeredWLAN is the answered wireless network when it is the one named
+// AnsweredWLAN is the answered wireless network when it is the one named
 // ssid ("" for any: the hidden network form).
 func AnsweredWLAN(n NetworkAnswer, ssid string) (netcfg.WLANConfig, bool) {
 	if n.WLAN == nil || (ssid != "" && n.WLAN.SSID != ssid) {
@@ -15,7 +15,7 @@ func AnsweredWLAN(n NetworkAnswer, ssid string) (netcfg.WLANConfig, bool) {
 	return WLANConfigFor(*n.WLAN), true
 }
 
-// answeredAuth is the index in authOptions of the answered network's
+// AnsweredAuth is the index in authOptions of the answered network's
 // authentication, def when there is none.
 func AnsweredAuth(n NetworkAnswer, def int) int {
 	if c, ok := AnsweredWLAN(n, ""); ok {
@@ -28,7 +28,7 @@ func AnsweredAuth(n NetworkAnswer, def int) int {
 	return def
 }
 
-// answeredWired is the static configuration as the wired form's fields
+// AnsweredWired is the static configuration as the wired form's fields
 // (address, /prefix, gateway, domain, two name servers); dhcp is set for
 // `wired: dhcp`.
 func AnsweredWired(n NetworkAnswer) (vals [6]string, dhcp bool) {
@@ -51,7 +51,7 @@ func AnsweredWired(n NetworkAnswer) (vals [6]string, dhcp bool) {
 	return vals, false
 }
 
-// answeredMobile chooses the answered country, provider and APN where the
+// AnsweredMobile chooses the answered country, provider and APN where the
 // database has them.
 func AnsweredMobile(n NetworkAnswer, db netcfg.ProviderDB, c *MobileChoice) {
 	mo := n.Mobile
@@ -77,7 +77,7 @@ func AnsweredMobile(n NetworkAnswer, db netcfg.ProviderDB, c *MobileChoice) {
 	}
 }
 
-// answeredPIN is the SIM PIN of the answers, "" for none.
+// AnsweredPIN is the SIM PIN of the answers, "" for none.
 func AnsweredPIN(n NetworkAnswer) string {
 	if n.Mobile == nil {
 		return ""
@@ -85,7 +85,7 @@ func AnsweredPIN(n NetworkAnswer) string {
 	return n.Mobile.PIN
 }
 
-// answeredLink is the link the answers name when it is of kind, else def.
+// AnsweredLink is the link the answers name when it is of kind, else def.
 func AnsweredLink(n NetworkAnswer, links []netcfg.Link, kind netcfg.Kind, def string) string {
 	for _, l := range links {
 		if l.Name == n.Interface && l.Kind == kind {
@@ -95,7 +95,7 @@ func AnsweredLink(n NetworkAnswer, links []netcfg.Link, kind netcfg.Kind, def st
 	return def
 }
 
-// answeredClock is the answered manual clock as the date and time
+// AnsweredClock is the answered manual clock as the date and time
 // fields.
 func AnsweredClock(a Answers) (date, clock string, ok bool) {
 	t, err := ParseAnswerTime(a.Time)
@@ -109,11 +109,11 @@ func AnsweredClock(a Answers) (date, clock string, ok bool) {
 	return t.Format("2006-01-02"), clock, true
 }
 
-// authOptions are the hidden network's authentication types, as the guide
+// AuthOptions are the hidden network's authentication types, as the guide
 // names them.
 var AuthOptions = []netcfg.Auth{netcfg.AuthOpen, netcfg.AuthPSK, netcfg.AuthPEAP}
 
-// mobileChoice is the country, provider and APN chosen on the mobile page.
+// MobileChoice is the country, provider and APN chosen on the mobile page.
 type MobileChoice struct {
 	Country  string
 	Provider int

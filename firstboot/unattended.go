@@ -161,7 +161,7 @@ func FindProvider(db netcfg.ProviderDB, country, name string) (netcfg.Provider, 
 	return netcfg.Provider{}, false
 }
 
-// parseAnswerTime reads "2026-11-27T10:00:00" (seconds optional).
+// ParseAnswerTime reads "2026-11-27T10:00:00" (seconds optional).
 func ParseAnswerTime(s string) (time.Time, error) {
 	d, c, ok := strings.Cut(s, "T")
 	if !ok {

@@ -16,7 +16,7 @@ func EmailProblem(v string) string {
 	return ""
 }
 
-// splitServer takes "host", "host:port" or an https URL apart; port is 0
+// SplitServer takes "host", "host:port" or an https URL apart; port is 0
 // when the input has none.
 func SplitServer(v string) (host string, port int) {
 	v = strings.TrimSpace(v)
@@ -64,7 +64,7 @@ func PortProblem(v string) string {
 	return ""
 }
 
-// normalizeToken is the communication token as compared: no ':' or spaces.
+// NormalizeToken is the communication token as compared: no ':' or spaces.
 func NormalizeToken(v string) string {
 	return strings.NewReplacer(":", "", " ", "").Replace(strings.TrimSpace(v))
 }

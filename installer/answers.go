@@ -13,7 +13,7 @@ import (
 	"github.com/onramp-os/onramp/blockdev"
 	"github.com/onramp-os/onramp/firstboot"
 	"github.com/onramp-os/onramp/internal/exitcode"
-	"github.com/onramp-os/onramp/netcfg/host"
+	"github.com/onramp-os/onramp/netcfg"
 )
 
 // An install answers file (docs/install-answers.md) makes `osc install`
@@ -144,7 +144,7 @@ func firstBootAnswers(field string, v *yaml.Node) ([]byte, error) {
 	}
 	a, err := firstboot.ParseAnswers(out)
 	if err == nil {
-		err = firstboot.CheckAnswersAhead(a, host.EmbeddedProviders())
+		err = firstboot.CheckAnswersAhead(a, netcfg.EmbeddedProviders())
 	}
 	if err != nil {
 		var ae *firstboot.AnswerError

@@ -19,5 +19,5 @@ check "first complete frame (median)" "$frame" ms 100
 check "peak RSS (demo to network)" "$(awk -v k="$rss" 'BEGIN { printf "%.1f", k/1024 }')" MiB 40
 while read -r name _ ns _; do
 	check "$name per keystroke" "$(awk -v n="$ns" 'BEGIN { printf "%.3f", n/1e6 }')" ms 1
-done < <(go test ./tui -run '^$' -bench 'BenchmarkFilter(TimeZones|WLAN500)$' -benchtime 2000x | grep '^Benchmark' | sed 's/-[0-9]* / /')
+done < <(go test ./tui/setup -run '^$' -bench 'BenchmarkFilter(TimeZones|WLAN500)$' -benchtime 2000x | grep '^Benchmark' | sed 's/-[0-9]* / /')
 exit $fail

@@ -12,9 +12,9 @@ import (
 	"testing"
 
 	"github.com/onramp-os/onramp/blockdev"
+	"github.com/onramp-os/onramp/firstboot"
 	"github.com/onramp-os/onramp/installer"
 	"github.com/onramp-os/onramp/internal/testutil"
-	"github.com/onramp-os/onramp/tui"
 )
 
 // fakeDisk is one whole disk of a fake sysfs tree: its place under
@@ -170,7 +170,7 @@ func TestInstallAnswersExample(t *testing.T) {
 	if mode != 0o600 {
 		t.Errorf("%s mode %v, want 0600", installer.FirstBootAnswersPath, mode)
 	}
-	a, err := tui.ParseAnswers(content)
+	a, err := firstboot.ParseAnswers(content)
 	if err != nil {
 		t.Fatalf("firstboot answers in DATA: %v\n%s", err, content)
 	}
@@ -240,7 +240,14 @@ func TestInstallAnswersErrors(t *testing.T) {
 			"firstboot.onboarding.port (line 4): expected a number"},
 		{"accept_eula: true\ntarget: " + img + "\nfirstboot:\n  network: {wlan: {ssid: Office, key: " + secret + "}, wired: dhcp}\n",
 			"firstboot.network (line 4): give exactly one of wired, wlan or mobile"},
-		{"accept_eula: true\ntarget: " + img + "\nfirstboot: {}\n", ""},
+		// The first boot runs these unattended: they are checked whole, with
+		// the setup assistant's own validator, not only parsed.
+		{"accept_eula: true\ntarget: " + img + "\nfirstboot: {}\n", "firstboot.language (line 3): required"},
+		{"accept_eula: true\ntarget: " + img + "\nfirstboot:\n  language: de\n  eula: accept\n  network: skip\n  timezone: Mars/Olympus_Mons\n  onboarding: skip\n",
+			"firstboot.timezone (line 7): "},
+		{"accept_eula: true\ntarget: " + img + "\nfirstboot:\n  language: de\n  eula: accept\n  network: skip\n  timezone: UTC\n  onboarding:\n    server: ums.example.com\n    otp: " + secret + "\n    token: not-a-token\n",
+			"firstboot.onboarding.token (line 11): "},
+		{"accept_eula: true\ntarget: " + img + "\nfirstboot:\n  language: de\n  eula: accept\n  network: skip\n  timezone: UTC\n  onboarding: skip\n", ""},
 		{"- target\n", "(file) (line 1): expected a mapping of keys"},
 		{"target: [\n", "not a YAML file"},
 		{"", "the file is empty"},
@@ -293,55 +300,4 @@ func TestInstallTargetAuto(t *testing.T) {
 			}
 		}
 	}
-}
-
-// TestPickInternalDisk: every reason that makes a disk ineligible.
-func TestPickInternalDisk(t *testing.T) {
-	disk := func(name string, edit func(*blockdev.Drive)) blockdev.Drive {
-		d := blockdev.Drive{Name: name, Path: "/dev/" + name, Size: 64 << 30, Transport: "sata"}
-		edit(&d)
-		return d
-	}
-	ineligible := []blockdev.Drive{
-		disk("sda", func(d *blockdev.Drive) { d.System, d.Mounted = true, true }),
-		disk("sdb", func(d *blockdev.Drive) { d.Mounted = true }),
-		disk("sdc", func(d *blockdev.Drive) { d.ReadOnly = true }),
-		disk("sdd", func(d *blockdev.Drive) { d.Removable = true }),
-		disk("sde", func(d *blockdev.Drive) { d.USB, d.Transport = true, "usb" }),
-		disk("loop0", func(d *blockdev.Drive) { d.Transport = "loop" }),
-		disk("mmcblk0", func(d *blockdev.Drive) { d.Size = 0 }),
-	}
-	target := disk("nvme0n1", func(d *blockdev.Drive) { d.Transport = "nvme" })
-	if got, err := pickInternalDisk(append(ineligible, target)); err != nil || got != "/dev/nvme0n1" {
-		t.Errorf("picked %q %v", got, err)
-	}
-	_, err := pickInternalDisk(ineligible)
-	for _, w := range []string{"sda) (system disk, mounted)", "sdb) (mounted)", "sdc) (read-only)", "sdd) (removable)",
-		"sde) (USB)", "loop0) (loop device)", "mmcblk0) (empty)"} {
-		if err == nil || !strings.Contains(err.Error(), w) {
-			t.Errorf("none eligible: %v; want %q", err, w)
-		}
-	}
-	if _, err := pickInternalDisk(nil); err == nil || !strings.Contains(err.Error(), "disks seen: none") {
-		t.Errorf("no disks: %v", err)
-	}
-}
-
-// FuzzParseInstallAnswers: any file parses or fails with an error, never a
-// panic; what it accepts as firstboot the setup assistant accepts too.
-func FuzzParseInstallAnswers(f *testing.F) {
-	if b, err := os.ReadFile(filepath.Join("..", "..", "examples", "install-answers.yaml")); err == nil {
-		f.Add(b, true)
-	}
-	f.Add([]byte("target: auto\naccept_eula: true\nfirstboot: {onboarding: skip}\n"), false)
-	f.Add([]byte("firstboot:\n  network: {wired: {address: 192.0.2.10/24}}\n  x: [1, {y: z}]\n"), false)
-	f.Fuzz(func(t *testing.T, data []byte, live bool) {
-		a, err := parseInstallAnswers(data, live)
-		if err != nil || a.firstBoot == nil {
-			return
-		}
-		if _, err := tui.ParseAnswers(a.firstBoot); err != nil {
-			t.Fatalf("firstboot accepted here but not by the setup assistant: %v", err)
-		}
-	})
 }

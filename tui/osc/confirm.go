@@ -99,12 +99,12 @@ func (p confirmPage) view(w int, spin string) (string, []widget.KeyHelp) {
 	var b strings.Builder
 	if p.checking {
 		fmt.Fprintf(&b, "%s Checking %s%s", spin, p.stick.Name, th.Ellipsis)
-		return b.String(), []widget.KeyHelp{{"esc", "back"}, {"q", "quit"}}
+		return b.String(), []widget.KeyHelp{{Key: "esc", Does: "back"}, {Key: "q", Does: "quit"}}
 	}
 	if p.err != nil {
-		return p.refusalView(), []widget.KeyHelp{{"r", "check again"}, {"enter/esc", "choose another stick"}, {"q", "quit"}}
+		return p.refusalView(), []widget.KeyHelp{{Key: "r", Does: "check again"}, {Key: "enter/esc", Does: "choose another stick"}, {Key: "q", Does: "quit"}}
 	}
-	help := []widget.KeyHelp{{"left/right", "choose"}, {"enter", "select"}, {"esc", "back"}, {"q", "quit"}}
+	help := []widget.KeyHelp{{Key: "left/right", Does: "choose"}, {Key: "enter", Does: "select"}, {Key: "esc", Does: "back"}, {Key: "q", Does: "quit"}}
 	if p.second {
 		b.WriteString(th.Warning.Render(th.Warn+" Please check the stick once more.") + "\n\n")
 		for _, wmsg := range p.check.Warnings {

@@ -16,6 +16,7 @@ import (
 	"github.com/onramp-os/onramp/blockdev"
 	"github.com/onramp-os/onramp/images"
 	"github.com/onramp-os/onramp/internal/exitcode"
+	"github.com/onramp-os/onramp/internal/testutil"
 )
 
 // TestWriteThroughTheScreens writes a real image to a real file by keys
@@ -211,7 +212,7 @@ func TestEveryScreenFitsTheWindow(t *testing.T) {
 		for _, size := range [][2]int{{80, 24}, {100, 40}, {60, 20}, {40, 12}} {
 			s = update(t, s, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
 			t.Run(fmt.Sprintf("state%d/%dx%d", i, size[0], size[1]), func(t *testing.T) {
-				requireSize(t, s.View(), size[0], size[1])
+				testutil.RequireScreenSize(t, s.View(), size[0], size[1])
 			})
 		}
 	}

@@ -1,13 +1,16 @@
 package osc
 
 import (
+	"io"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
 
 	"github.com/onramp-os/onramp/blockdev"
 	"github.com/onramp-os/onramp/images"
@@ -176,7 +179,9 @@ func TestGoldenVerifyFailed(t *testing.T) {
 
 func TestGoldenStickListModern(t *testing.T) {
 	isoFolder(t)
-	r := widget.PlainTheme().r
+	r := lipgloss.NewRenderer(io.Discard) // as PlainTheme's: no colours
+	r.SetColorProfile(termenv.Ascii)
+	r.SetHasDarkBackground(true)
 	tm := start(t, Config{Dir: "isos", ListDrives: drives(sandisk, tinyStick), Theme: widget.ModernTheme(r)})
 	waitFor(t, tm, "OSC12_01_110_LEGACY")
 	tm.Send(key(tea.KeyEnter))

@@ -8,17 +8,17 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/onramp-os/onramp/blockdev"
+	"github.com/onramp-os/onramp/demo"
 	"github.com/onramp-os/onramp/images"
+	"github.com/onramp-os/onramp/internal/testutil"
 	"github.com/onramp-os/onramp/tui/widget"
 )
 
@@ -52,7 +52,7 @@ func makeISO(t *testing.T, path, label string, size int64, content bool) []byte 
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	head := isoHead(size, label)
+	head := demo.ISOHead(size, label)
 	if !content {
 		f, err := os.Create(path)
 		if err != nil {
@@ -94,7 +94,7 @@ func publishChecksum(t *testing.T, path string) {
 // start runs the model in a test program at 80x24.
 func start(t *testing.T, cfg Config) *teatest.TestModel {
 	t.Helper()
-	if cfg.Theme.r == nil {
+	if cfg.Theme.IsZero() {
 		cfg.Theme = widget.PlainTheme()
 	}
 	tm := teatest.NewTestModel(t, New(cfg), teatest.WithInitialTermSize(80, 24))
@@ -129,7 +129,7 @@ func runes(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: [
 // rewrites it) and checks that it fills exactly 80x24.
 func requireGolden(t *testing.T, view string) {
 	t.Helper()
-	requireSize(t, view, 80, 24)
+	testutil.RequireScreenSize(t, view, 80, 24)
 	// The golden files live in the package's testdata, wherever the test
 	// went meanwhile.
 	if err := os.Chdir(packageDir); err != nil {
@@ -140,19 +140,6 @@ func requireGolden(t *testing.T, view string) {
 
 // packageDir is the directory the tests started in: the package's.
 var packageDir, _ = os.Getwd()
-
-func requireSize(t *testing.T, view string, w, h int) {
-	t.Helper()
-	lines := strings.Split(view, "\n")
-	if len(lines) != h {
-		t.Errorf("screen has %d lines, want %d:\n%s", len(lines), h, view)
-	}
-	for i, l := range lines {
-		if n := ansi.StringWidth(l); n > w {
-			t.Errorf("line %d is %d cells wide, more than %d: %q", i+1, n, w, l)
-		}
-	}
-}
 
 // fakeWriter stands in for images.Write: it reports progress, then waits
 // until released (or cancelled) and returns its result.

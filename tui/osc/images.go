@@ -118,7 +118,7 @@ func (p imagePage) update(msg tea.Msg) (imagePage, tea.Cmd) {
 // view draws the list; h is the terminal height, for how many rows fit.
 func (p imagePage) view(w, h int, spin string) (string, []widget.KeyHelp) {
 	th := p.env.cfg.Theme
-	help := []widget.KeyHelp{{"up/down", "choose"}, {"enter", "next"}, {"r", "look again"}, {"q", "quit"}}
+	help := []widget.KeyHelp{{Key: "up/down", Does: "choose"}, {Key: "enter", Does: "next"}, {Key: "r", Does: "look again"}, {Key: "q", Does: "quit"}}
 	var b strings.Builder
 	if p.loading && p.items == nil {
 		fmt.Fprintf(&b, "%s Looking for ISO files in %s%s", spin, p.dir, th.Ellipsis)
@@ -134,7 +134,7 @@ func (p imagePage) view(w, h int, spin string) (string, []widget.KeyHelp) {
 		b.WriteString("Unzip the OS Creator download and start osc in its folder, or name the folder that holds the ISO file:\n\n")
 		b.WriteString("    osc --dir /path/to/folder\n\n")
 		b.WriteString(th.Muted.Render("Press r to look again."))
-		return b.String(), []widget.KeyHelp{{"r", "look again"}, {"q", "quit"}}
+		return b.String(), []widget.KeyHelp{{Key: "r", Does: "look again"}, {Key: "q", Does: "quit"}}
 	}
 
 	b.WriteString(th.Heading.Render("Choose the installer image (ISO file) to write.") + "\n")

@@ -447,9 +447,9 @@ func (p installPage) view(w, h int, spin string) (string, []widget.KeyHelp) {
 	th := p.env.cfg.Theme
 	t := p.tr.T
 	var b strings.Builder
-	move := widget.KeyHelp{"↑/↓", t("help.move")}
-	cont := widget.KeyHelp{"enter", t("help.continue")}
-	back := widget.KeyHelp{"esc", t("help.back")}
+	move := widget.KeyHelp{Key: "↑/↓", Does: t("help.move")}
+	cont := widget.KeyHelp{Key: "enter", Does: t("help.continue")}
+	back := widget.KeyHelp{Key: "esc", Does: t("help.back")}
 	switch p.step {
 	case instLanguage:
 		b.WriteString(th.Heading.Render(t("install.language")) + "\n\n")
@@ -458,7 +458,7 @@ func (p installPage) view(w, h int, spin string) (string, []widget.KeyHelp) {
 			l := sysconf.Languages[i]
 			b.WriteString(th.Row(i == p.cursor, false, l.Native) + "\n")
 		}
-		return b.String(), []widget.KeyHelp{move, cont, {"q", t("install.quit")}}
+		return b.String(), []widget.KeyHelp{move, cont, {Key: "q", Does: t("install.quit")}}
 	case instMigrate:
 		b.WriteString(th.Heading.Render(t("install.migrate")) + "\n\n")
 		if p.loading {
@@ -479,12 +479,12 @@ func (p installPage) view(w, h int, spin string) (string, []widget.KeyHelp) {
 		toggle(0, p.settings, t("install.migrate.settings"), s)
 		toggle(1, p.lics, t("install.migrate.licenses"), l)
 		b.WriteString("\n" + th.Buttons([]string{t("help.continue")}, 0))
-		return b.String(), []widget.KeyHelp{move, {"space", t("help.toggle")}, cont, back}
+		return b.String(), []widget.KeyHelp{move, {Key: "space", Does: t("help.toggle")}, cont, back}
 	case instTarget:
 		b.WriteString(th.Heading.Render(t("install.target")) + "\n\n")
 		if p.payloadErr != nil {
 			b.WriteString(th.Error.Render(th.Warn+" "+t("install.badpayload")) + "\n" + p.payloadErr.Error() + "\n")
-			return b.String(), []widget.KeyHelp{back, {"q", t("install.quit")}}
+			return b.String(), []widget.KeyHelp{back, {Key: "q", Does: t("install.quit")}}
 		}
 		if p.osName == "" {
 			b.WriteString(spin + " " + t("install.checking") + "\n")
@@ -505,7 +505,7 @@ func (p installPage) view(w, h int, spin string) (string, []widget.KeyHelp) {
 			b.WriteString(th.Row(i == p.cursor, c.err != nil, line) + "\n")
 		}
 		b.WriteString("\n" + th.Buttons([]string{t("install.install")}, 0))
-		return b.String(), []widget.KeyHelp{move, {"enter", t("install.install")}, back}
+		return b.String(), []widget.KeyHelp{move, {Key: "enter", Does: t("install.install")}, back}
 	case instEULA:
 		b.WriteString(th.Heading.Render(t("install.eula")) + "\n\n")
 		if p.eula == "" {
@@ -514,7 +514,7 @@ func (p installPage) view(w, h int, spin string) (string, []widget.KeyHelp) {
 			b.WriteString(widget.ClipLines(widget.Wrap(p.eula, w), max(h-10, 1)) + "\n\n")
 		}
 		b.WriteString(th.Buttons([]string{t("help.back"), t("install.agree")}, p.cursor))
-		return b.String(), []widget.KeyHelp{{"←/→", t("help.choose")}, cont, back}
+		return b.String(), []widget.KeyHelp{{Key: "←/→", Does: t("help.choose")}, cont, back}
 	case instInfo:
 		c := p.targets[p.target]
 		b.WriteString(th.Heading.Render(t("install.info")) + "\n\n")
@@ -526,7 +526,7 @@ func (p installPage) view(w, h int, spin string) (string, []widget.KeyHelp) {
 		fmt.Fprintf(&b, "  %s: %s\n  %s: %s\n\n", t("install.migrate.settings"), p.yesNo(p.settings),
 			t("install.migrate.licenses"), p.yesNo(p.lics))
 		b.WriteString(th.Buttons([]string{t("help.back"), t("install.install")}, p.cursor))
-		return b.String(), []widget.KeyHelp{{"←/→", t("help.choose")}, cont, back}
+		return b.String(), []widget.KeyHelp{{Key: "←/→", Does: t("help.choose")}, cont, back}
 	case instProgress:
 		b.WriteString(th.Heading.Render(t("install.installing", p.osName, p.version)) + "\n")
 		b.WriteString(p.progressView(w) + "\n")
@@ -534,13 +534,13 @@ func (p installPage) view(w, h int, spin string) (string, []widget.KeyHelp) {
 		case p.asking:
 			b.WriteString(th.Warning.Render(th.Warn+" "+t("install.stop.question")) + "\n" + widget.Wrap(t("install.stop.explain"), w) + "\n\n")
 			b.WriteString(th.Buttons([]string{t("install.stop.keep"), t("install.stop.stop")}, p.askFocus))
-			return b.String(), []widget.KeyHelp{{"←/→", t("help.choose")}, {"enter", t("help.continue")}, {"esc", t("install.stop.keep")}}
+			return b.String(), []widget.KeyHelp{{Key: "←/→", Does: t("help.choose")}, {Key: "enter", Does: t("help.continue")}, {Key: "esc", Does: t("install.stop.keep")}}
 		case p.stopping:
 			b.WriteString(th.Warning.Render(t("install.stopping")))
 			return b.String(), nil
 		}
 		b.WriteString(th.Muted.Render(t("install.wait")))
-		return b.String(), []widget.KeyHelp{{"ctrl+c", t("install.stop.stop")}}
+		return b.String(), []widget.KeyHelp{{Key: "ctrl+c", Does: t("install.stop.stop")}}
 	case instDone:
 		b.WriteString(th.Success.Render(t("install.success", p.osName, p.version)) + "\n\n")
 		if r := p.result; r != nil {
@@ -557,7 +557,7 @@ func (p installPage) view(w, h int, spin string) (string, []widget.KeyHelp) {
 			label = t("install.reboot")
 		}
 		b.WriteString("\n" + th.Buttons([]string{label}, 0))
-		return b.String(), []widget.KeyHelp{{"enter", label}}
+		return b.String(), []widget.KeyHelp{{Key: "enter", Does: label}}
 	}
 	headline := t("install.failed")
 	if exitcode.KindOf(p.err) == exitcode.Aborted {
@@ -570,7 +570,7 @@ func (p installPage) view(w, h int, spin string) (string, []widget.KeyHelp) {
 		b.WriteString(wrapAtSpaces(p.err.Error(), w) + "\n\n")
 	}
 	b.WriteString(th.Buttons([]string{t("install.exit")}, 0))
-	return b.String(), []widget.KeyHelp{{"enter", t("install.exit")}}
+	return b.String(), []widget.KeyHelp{{Key: "enter", Does: t("install.exit")}}
 }
 
 // wrapAtSpaces breaks plain text at spaces only (wrap also breaks at

@@ -80,6 +80,6 @@ func (m Model) viewHome(inner int) string {
 	for i, l := range []string{t("home.create"), t("install.title")} {
 		b.WriteString(th.Row(i == m.homeFocus, false, l) + "\n")
 	}
-	help := []widget.KeyHelp{{"↑/↓", t("help.move")}, {"enter", t("help.choose")}, {"q", t("help.quit")}}
+	help := []widget.KeyHelp{{Key: "↑/↓", Does: t("help.move")}, {Key: "enter", Does: t("help.choose")}, {Key: "q", Does: t("help.quit")}}
 	return th.Screen(m.width, m.height, t("home.title"), nil, 0, b.String(), help)
 }

@@ -135,7 +135,7 @@ type env struct {
 	shared *oscShared
 }
 
-// OSC is the root model of "Create USB installation medium": it handles the
+// Model is the root model of "Create USB installation medium": it handles the
 // global keys and the window size, then hands messages to the active page.
 // Pages move on by returning messages (chosen, back, done), never by
 // reaching into each other.

@@ -118,7 +118,7 @@ func stickNote(s Stick, image images.Source) string {
 
 func (p stickPage) view(w, h int, spin string) (string, []widget.KeyHelp) {
 	th := p.env.cfg.Theme
-	help := []widget.KeyHelp{{"up/down", "choose"}, {"enter", "next"}, {"r", "refresh"}, {"esc", "back"}, {"q", "quit"}}
+	help := []widget.KeyHelp{{Key: "up/down", Does: "choose"}, {Key: "enter", Does: "next"}, {Key: "r", Does: "refresh"}, {Key: "esc", Does: "back"}, {Key: "q", Does: "quit"}}
 	var b strings.Builder
 	b.WriteString(th.Heading.Render("Choose the USB stick to write "+imageName(p.image)+" to.") + "\n")
 	b.WriteString(th.Muted.Render("All data on it will be destroyed. Connect only the stick you want to write.") + "\n\n")
@@ -132,7 +132,7 @@ func (p stickPage) view(w, h int, spin string) (string, []widget.KeyHelp) {
 		if p.listErr != nil {
 			b.WriteString("\n\n" + th.Error.Render("Could not list the drives: "+p.listErr.Error()))
 		}
-		return b.String(), []widget.KeyHelp{{"r", "refresh"}, {"esc", "back"}, {"q", "quit"}}
+		return b.String(), []widget.KeyHelp{{Key: "r", Does: "refresh"}, {Key: "esc", Does: "back"}, {Key: "q", Does: "quit"}}
 	}
 	nameW, sizeW := 30, 9
 	pathW := max(w-4-nameW-2-sizeW-3, 8)

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onramp-os/onramp/demo"
 	"github.com/onramp-os/onramp/internal/testutil"
-	"github.com/onramp-os/onramp/tui"
 )
 
 // TestTmuxDemoOnTheConsole runs the built osc --demo in tmux as on the Linux

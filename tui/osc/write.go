@@ -205,23 +205,23 @@ func (p writePage) view(w int, _ string) (string, []widget.KeyHelp) {
 	switch p.stage {
 	case stageDone:
 		b.WriteString(p.successView())
-		return b.String(), []widget.KeyHelp{{"enter", "write another stick"}, {"q", "quit"}}
+		return b.String(), []widget.KeyHelp{{Key: "enter", Does: "write another stick"}, {Key: "q", Does: "quit"}}
 	case stageFailed:
 		b.WriteString(p.failureView())
-		return b.String(), []widget.KeyHelp{{"r", "try again"}, {"enter", "choose another stick"}, {"q", "quit"}}
+		return b.String(), []widget.KeyHelp{{Key: "r", Does: "try again"}, {Key: "enter", Does: "choose another stick"}, {Key: "q", Does: "quit"}}
 	}
 	b.WriteString(p.progressView(w) + "\n")
 	switch {
 	case p.asking:
 		b.WriteString(th.Warning.Render("Stop writing?") + " " + p.stick.Name + " will be incomplete and will not boot until it is written again.\n\n")
 		b.WriteString(th.Buttons([]string{"Keep writing", "Stop and quit"}, p.askFocus))
-		return b.String(), []widget.KeyHelp{{"left/right", "choose"}, {"enter", "select"}, {"esc", "keep writing"}}
+		return b.String(), []widget.KeyHelp{{Key: "left/right", Does: "choose"}, {Key: "enter", Does: "select"}, {Key: "esc", Does: "keep writing"}}
 	case p.stopping:
 		b.WriteString(th.Warning.Render("Stopping"+th.Ellipsis) + " " + p.stick.Name + " will be incomplete and will not boot until it is written again.")
 		return b.String(), nil
 	}
 	b.WriteString(th.Muted.Render("Do not remove the stick while osc writes. It tells you when it is safe."))
-	return b.String(), []widget.KeyHelp{{"ctrl+c", "stop"}}
+	return b.String(), []widget.KeyHelp{{Key: "ctrl+c", Does: "stop"}}
 }
 
 // steps is the checklist of step 4.

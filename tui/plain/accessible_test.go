@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/onramp-os/onramp/i18n"
 	"github.com/onramp-os/onramp/demo"
+	"github.com/onramp-os/onramp/i18n"
 	"github.com/onramp-os/onramp/netcfg/sim"
 )
 
@@ -37,7 +37,7 @@ func TestAccessiblePromptsRunTheWholeSetup(t *testing.T) {
 		demo.Token(),
 	}, "\n") + "\n"
 	var out bytes.Buffer
-	res, err := RunAccessible(cfg, strings.NewReader(input), &out)
+	res, err := Run(cfg, strings.NewReader(input), &out)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
@@ -67,13 +67,13 @@ func TestAccessiblePromptsRunTheWholeSetup(t *testing.T) {
 func TestAccessibleResumesAndStopsAtTheEndOfInput(t *testing.T) {
 	cfg, _ := demoSetup(t, "")
 	var out bytes.Buffer
-	_, err := RunAccessible(cfg, strings.NewReader("1\n\n\nyes\n"), &out)
+	_, err := Run(cfg, strings.NewReader("1\n\n\nyes\n"), &out)
 	if err != errInputEnded {
 		t.Fatalf("err %v\n%s", err, out.String())
 	}
 	out.Reset()
 	// The next start goes on with the network, in English.
-	_, err = RunAccessible(cfg, strings.NewReader(""), &out)
+	_, err = Run(cfg, strings.NewReader(""), &out)
 	if err != errInputEnded || !strings.Contains(out.String(), "== Network ==") || strings.Contains(out.String(), "== Language ==") {
 		t.Errorf("did not resume at the network:\n%s", out.String())
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onramp-os/onramp/firstboot"
 	"github.com/onramp-os/onramp/sysconf"
 )
 
@@ -20,7 +21,7 @@ func (d fixedDetector) Detect(context.Context) (sysconf.Detected, error) {
 
 // atStep is a prefilled config whose saved progress is at step, so the
 // prompts start there.
-func atStep(t *testing.T, answers, step string) Config {
+func atStep(t *testing.T, answers, step string) firstboot.Config {
 	t.Helper()
 	cfg := prefilled(t, answers)
 	if err := cfg.Sys.SaveState(sysconf.SetupState{Step: step, Language: "en_US"}); err != nil {
@@ -29,10 +30,10 @@ func atStep(t *testing.T, answers, step string) Config {
 	return cfg
 }
 
-func runPrompts(t *testing.T, cfg Config, lines ...string) string {
+func runPrompts(t *testing.T, cfg firstboot.Config, lines ...string) string {
 	t.Helper()
 	var out bytes.Buffer
-	_, err := RunAccessible(cfg, strings.NewReader(strings.Join(lines, "\n")+"\n"), &out)
+	_, err := Run(cfg, strings.NewReader(strings.Join(lines, "\n")+"\n"), &out)
 	if err != errInputEnded {
 		t.Fatalf("err %v\n%s", err, out.String())
 	}

@@ -123,7 +123,7 @@ func (p *connectPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 	if len(p.stages) == 0 {
 		b.WriteString(m.spin.View() + " " + m.t("conn.start") + "\n")
 	}
-	return b.String(), []widget.KeyHelp{{"Esc", m.t("help.cancel")}}
+	return b.String(), []widget.KeyHelp{{Key: "Esc", Does: m.t("help.cancel")}}
 }
 
 // netErrorText explains why a connection failed, in the user's language.

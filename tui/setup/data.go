@@ -55,7 +55,7 @@ func (p *loadingPage) update(m *Model, msg tea.Msg) tea.Cmd {
 
 func (p *loadingPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 	if m.fatal != nil {
-		return m.cfg.Theme.Error.Render(m.t("load.failed")) + "\n\n" + m.fatal.Error(), []widget.KeyHelp{{"Enter", m.t("help.quit")}}
+		return m.cfg.Theme.Error.Render(m.t("load.failed")) + "\n\n" + m.fatal.Error(), []widget.KeyHelp{{Key: "Enter", Does: m.t("help.quit")}}
 	}
 	return m.spin.View() + " " + m.t("load.busy"), nil
 }

@@ -100,7 +100,7 @@ func (p *onboardingPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 			b.WriteString("\n" + q)
 		}
 	}
-	return b.String(), []widget.KeyHelp{{"Esc", m.t("help.cancel")}}
+	return b.String(), []widget.KeyHelp{{Key: "Esc", Does: m.t("help.cancel")}}
 }
 
 // onboardErrorPage shows the guide's error text with the code, what it
@@ -141,7 +141,7 @@ func (p *onboardErrorPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 	var oe *onboard.Error
 	if errors.As(p.err, &oe) {
 		b.WriteString(t.Error.Render(m.t("ob.failed", int(oe.Code))) + "\n\n")
-		b.WriteString(m.t("ob.meaning") + " " + codeMeaningOf(m, oe.Code) + "\n")
+		b.WriteString(m.t("ob.meaning") + " " + codeMeaning(m, oe.Code) + "\n")
 		if oe.Reason != "" {
 			b.WriteString(t.Muted.Render(m.t("ob.reason")+" "+oe.Reason) + "\n")
 		}
@@ -161,7 +161,7 @@ func (p *onboardErrorPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 		b.WriteString(t.Error.Render(m.t("ob.failed.other")) + "\n" + p.err.Error() + "\n")
 	}
 	b.WriteString("\n" + t.Buttons([]string{m.t("btn.back"), m.t("btn.retry")}, p.btn))
-	return b.String(), []widget.KeyHelp{{"Enter", m.t("help.choose")}, {"←→", m.t("help.move")}, {"Esc", m.t("help.back")}}
+	return b.String(), []widget.KeyHelp{{Key: "Enter", Does: m.t("help.choose")}, {Key: "←→", Does: m.t("help.move")}, {Key: "Esc", Does: m.t("help.back")}}
 }
 
 // checkText is what to check for a code: the guide's troubleshooting for
@@ -187,7 +187,7 @@ func (p *successPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 	if p.err != nil {
 		body += "\n\n" + t.Error.Render(m.t("finish.err", p.err))
 	}
-	return body + "\n\n" + t.Buttons([]string{m.t("btn.reboot")}, 0), []widget.KeyHelp{{"Enter", m.t("btn.reboot")}}
+	return body + "\n\n" + t.Buttons([]string{m.t("btn.reboot")}, 0), []widget.KeyHelp{{Key: "Enter", Does: m.t("btn.reboot")}}
 }
 
 // finishing handles Enter on a last page: write setup.done, then quit.
@@ -229,7 +229,7 @@ func (p *starterPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 	if p.err != nil {
 		body += "\n\n" + t.Error.Render(m.t("finish.err", p.err))
 	}
-	return body + "\n\n" + t.Buttons([]string{m.t("btn.finish")}, 0), []widget.KeyHelp{{"Enter", m.t("btn.finish")}, {"Esc", m.t("help.back")}}
+	return body + "\n\n" + t.Buttons([]string{m.t("btn.finish")}, 0), []widget.KeyHelp{{Key: "Enter", Does: m.t("btn.finish")}, {Key: "Esc", Does: m.t("help.back")}}
 }
 
 // finishPage is where a run resumes whose steps were all done.
@@ -248,5 +248,5 @@ func (p *finishPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 	if p.err != nil {
 		body += "\n\n" + t.Error.Render(m.t("finish.err", p.err))
 	}
-	return body + "\n\n" + t.Buttons([]string{m.t("btn.finish")}, 0), []widget.KeyHelp{{"Enter", m.t("btn.finish")}}
+	return body + "\n\n" + t.Buttons([]string{m.t("btn.finish")}, 0), []widget.KeyHelp{{Key: "Enter", Does: m.t("btn.finish")}}
 }

@@ -132,9 +132,9 @@ func (p *eulaPage) update(m *Model, msg tea.Msg) tea.Cmd {
 func (p *eulaPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 	t := m.cfg.Theme
 	head := t.Heading.Render(m.t("eula.heading"))
-	help := []widget.KeyHelp{{"Space", m.t("help.toggle")}, {"PgDn", m.t("help.scroll")}, {"Enter", m.t("help.continue")}, {"Esc", m.t("help.back")}}
+	help := []widget.KeyHelp{{Key: "Space", Does: m.t("help.toggle")}, {Key: "PgDn", Does: m.t("help.scroll")}, {Key: "Enter", Does: m.t("help.continue")}, {Key: "Esc", Does: m.t("help.back")}}
 	if p.err != nil && p.eula == nil {
-		return head + "\n\n" + t.Error.Render(m.t("eula.err.load")) + "\n" + p.err.Error(), []widget.KeyHelp{{"Esc", m.t("help.back")}}
+		return head + "\n\n" + t.Error.Render(m.t("eula.err.load")) + "\n" + p.err.Error(), []widget.KeyHelp{{Key: "Esc", Does: m.t("help.back")}}
 	}
 	if p.eula == nil {
 		return head + "\n\n" + m.spin.View(), help

@@ -9,8 +9,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 
-	"github.com/onramp-os/onramp/i18n"
 	"github.com/onramp-os/onramp/demo"
+	"github.com/onramp-os/onramp/i18n"
 )
 
 // The setup golden tests run the assistant as a program at 80x24 (teatest)

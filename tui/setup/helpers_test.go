@@ -14,6 +14,8 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/onramp-os/onramp/demo"
+	"github.com/onramp-os/onramp/firstboot"
+	"github.com/onramp-os/onramp/internal/testutil"
 	"github.com/onramp-os/onramp/sysconf"
 	"github.com/onramp-os/onramp/tui/widget"
 )
@@ -31,8 +33,8 @@ func demoSetup(t *testing.T, lang string) (Config, *demo.Device) {
 		t.Fatal(err)
 	}
 	t.Cleanup(d.Close)
-	cfg := Config{Sys: sysconf.Root{Dir: root}, Net: d.Net, Onboarder: d.Onboarder, Version: "1.0-test",
-		Now: func() time.Time { return setupNow }, Theme: widget.PlainTheme()}
+	cfg := Config{Config: firstboot.Config{Sys: sysconf.Root{Dir: root}, Net: d.Net, Onboarder: d.Onboarder,
+		Now: func() time.Time { return setupNow }}, Version: "1.0-test", Theme: widget.PlainTheme()}
 	cfg.Prefill.Language = lang
 	return cfg, d
 }
@@ -137,7 +139,7 @@ func (d *driver) toServer() *driver { return d.toEmail().send(tab, tab, enter).e
 func requireSetupGolden(t *testing.T, name, view string) {
 	t.Helper()
 	view = ansi.Strip(view)
-	requireSize(t, view, 80, 24)
+	testutil.RequireScreenSize(t, view, 80, 24)
 	path := filepath.Join(packageDir, "testdata", "setup_"+name+".golden")
 	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
 		if err := os.WriteFile(path, []byte(view+"\n"), 0o644); err != nil {
@@ -168,3 +170,10 @@ func finalSetup(t *testing.T, tm *teatest.TestModel) *Model {
 }
 
 func shiftTab() tea.KeyMsg { return key(tea.KeyShiftTab) }
+
+func key(k tea.KeyType) tea.KeyMsg { return tea.KeyMsg{Type: k} }
+
+func runes(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
+
+// packageDir is the directory the tests started in: the package's.
+var packageDir, _ = os.Getwd()

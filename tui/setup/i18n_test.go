@@ -13,12 +13,17 @@ import (
 	"github.com/onramp-os/onramp/sysconf"
 )
 
-// TestEveryTextUsedIsInTheCatalog finds the catalog keys the setup code
-// names, plus the ones it builds, and fails on any English lacks; and every
-// display language has a catalog.
+// TestEveryTextUsedIsInTheCatalog finds the catalog keys the setup
+// assistant's code names (the flow and both front ends), plus the ones it
+// builds, and fails on any English lacks; and every display language has a
+// catalog.
 func TestEveryTextUsedIsInTheCatalog(t *testing.T) {
 	en := i18n.For("en")
-	files, _ := filepath.Glob("setup*.go")
+	var files []string
+	for _, pattern := range []string{"*.go", "../plain/*.go", "../../firstboot/*.go"} {
+		m, _ := filepath.Glob(pattern)
+		files = append(files, m...)
+	}
 	keyRE := regexp.MustCompile(`"((?:a11y|btn|clock|conn|err|eula|finish|help|hidden|info|kbd|lang|list|load|mobile|net|ob|starter|step|title|tz|warn|wired|wlan)\.[a-z0-9.]+[a-z0-9])"`)
 	seen := 0
 	for _, f := range files {

@@ -81,7 +81,7 @@ func (p *languagePage) follow(m *Model) {
 func (p *languagePage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 	t := m.cfg.Theme
 	body := p.top(m) + p.list.view(t, m.t, w, h-4)
-	return body, []widget.KeyHelp{{"Enter", m.t("help.choose")}, {"↑↓", m.t("help.move")}, {m.t("help.type"), m.t("help.search")}}
+	return body, []widget.KeyHelp{{Key: "Enter", Does: m.t("help.choose")}, {Key: "↑↓", Does: m.t("help.move")}, {Key: m.t("help.type"), Does: m.t("help.search")}}
 }
 
 // keyboardPage sets layout and variant, with a field to try them.
@@ -202,7 +202,7 @@ func (p *keyboardPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 
 // formHelp is the help line of a form page.
 func formHelp(m *Model) []widget.KeyHelp {
-	return []widget.KeyHelp{{"Enter", m.t("help.continue")}, {"Esc", m.t("help.back")}, {"Tab", m.t("help.next")}}
+	return []widget.KeyHelp{{Key: "Enter", Does: m.t("help.continue")}, {Key: "Esc", Does: m.t("help.back")}, {Key: "Tab", Does: m.t("help.next")}}
 }
 
 // pickerPage chooses one item of a searchable list for a form field.
@@ -252,5 +252,5 @@ func (p *pickerPage) top(m *Model) string { return m.cfg.Theme.Heading.Render(m.
 func (p *pickerPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 	t := m.cfg.Theme
 	body := p.top(m) + p.list.view(t, m.t, w, h-2)
-	return body, []widget.KeyHelp{{"Enter", m.t("help.choose")}, {"Esc", m.t("help.back")}, {m.t("help.type"), m.t("help.search")}}
+	return body, []widget.KeyHelp{{Key: "Enter", Does: m.t("help.choose")}, {Key: "Esc", Does: m.t("help.back")}, {Key: m.t("help.type"), Does: m.t("help.search")}}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/onramp-os/onramp/firstboot"
 	"github.com/onramp-os/onramp/i18n"
+	"github.com/onramp-os/onramp/internal/testutil"
 	"github.com/onramp-os/onramp/sysconf"
 	"github.com/onramp-os/onramp/tui/widget"
 )
@@ -24,7 +25,7 @@ func TestEveryLanguageFits(t *testing.T) {
 			check := func() {
 				t.Helper()
 				s := d.screen()
-				requireSize(t, s, 80, 24)
+				testutil.RequireScreenSize(t, s, 80, 24)
 				header := strings.SplitN(s, "\n", 2)[0]
 				if !strings.Contains(header, "["+tr.T(firstboot.StepKeys[d.m.cur.step()])+"]") {
 					t.Errorf("%s: the header lacks the current step:\n%s", d.page(), header)
@@ -49,9 +50,9 @@ func TestResizeRelaysOut(t *testing.T) {
 	cfg, _ := demoSetup(t, "")
 	d := drive(t, cfg).toNetwork()
 	d.send(tea.WindowSizeMsg{Width: 120, Height: 40})
-	requireSize(t, d.screen(), 120, 40)
+	testutil.RequireScreenSize(t, d.screen(), 120, 40)
 	d.send(tea.WindowSizeMsg{Width: 80, Height: 24})
-	requireSize(t, d.screen(), 80, 24)
+	testutil.RequireScreenSize(t, d.screen(), 80, 24)
 }
 
 func TestNoColorAndConsoleTheme(t *testing.T) {

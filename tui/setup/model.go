@@ -154,11 +154,11 @@ func (m *Model) View() string {
 		body += "\n\n" + t.Muted.Render(h)
 	}
 	if m.info != nil {
-		body, help = m.info.view(m), []widget.KeyHelp{{"Esc", m.t("help.close")}}
+		body, help = m.info.view(m), []widget.KeyHelp{{Key: "Esc", Does: m.t("help.close")}}
 	} else if m.warn != "" {
 		body = t.Warning.Render(t.Warn+" "+m.warn) + "\n" + body
 	}
-	help = append(help, widget.KeyHelp{"F1", m.t("help.info")})
+	help = append(help, widget.KeyHelp{Key: "F1", Does: m.t("help.info")})
 	var steps []string
 	for _, k := range firstboot.StepKeys {
 		steps = append(steps, m.t(k))

@@ -74,7 +74,7 @@ func (p *netCheckPage) update(m *Model, msg tea.Msg) tea.Cmd {
 
 func (p *netCheckPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 	return m.cfg.Theme.Heading.Render(m.t("net.heading")) + "\n\n" + m.spin.View() + " " + m.t("net.checking"),
-		[]widget.KeyHelp{{"Esc", m.t("help.back")}}
+		[]widget.KeyHelp{{Key: "Esc", Does: m.t("help.back")}}
 }
 
 // networkPage offers every way online the device has: the wireless
@@ -271,5 +271,5 @@ func (p *networkPage) top(m *Model) string {
 }
 
 func (p *networkPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
-	return p.top(m) + p.list.view(m.cfg.Theme, m.t, w, h-4), []widget.KeyHelp{{"Enter", m.t("help.choose")}, {"F5", m.t("help.rescan")}, {"Esc", m.t("help.back")}}
+	return p.top(m) + p.list.view(m.cfg.Theme, m.t, w, h-4), []widget.KeyHelp{{Key: "Enter", Does: m.t("help.choose")}, {Key: "F5", Does: m.t("help.rescan")}, {Key: "Esc", Does: m.t("help.back")}}
 }

@@ -99,7 +99,7 @@ func newTokenPage(m *Model, req *onboard.ServerRequest) *formPage {
 }
 
 // codeMeaning is the guide's meaning of an onboarding error code.
-func codeMeaningOf(m *Model, c onboard.Code) string {
+func codeMeaning(m *Model, c onboard.Code) string {
 	key := fmt.Sprintf("ob.code.%d", int(c))
 	if s := m.t(key); s != key {
 		return s

@@ -76,7 +76,7 @@ func (p *tzDetectPage) update(m *Model, msg tea.Msg) tea.Cmd {
 
 func (p *tzDetectPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 	return m.cfg.Theme.Heading.Render(m.t("tz.heading")) + "\n\n" + m.spin.View() + " " + m.t("tz.detecting"),
-		[]widget.KeyHelp{{"Esc", m.t("help.back")}}
+		[]widget.KeyHelp{{Key: "Esc", Does: m.t("help.back")}}
 }
 
 // newTZConfirmPage shows the detected zone for confirmation.

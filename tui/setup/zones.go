@@ -100,7 +100,7 @@ func (p *regionPage) top(m *Model) string {
 
 func (p *regionPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 	body := p.top(m) + p.active().view(m.cfg.Theme, m.t, w, h-4)
-	return body, []widget.KeyHelp{{"Enter", m.t("help.choose")}, {"Esc", m.t("help.back")}, {m.t("help.type"), m.t("help.search")}}
+	return body, []widget.KeyHelp{{Key: "Enter", Does: m.t("help.choose")}, {Key: "Esc", Does: m.t("help.back")}, {Key: m.t("help.type"), Does: m.t("help.search")}}
 }
 
 // cityPage lists a region's zones with their local time.
@@ -206,5 +206,5 @@ func (p *cityPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 		}
 	}
 	body := p.top(m) + p.list.view(t, m.t, w, h-2)
-	return strings.TrimRight(body, "\n"), []widget.KeyHelp{{"Enter", m.t("help.choose")}, {"Esc", m.t("help.back")}, {m.t("help.type"), m.t("help.search")}}
+	return strings.TrimRight(body, "\n"), []widget.KeyHelp{{Key: "Enter", Does: m.t("help.choose")}, {Key: "Esc", Does: m.t("help.back")}, {Key: m.t("help.type"), Does: m.t("help.search")}}
 }

@@ -2,7 +2,6 @@ package widget
 
 import (
 	"io"
-	"strings"
 	"testing"
 	"unicode"
 
@@ -48,16 +47,5 @@ func TestDetectTheme(t *testing.T) {
 	// Not a terminal (a pipe, a file): no colours, the console theme.
 	if got := DetectTheme(io.Discard, "xterm-256color").Name; got != "console" {
 		t.Errorf("output not a terminal: %s theme, want console", got)
-	}
-}
-
-// TestConsoleScreensAreASCII renders the screens of the golden tests' kind
-// with the console theme: nothing outside ASCII reaches the screen.
-func TestConsoleScreensAreASCII(t *testing.T) {
-	for _, m := range everyState(t) {
-		view := m.View()
-		if i := strings.IndexFunc(view, func(r rune) bool { return r > unicode.MaxASCII }); i >= 0 {
-			t.Fatalf("non-ASCII %q on a console screen:\n%s", []rune(view[i:])[0], view)
-		}
 	}
 }

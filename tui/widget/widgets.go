@@ -18,10 +18,10 @@ const (
 	DefaultHeight = 24
 )
 
-// keyHelp is one entry of the help line: a key and what it does.
+// KeyHelp is one entry of the help line: a key and what it does.
 type KeyHelp struct{ Key, Does string }
 
-// screen lays out a whole screen of w×h cells: the header with the title and
+// Screen lays out a whole screen of w×h cells: the header with the title and
 // the steps (current one marked), the body in a frame, the help line. The
 // body is clipped to the frame, so a small terminal loses lines at the
 // bottom of the body, never the header or the help.
@@ -37,7 +37,7 @@ func (t Theme) Screen(w, h int, title string, steps []string, current int, body 
 	return lipgloss.JoinVertical(lipgloss.Left, header, frame, t.HelpLine(w, help))
 }
 
-// header is the title on the left and the steps on the right; when both do
+// Header is the title on the left and the steps on the right; when both do
 // not fit, the steps go.
 func (t Theme) Header(w int, title string, steps []string, current int) string {
 	var parts []string
@@ -71,7 +71,7 @@ func (t Theme) HelpLine(w int, help []KeyHelp) string {
 	return ansi.Truncate(" "+strings.Join(parts, "   "), w, "")
 }
 
-// buttons renders a row of buttons, the focused one marked with the cursor
+// Buttons renders a row of buttons, the focused one marked with the cursor
 // (visible without colour) and highlighted.
 func (t Theme) Buttons(labels []string, focus int) string {
 	var out []string
@@ -86,7 +86,7 @@ func (t Theme) Buttons(labels []string, focus int) string {
 	return strings.Join(out, "  ")
 }
 
-// bar is a progress bar of width cells for frac in [0,1].
+// ProgressBar is a progress bar of width cells for frac in [0,1].
 func (t Theme) ProgressBar(width int, frac float64) string {
 	width = max(width, 4)
 	frac = min(max(frac, 0), 1)
@@ -94,7 +94,7 @@ func (t Theme) ProgressBar(width int, frac float64) string {
 	return "[" + t.Bar.Render(strings.Repeat(t.BarFull, fill)) + t.Muted.Render(strings.Repeat(t.BarEmpty, width-2-fill)) + "]"
 }
 
-// row marks a list row: the cursor when it is highlighted, a warning mark
+// Row marks a list row: the cursor when it is highlighted, a warning mark
 // when it deserves a second look.
 func (t Theme) Row(selected, warn bool, text string) string {
 	cur := strings.Repeat(" ", ansi.StringWidth(t.Cursor))
@@ -109,7 +109,7 @@ func (t Theme) Row(selected, warn bool, text string) string {
 	return cur + " " + mark + " " + text
 }
 
-// window returns the range of n list rows to show in rows lines so that the
+// Window returns the range of n list rows to show in rows lines so that the
 // cursor stays visible.
 func Window(n, cursor, rows int) (from, to int) {
 	if rows <= 0 || n <= rows {
@@ -119,12 +119,12 @@ func Window(n, cursor, rows int) (from, to int) {
 	return from, from + rows
 }
 
-// wrap breaks the lines of s at word boundaries to fit width cells.
+// Wrap breaks the lines of s at word boundaries to fit width cells.
 func Wrap(s string, width int) string {
 	return ansi.Wrap(s, width, "/-")
 }
 
-// clipLines keeps the first n lines of s.
+// ClipLines keeps the first n lines of s.
 func ClipLines(s string, n int) string {
 	lines := strings.Split(s, "\n")
 	if len(lines) > n {
@@ -133,7 +133,7 @@ func ClipLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// fit pads or truncates the plain string s to exactly n cells, truncating at
+// Fit pads or truncates the plain string s to exactly n cells, truncating at
 // the end with the theme's ellipsis.
 func (t Theme) Fit(s string, n int) string {
 	if ansi.StringWidth(s) > n {
@@ -142,7 +142,7 @@ func (t Theme) Fit(s string, n int) string {
 	return s + strings.Repeat(" ", max(n-ansi.StringWidth(s), 0))
 }
 
-// fitLeft is fit for paths: it keeps the end, which names the file.
+// FitLeft is fit for paths: it keeps the end, which names the file.
 func (t Theme) FitLeft(s string, n int) string {
 	if w := ansi.StringWidth(s); w > n {
 		s = t.Ellipsis + ansi.TruncateLeft(s, w-n+ansi.StringWidth(t.Ellipsis), "")
@@ -150,12 +150,12 @@ func (t Theme) FitLeft(s string, n int) string {
 	return s + strings.Repeat(" ", max(n-ansi.StringWidth(s), 0))
 }
 
-// padLeft right-aligns s in n cells.
+// PadLeft right-aligns s in n cells.
 func PadLeft(s string, n int) string {
 	return strings.Repeat(" ", max(n-ansi.StringWidth(s), 0)) + s
 }
 
-// clock formats a duration as m:ss or h:mm:ss.
+// FormatDuration formats a duration as m:ss or h:mm:ss.
 func FormatDuration(d time.Duration) string {
 	d = d.Round(time.Second)
 	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
@@ -165,7 +165,7 @@ func FormatDuration(d time.Duration) string {
 	return fmt.Sprintf("%d:%02d", m, s)
 }
 
-// offer puts v in a one-slot channel, replacing a value nobody took yet, so
+// Offer puts v in a one-slot channel, replacing a value nobody took yet, so
 // a slow screen always gets the latest progress and the worker never waits.
 func Offer[T any](ch chan T, v T) {
 	for {
@@ -181,7 +181,7 @@ func Offer[T any](ch chan T, v T) {
 	}
 }
 
-// progressView draws a labelled bar with bytes (" of " or " / " the total),
+// ProgressView draws a labelled bar with bytes (" of " or " / " the total),
 // rate and, while it is known, the time left in the words eta gives.
 func ProgressView(th Theme, w int, label string, pr images.Progress, of string, eta func(time.Duration) string) string {
 	frac := 0.0
@@ -205,7 +205,7 @@ func ProgressView(th Theme, w int, label string, pr images.Progress, of string, 
 	return b.String()
 }
 
-// moveCursor applies a list navigation key (arrows, vi keys, home/end) to
+// MoveCursor applies a list navigation key (arrows, vi keys, home/end) to
 // cursor in a list of n rows; ok is false for any other key.
 func MoveCursor(key string, cursor, n int) (int, bool) {
 	last := max(n-1, 0)

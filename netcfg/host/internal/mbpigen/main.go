@@ -1,4 +1,4 @@
-// Command mbpigen regenerates netcfg/host/mbpi.tsv, the provider database
+// Command mbpigen regenerates netcfg/mbpi.tsv, the provider database
 // embedded for systems without mobile-broadband-provider-info, from
 // Debian's package of it: fetched with apt-get download and unpacked with
 // dpkg -x into a temporary directory, never installed. `make mbpi-data`
@@ -14,12 +14,13 @@ import (
 	"strings"
 
 	"github.com/onramp-os/onramp/internal/atomicfile"
+	"github.com/onramp-os/onramp/netcfg"
 	"github.com/onramp-os/onramp/netcfg/host"
 )
 
 const (
 	pkg = "mobile-broadband-provider-info"
-	out = "netcfg/host/mbpi.tsv"
+	out = "netcfg/mbpi.tsv"
 )
 
 func main() {
@@ -51,7 +52,7 @@ func run() error {
 	}
 	var b bytes.Buffer
 	source := strings.TrimSuffix(filepath.Base(debs[0]), ".deb")
-	if err := host.WriteSnapshot(&b, db, source); err != nil {
+	if err := netcfg.WriteSnapshot(&b, db, source); err != nil {
 		return err
 	}
 	if err := atomicfile.WriteFile(out, b.Bytes(), 0o644); err != nil {
