@@ -101,14 +101,14 @@ func TestByServerKeyKinds(t *testing.T) {
 		t.Fatalf("bound key for its own Unit ID: %v", err)
 	}
 
-	mass := env.key(t, lab.KeySpec{Kind: lab.KindMass, Password: "chosen-password"})
+	mass := env.key(t, lab.KeySpec{Kind: lab.KindMass, Password: "Chosen-Passw0rd"})
 	for n := 10; n < 15; n++ {
 		c, _ := newClient(t, n)
 		if _, err := c.ByServer(ctx, env.request(mass)); err != nil {
 			t.Fatalf("mass key, device %d: %v", n, err)
 		}
 	}
-	if _, _, err := env.srv.CreateKey(ctx, lab.KeySpec{Kind: lab.KindMass, Password: "chosen-password"}); err == nil {
+	if _, _, err := env.srv.CreateKey(ctx, lab.KeySpec{Kind: lab.KindMass, Password: "Chosen-Passw0rd"}); err == nil {
 		t.Fatal("a duplicate mass-deployment password was accepted")
 	}
 
