@@ -16,6 +16,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -444,5 +446,33 @@ func TestMassPasswordStrength(t *testing.T) {
 		if _, _, err := st.CreateKey(ctx, KeySpec{Kind: KindMass, Password: strong}); err != nil {
 			t.Errorf("%q: %v", strong, err)
 		}
+	}
+}
+
+// A state directory whose path holds URI syntax ('#', '?', '%') keeps its
+// database inside it.
+func TestStatePathWithURICharacters(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lab #1?x=%41")
+	st, err := OpenState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.CreateKey(context.Background(), KeySpec{Kind: KindOneTime}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if fi, err := os.Stat(filepath.Join(dir, dbFile)); err != nil || fi.Size() == 0 {
+		t.Fatalf("the database is not in %s: %v", dir, err)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(dir), "lab ")); err == nil {
+		t.Fatal("the database was created beside the state directory")
+	}
+	st, err = OpenState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if keys, _ := st.Keys(context.Background()); len(keys) != 1 {
+		t.Fatalf("%d keys after reopening", len(keys))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 	"time"
 
@@ -90,7 +91,9 @@ type store struct {
 }
 
 func openStore(path string) (*store, error) {
-	dsn := "file:" + path + "?_txlock=immediate" +
+	// The path is escaped: a '#' or '?' in it would otherwise end the
+	// file name of the URI.
+	dsn := (&url.URL{Scheme: "file", OmitHost: true, Path: path}).String() + "?_txlock=immediate" +
 		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
