@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -474,5 +475,45 @@ func TestStatePathWithURICharacters(t *testing.T) {
 	defer st.Close()
 	if keys, _ := st.Keys(context.Background()); len(keys) != 1 {
 		t.Fatalf("%d keys after reopening", len(keys))
+	}
+}
+
+// The certificate is signed only once the key has passed: a refused key
+// costs no signature (and no CA work an attacker could drive).
+func TestKeyCheckedBeforeSigning(t *testing.T) {
+	st, err := OpenState(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	_, used, _ := st.CreateKey(ctx, KeySpec{Kind: KindOneTime})
+	if err := enrollOnce(ctx, st, unit(1), used); err != nil {
+		t.Fatal(err)
+	}
+	id, disabled, _ := st.CreateKey(ctx, KeySpec{Kind: KindOneTime})
+	_ = st.DisableKey(ctx, id)
+	_, bound, _ := st.CreateKey(ctx, KeySpec{Kind: KindBound, UnitID: unit(9)})
+	_, good, _ := st.CreateKey(ctx, KeySpec{Kind: KindOneTime})
+	signed := 0
+	issue := func() (*x509.Certificate, error) {
+		signed++
+		s := newSerial()
+		return &x509.Certificate{Raw: s.Bytes(), SerialNumber: s}, nil
+	}
+	pub := make([]byte, 32)
+	for name, secret := range map[string]string{"unknown": "ABCDE-FGHJK-LMNPQ-RSTUV", "used": used, "disabled": disabled, "bound elsewhere": bound} {
+		if _, err := st.db.enroll(ctx, unit(2), secret, pub, issue); !isKeyRefusal(err) {
+			t.Errorf("%s key: %v, want a key refusal", name, err)
+		}
+	}
+	if _, err := st.db.enroll(ctx, unit(1), good, pub, issue); !errors.Is(err, ErrDeviceExists) {
+		t.Errorf("existing device: %v", err)
+	}
+	if signed != 0 {
+		t.Fatalf("%d certificates signed for refused requests", signed)
+	}
+	if _, err := st.db.enroll(ctx, unit(2), good, pub, issue); err != nil || signed != 1 {
+		t.Fatalf("good key: %v, %d signed", err, signed)
 	}
 }
