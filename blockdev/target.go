@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// CheckDevTarget refuses (exit 3) a target path in DevDir, named so or
+// CheckDevTarget refuses (exit 3) a target path in DevFS, named so or
 // reached through symbolic links, that is not an existing block device: a
 // mistyped /dev/sdx would otherwise become a regular file in devtmpfs,
 // filled in RAM and gone at the next boot. Paths elsewhere pass; they may
@@ -52,7 +52,7 @@ func SameTarget(a, b string) bool {
 
 // resolveTarget makes path absolute and follows symbolic links as far as
 // they go, dangling ones included, and reports whether the result lies in
-// DevDir.
+// DevFS.
 func resolveTarget(path string) (string, bool) {
 	p, err := filepath.Abs(path)
 	if err != nil {
@@ -71,7 +71,7 @@ func resolveTarget(path string) (string, bool) {
 		}
 		p = filepath.Clean(link)
 	}
-	dev := filepath.Clean(DevDir)
+	dev := filepath.Clean(DevFS)
 	return p, p == dev || strings.HasPrefix(p, dev+string(filepath.Separator))
 }
 

@@ -12,7 +12,7 @@ import (
 
 func TestCheckDevTarget(t *testing.T) {
 	dev := t.TempDir()
-	setVar(t, &DevDir, dev)
+	setVar(t, &DevFS, dev)
 	outside := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dev, "file"), nil, 0o600); err != nil {
 		t.Fatal(err)

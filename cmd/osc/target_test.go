@@ -32,6 +32,13 @@ func TestWriteToMissingDeviceRefused(t *testing.T) {
 		if _, err := os.Lstat(typo); err == nil {
 			t.Fatalf("osc write %s created %s", target, typo)
 		}
+		r = run(t, context.Background(), "", "install", "--yes", "--accept-eula", "--source", dir, "--target", target)
+		if r.code != 3 || !strings.Contains(r.stderr, "block device") {
+			t.Errorf("osc install --target %s: exit %d, stderr %q; want 3 naming a block device", target, r.code, r.stderr)
+		}
+		if _, err := os.Lstat(typo); err == nil {
+			t.Fatalf("osc install --target %s created %s", target, typo)
+		}
 	}
 }
 
