@@ -216,6 +216,11 @@ func collect(r *os.Root, e Entry) ([]member, error) {
 	switch e.Kind {
 	case Single:
 		return out, add(src, info)
+	case Tree:
+		if !info.IsDir() {
+			// A link here is refused, not followed (WalkDir would).
+			return nil, add(src, info)
+		}
 	case Glob:
 		if !info.IsDir() {
 			return nil, nil
