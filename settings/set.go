@@ -90,8 +90,12 @@ func (e Entry) Source() string {
 
 // Covers reports whether rel (slash-separated, relative to a root:
 // "etc/onramp/ums/device.key") is a member of the entry; dir says whether
-// it is a directory, which only a Tree holds.
+// it is a directory, which only a Tree holds. A writer's temporary file is
+// never a member.
 func (e Entry) Covers(rel string, dir bool) bool {
+	if Transient(path.Base(rel)) {
+		return false
+	}
 	p := e.Rel()
 	switch e.Kind {
 	case Single:
@@ -119,4 +123,13 @@ func Lookup(rel string, dir bool) (Entry, bool) {
 func Member(rel string, dir bool) bool {
 	_, ok := Lookup(rel, dir)
 	return ok
+}
+
+// Transient reports whether a file name is a temporary file of an atomic
+// write: internal/atomicfile's ".NAME.tmp-*", onboard's ".write-test-*",
+// Load's own ".NAME.onramp-settings". A save that runs while a setting is
+// being written must not keep the half-written copy.
+func Transient(name string) bool {
+	return strings.HasPrefix(name, ".") && (strings.Contains(name, ".tmp-") ||
+		strings.HasPrefix(name, ".write-test-") || strings.HasSuffix(name, ".onramp-settings"))
 }

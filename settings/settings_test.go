@@ -154,6 +154,9 @@ func TestSaveAndLoadKeepEverything(t *testing.T) {
 	must(os.Chtimes(filepath.Join(root, "etc/locale.conf"), old, old))
 	must(os.WriteFile(filepath.Join(root, "etc/passwd"), []byte("root:x:0:0::/root:/bin/sh\n"), 0o644))
 	must(os.WriteFile(filepath.Join(root, "etc/wpa_supplicant/ifupdown.sh"), []byte("#!/bin/sh\n"), 0o755))
+	// A write in progress (internal/atomicfile's temporary file) is not
+	// kept half-written.
+	must(os.WriteFile(filepath.Join(root, "etc/onramp/ums/.device.key.tmp-12345"), []byte("-----BEGIN"), 0o600))
 	want := members(t, root)
 
 	data := t.TempDir()
@@ -165,7 +168,10 @@ func TestSaveAndLoadKeepEverything(t *testing.T) {
 	if got := members(t, filepath.Join(data, Dir)); !mapsEqual(got, want) {
 		t.Errorf("DATA/settings differs from the root:\n got %v\nwant %v", got, want)
 	}
-	for _, p := range []string{"etc/passwd", "etc/wpa_supplicant/ifupdown.sh", "etc/os-release", "usr"} {
+	if rep, err := Save(root, data); err != nil || !rep.Unchanged || rep.Files != 16 {
+		t.Errorf("a second save with nothing changed: %+v %v", rep, err)
+	}
+	for _, p := range []string{"etc/passwd", "etc/wpa_supplicant/ifupdown.sh", "etc/os-release", "usr", "etc/onramp/ums/.device.key.tmp-12345"} {
 		if _, err := os.Lstat(filepath.Join(data, Dir, p)); err == nil {
 			t.Errorf("%s is not a setting but was saved", p)
 		}
@@ -190,8 +196,8 @@ func TestSaveAndLoadKeepEverything(t *testing.T) {
 	// A setting removed on the device is gone from DATA after the next
 	// save, and no staging directory is left behind.
 	must(os.Remove(filepath.Join(root, "etc/onramp/shared/current.crt")))
-	if _, err := Save(root, data); err != nil {
-		t.Fatal(err)
+	if rep, err := Save(root, data); err != nil || rep.Unchanged || rep.Files != 15 {
+		t.Fatalf("save after a removal: %+v %v", rep, err)
 	}
 	if _, err := os.Lstat(filepath.Join(data, Dir, "etc/onramp/shared/current.crt")); err == nil {
 		t.Error("a removed setting is still on DATA")

@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -25,8 +26,11 @@ const staging = ".settings.new"
 
 // Report says what a Save or Load did.
 type Report struct {
-	// Files is the number of regular files and symbolic links copied.
+	// Files is the number of regular files and symbolic links in the set.
 	Files int
+	// Unchanged: Save found DATA/settings equal to the root's set and
+	// wrote nothing.
+	Unchanged bool
 	// Ignored lists entries of DATA/settings that are not in the set (Load
 	// leaves them where they are and does not lay them back).
 	Ignored []string
@@ -36,7 +40,9 @@ type Report struct {
 // dataDir/settings (dataDir is where ONRAMP-DATA is mounted), keeping
 // modes, owners, symbolic links and modification times. The new set
 // replaces the old one atomically: what is no longer in root is no longer
-// on DATA either.
+// on DATA either. When DATA already holds exactly the root's set nothing
+// is written, so running it often (on every change, from a timer) costs
+// reads only.
 func Save(root, dataDir string) (Report, error) {
 	var rep Report
 	src, err := os.OpenRoot(root)
@@ -49,6 +55,25 @@ func Save(root, dataDir string) (Report, error) {
 		return rep, fmt.Errorf("open DATA %s: %w", dataDir, err)
 	}
 	defer data.Close()
+	var all []member
+	for _, e := range Set {
+		members, err := collect(src, e)
+		if err != nil {
+			return rep, fmt.Errorf("save %s: %w", e.Path, err)
+		}
+		all = append(all, members...)
+	}
+	for _, m := range all {
+		if !m.info.IsDir() {
+			rep.Files++
+		}
+	}
+	if same, err := saved(src, data, all); err != nil {
+		return rep, err
+	} else if same {
+		rep.Unchanged = true
+		return rep, nil
+	}
 	if err := data.RemoveAll(staging); err != nil {
 		return rep, fmt.Errorf("remove %s: %w", path.Join(dataDir, staging), err)
 	}
@@ -61,26 +86,19 @@ func Save(root, dataDir string) (Report, error) {
 	}
 	defer dst.Close()
 	var dirs []member
-	for _, e := range Set {
-		members, err := collect(src, e)
-		if err != nil {
-			return rep, fmt.Errorf("save %s: %w", e.Path, err)
-		}
-		for _, m := range members {
-			if m.info.IsDir() {
-				if err := dst.MkdirAll(m.rel, 0o700); err != nil {
-					return rep, fmt.Errorf("save %s: %w", m.rel, err)
-				}
-				dirs = append(dirs, m)
-				continue
-			}
-			if err := dst.MkdirAll(path.Dir(m.rel), 0o755); err != nil {
+	for _, m := range all {
+		if m.info.IsDir() {
+			if err := dst.MkdirAll(m.rel, 0o700); err != nil {
 				return rep, fmt.Errorf("save %s: %w", m.rel, err)
 			}
-			if err := copyEntry(src, dst, m, m.rel); err != nil {
-				return rep, fmt.Errorf("save /%s: %w", m.rel, err)
-			}
-			rep.Files++
+			dirs = append(dirs, m)
+			continue
+		}
+		if err := dst.MkdirAll(path.Dir(m.rel), 0o755); err != nil {
+			return rep, fmt.Errorf("save %s: %w", m.rel, err)
+		}
+		if err := copyEntry(src, dst, m, m.rel); err != nil {
+			return rep, fmt.Errorf("save /%s: %w", m.rel, err)
 		}
 	}
 	if err := finishDirs(dst, dirs); err != nil {
@@ -90,6 +108,71 @@ func Save(root, dataDir string) (Report, error) {
 		return rep, err
 	}
 	return rep, nil
+}
+
+// saved reports whether DATA/settings holds exactly the members (and
+// nothing else but the directories leading to them), each with the same
+// type, mode, owner, time, link target and content.
+func saved(src, data *os.Root, members []member) (bool, error) {
+	set, err := data.OpenRoot(Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer set.Close()
+	have := map[string]fs.FileInfo{}
+	extra := false
+	err = fs.WalkDir(set.FS(), ".", func(rel string, d fs.DirEntry, err error) error {
+		if err != nil || rel == "." {
+			return err
+		}
+		if !Member(rel, d.IsDir()) {
+			if d.IsDir() && underMember(rel) {
+				return nil
+			}
+			extra = true
+			return fs.SkipAll
+		}
+		info, err := set.Lstat(rel)
+		have[rel] = info
+		return err
+	})
+	if err != nil || extra || len(have) != len(members) {
+		return false, err
+	}
+	for _, m := range members {
+		info, ok := have[m.rel]
+		if !ok || !sameEntry(src, set, m, info) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// sameEntry compares the member m of src with its copy (info) in set.
+func sameEntry(src, set *os.Root, m member, info fs.FileInfo) bool {
+	a, b := m.info, info
+	ua, ga := owner(a)
+	ub, gb := owner(b)
+	if a.Mode() != b.Mode() || ua != ub || ga != gb {
+		return false
+	}
+	switch {
+	case a.Mode()&fs.ModeSymlink != 0:
+		ta, errA := src.Readlink(m.rel)
+		tb, errB := set.Readlink(m.rel)
+		return errA == nil && errB == nil && ta == tb
+	case a.IsDir():
+		return a.ModTime().Equal(b.ModTime())
+	}
+	if a.Size() != b.Size() || !a.ModTime().Equal(b.ModTime()) {
+		return false
+	}
+	ca, errA := src.ReadFile(m.rel)
+	cb, errB := set.ReadFile(m.rel)
+	return errA == nil && errB == nil && bytes.Equal(ca, cb)
 }
 
 // Load lays the set kept in dataDir/settings back into root (at boot, the
@@ -203,6 +286,9 @@ func collect(r *os.Root, e Entry) ([]member, error) {
 	}
 	var out []member
 	add := func(rel string, info fs.FileInfo) error {
+		if Transient(path.Base(rel)) {
+			return nil
+		}
 		t := info.Mode().Type()
 		if t != 0 && t != fs.ModeSymlink && t != fs.ModeDir {
 			return fmt.Errorf("/%s is a %v; settings are files, links and directories", rel, t)

@@ -37,6 +37,10 @@ func saveCmd(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if rep.Unchanged {
+				fmt.Fprintf(stdout, "%s/%s already holds the %d settings of %s\n", data, settings.Dir, rep.Files, rootDir)
+				return nil
+			}
 			fmt.Fprintf(stdout, "saved %d settings from %s to %s/%s\n", rep.Files, rootDir, data, settings.Dir)
 			return nil
 		}),

@@ -28,6 +28,9 @@ func TestSaveThenLoad(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "saved 15 settings") {
 		t.Fatalf("save: %d %q %q", code, out, errOut)
 	}
+	if code, out, _ := run("save", "--root", root, "--data", data); code != 0 || !strings.Contains(out, "already holds the 15 settings") {
+		t.Errorf("save again: %d %q", code, out)
+	}
 	os.WriteFile(filepath.Join(data, "settings/etc/shadow"), []byte("x"), 0o600)
 	fresh := t.TempDir()
 	code, out, errOut = run("load", "--root", fresh, "--data", data)
