@@ -74,7 +74,7 @@ func printSettings(w io.Writer, list []installer.Setting) {
 		case "symlink":
 			what = "-> " + st.Target
 		}
-		fmt.Fprintf(w, "  %s %5d:%-5d %s  %s\n", st.Mode, st.UID, st.GID, st.Path, what)
+		fmt.Fprintf(w, "  %s %-9s %s  %s\n", st.Mode, fmt.Sprintf("%d:%d", st.UID, st.GID), st.Path, what)
 	}
 }
 

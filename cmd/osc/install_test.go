@@ -216,7 +216,7 @@ func TestInstallLoopDeviceAndRestore(t *testing.T) {
 	ins := run(t, context.Background(), "", "inspect", loop)
 	if !strings.Contains(ins.stdout, "Licenses:        1") || !strings.Contains(ins.stdout, "Transport:") ||
 		!strings.Contains(ins.stdout, fmt.Sprintf("Settings:        yes (%d files)", nSettings)) ||
-		!strings.Contains(ins.stdout, "0600     0:0     /etc/onramp/ums/device.key") ||
+		!strings.Contains(ins.stdout, "  0600 0:0       /etc/onramp/ums/device.key  241 bytes") ||
 		!strings.Contains(ins.stdout, "/etc/localtime  -> ../usr/share/zoneinfo/Europe/Berlin") {
 		t.Errorf("inspect %s", ins.stdout)
 	}
