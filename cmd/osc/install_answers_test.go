@@ -166,6 +166,9 @@ func TestInstallAnswersExample(t *testing.T) {
 	if out, err := exec.Command("sgdisk", "-v", img).CombinedOutput(); err != nil || !strings.Contains(string(out), "No problems found") {
 		t.Errorf("sgdisk -v: %v\n%s", err, out)
 	}
+	if fi, err := os.Stat(img); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the image file holding the one-time password: %v, want mode 0600", fi.Mode().Perm())
+	}
 	content, mode := readDataFile(t, img, installer.FirstBootAnswersPath)
 	if mode != 0o600 {
 		t.Errorf("%s mode %v, want 0600", installer.FirstBootAnswersPath, mode)
