@@ -13,6 +13,7 @@ import (
 
 	"github.com/onramp-os/onramp/firstboot"
 	"github.com/onramp-os/onramp/i18n"
+	"github.com/onramp-os/onramp/internal/testutil"
 )
 
 // openPTY returns a pseudo-terminal's controlling side and its terminal.
@@ -20,7 +21,7 @@ func openPTY(t *testing.T) (master, tty *os.File) {
 	t.Helper()
 	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
 	if err != nil {
-		t.Skipf("no pseudo-terminals: %v", err)
+		testutil.Skip(t, "no pseudo-terminals: "+err.Error())
 	}
 	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
 		t.Fatal(err)
