@@ -9,6 +9,7 @@ import (
 
 	"github.com/onramp-os/onramp/demo"
 	"github.com/onramp-os/onramp/firstboot"
+	"github.com/onramp-os/onramp/internal/cli"
 	"github.com/onramp-os/onramp/internal/exitcode"
 	"github.com/onramp-os/onramp/netcfg"
 	"github.com/onramp-os/onramp/netcfg/sim"
@@ -62,7 +63,7 @@ func build(ctx context.Context, s streams, o options) (*assistant, error) {
 		return nil, err
 	}
 	st.root = sysconf.Root{Dir: abs}
-	st.cfg = setup.Config{Config: firstboot.Config{Context: ctx, Sys: st.root}, Version: version()}
+	st.cfg = setup.Config{Config: firstboot.Config{Context: ctx, Sys: st.root}, Version: cli.Version()}
 	if o.demo {
 		d, err := demo.New(abs, demo.Options{Step: o.demoStep})
 		if err != nil {
