@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/onramp-os/onramp/blockdev"
+	"github.com/onramp-os/onramp/internal/fatimage"
 	"github.com/onramp-os/onramp/internal/exitcode"
 )
 
@@ -89,6 +90,11 @@ func ToStick(ctx context.Context, o Options) (Saved, error) {
 		return saved, nil
 	}
 	mp, err := mount(s)
+	if errors.Is(err, unix.ENODEV) && s.fsType == "vfat" {
+		// A kernel without FAT support (a minimal live system): mtools
+		// writes the file system without mounting it.
+		return saved, copyToFAT(ctx, s, saved.File, buf.Bytes())
+	}
 	if err != nil {
 		return Saved{}, err
 	}
@@ -246,6 +252,33 @@ func unmount(mp string) error {
 	}
 	_ = os.Remove(mp)
 	return nil
+}
+
+// copyToFAT writes data as name into the root of the FAT file system of s
+// with mcopy, then flushes the device.
+func copyToFAT(ctx context.Context, s stick, name string, data []byte) error {
+	node, cleanup, err := nodeOf(s.part)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	tree, err := fatimage.NewTree()
+	if err != nil {
+		return err
+	}
+	defer tree.Remove()
+	if err := tree.Add(name, bytes.NewReader(data)); err != nil {
+		return err
+	}
+	if err := tree.CopyTo(ctx, node, 0); err != nil {
+		return fmt.Errorf("write %s to %s: %w", name, s.part.Path, err)
+	}
+	f, err := os.OpenFile(node, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
 }
 
 // syncFS flushes the file system at mp to the stick.
