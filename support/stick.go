@@ -14,8 +14,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/onramp-os/onramp/blockdev"
-	"github.com/onramp-os/onramp/internal/fatimage"
 	"github.com/onramp-os/onramp/internal/exitcode"
+	"github.com/onramp-os/onramp/internal/fatimage"
 )
 
 // MountDir is where ToStick mounts a stick that is not mounted yet.
@@ -70,7 +70,7 @@ type stick struct {
 // drive it returns an error of kind Refused wrapping ErrNoStick, naming
 // what it saw, and writes nothing.
 func ToStick(ctx context.Context, o Options) (Saved, error) {
-	s, err := findStick(ctx)
+	s, err := findStick(ctx, o.Exclude)
 	if err != nil {
 		return Saved{}, err
 	}
@@ -107,7 +107,7 @@ func ToStick(ctx context.Context, o Options) (Saved, error) {
 }
 
 // findStick picks the file system to write to.
-func findStick(ctx context.Context) (stick, error) {
+func findStick(ctx context.Context, exclude []string) (stick, error) {
 	drives, err := blockdev.List()
 	if err != nil {
 		return stick{}, err
@@ -115,6 +115,10 @@ func findStick(ctx context.Context) (stick, error) {
 	var seen []string
 	for _, d := range drives {
 		if !d.Removable && !d.USB {
+			continue
+		}
+		if excluded(d, exclude) {
+			seen = append(seen, d.Path+": the drive this screen is about")
 			continue
 		}
 		switch {
@@ -161,6 +165,23 @@ func findStick(ctx context.Context) (stick, error) {
 		return stick{}, exitcode.Wrap(exitcode.Refused, fmt.Errorf("%w: no removable drive is connected", ErrNoStick))
 	}
 	return stick{}, exitcode.Wrap(exitcode.Refused, fmt.Errorf("%w (%s)", ErrNoStick, strings.Join(seen, "; ")))
+}
+
+// excluded reports whether d is one of the paths (resolved, so a
+// /dev/disk/by-id link names its disk too).
+func excluded(d blockdev.Drive, paths []string) bool {
+	for _, p := range paths {
+		if p == d.Path {
+			return true
+		}
+		if r, err := filepath.EvalSymlinks(p); err == nil && r == d.Path {
+			return true
+		}
+		if x, err := blockdev.Lookup(p); err == nil && x.Name == d.Name {
+			return true
+		}
+	}
+	return false
 }
 
 // isoEnd is the byte after an ISO 9660 volume at the start of dev (a
@@ -287,4 +308,16 @@ func syncFS(mp string) {
 		_ = unix.Syncfs(int(f.Fd()))
 		_ = f.Close()
 	}
+}
+
+// ToDir writes the bundle into the folder dir, named as on a stick: where
+// the demos put it instead of a stick.
+func ToDir(ctx context.Context, dir string, o Options) (Saved, error) {
+	var buf bytes.Buffer
+	m, err := Write(ctx, &buf, o)
+	if err != nil {
+		return Saved{}, err
+	}
+	saved := Saved{Device: dir, File: FileName(m.UnitID, m.Created), MountPoint: dir, Manifest: m}
+	return saved, writeNew(filepath.Join(dir, saved.File), buf.Bytes())
 }

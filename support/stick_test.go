@@ -256,7 +256,6 @@ func fileHash(t *testing.T, p string) string {
 	return fmt.Sprintf("%x", h.Sum(nil))
 }
 
-
 // TestToStickMountsAndUnmounts: an ext4 stick that is not mounted is
 // mounted under MountDir for the write and unmounted after it; mounted
 // again, it holds the bundle with mode 0600, and fsck.ext4 finds it clean.
@@ -270,6 +269,13 @@ func TestToStickMountsAndUnmounts(t *testing.T) {
 	testutil.Run(t, "mkfs.ext4", "-q", loop)
 	f := useFakeBlock(t)
 	f.add(t, loop, true, img)
+
+	// The drive a failed write or install is about is never written.
+	o := stickOptions(t)
+	o.Exclude = []string{filepath.Join(f.dev, filepath.Base(loop))}
+	if _, err := ToStick(context.Background(), o); !errors.Is(err, ErrNoStick) || !strings.Contains(err.Error(), "the drive this screen is about") {
+		t.Fatalf("excluded stick: err %v", err)
+	}
 
 	saved, err := ToStick(context.Background(), stickOptions(t))
 	if err != nil {
@@ -293,4 +299,22 @@ func TestToStickMountsAndUnmounts(t *testing.T) {
 		t.Fatalf("bundle on the stick: %v, mode %v", err, fi.Mode().Perm())
 	}
 	readZip(t, filepath.Join(mp, saved.File))
+}
+
+// TestToDir: the demos' stand-in for a stick writes the bundle under the
+// stick's name, 0600, and never over an existing file.
+func TestToDir(t *testing.T) {
+	dir := t.TempDir()
+	saved, err := ToDir(context.Background(), dir, stickOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, saved.File))
+	if err != nil || fi.Mode().Perm() != 0o600 || saved.File != "onramp-support-005056938D22-20261206T230000Z.zip" {
+		t.Fatalf("saved %+v: %v", saved, err)
+	}
+	readZip(t, filepath.Join(dir, saved.File))
+	if _, err := ToDir(context.Background(), dir, stickOptions(t)); !errors.Is(err, os.ErrExist) {
+		t.Errorf("second bundle of the same second: %v, want it refused", err)
+	}
 }

@@ -37,6 +37,9 @@ type Options struct {
 	UnitID func() (string, error)
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Exclude names drives ToStick never writes to (the stick a failed
+	// write left behind, the install target), by device path.
+	Exclude []string
 }
 
 func (o Options) root() string {

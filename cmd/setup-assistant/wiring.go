@@ -14,6 +14,7 @@ import (
 	"github.com/onramp-os/onramp/netcfg"
 	"github.com/onramp-os/onramp/netcfg/sim"
 	"github.com/onramp-os/onramp/onboard"
+	"github.com/onramp-os/onramp/support"
 	"github.com/onramp-os/onramp/sysconf"
 	"github.com/onramp-os/onramp/tui/setup"
 )
@@ -72,6 +73,9 @@ func build(ctx context.Context, s streams, o options) (*assistant, error) {
 		st.stop = d.Close
 		st.cfg.Net, st.cfg.Onboarder = d.Net, d.Onboarder
 		st.cfg.Hints = demoHints()
+		st.cfg.SaveSupport = func(ctx context.Context, exclude []string) (support.Saved, error) {
+			return support.ToDir(ctx, abs, support.Options{Root: abs, Tool: "setup-assistant", Version: cli.Version(), Exclude: exclude})
+		}
 		st.cfg.Detector = detector(st.cfg.Net, o.geoIPURL)
 		return st, nil
 	}
@@ -86,6 +90,9 @@ func build(ctx context.Context, s streams, o options) (*assistant, error) {
 		}
 	}
 	st.cfg.Detector = detector(st.cfg.Net, o.geoIPURL)
+	st.cfg.SaveSupport = func(ctx context.Context, exclude []string) (support.Saved, error) {
+		return support.ToStick(ctx, support.Options{Root: abs, Tool: "setup-assistant", Version: cli.Version(), Exclude: exclude})
+	}
 	// Effects on the machine itself only when configuring it, as root.
 	if abs == "/" && os.Geteuid() == 0 {
 		st.cfg.Clock = sysconf.SystemClock{}

@@ -46,12 +46,12 @@ func demoSetup(t *testing.T, lang string) (Config, *demo.Device) {
 
 // savedToStick and noStick stand in for support.ToStick: the screens only
 // show its answer (package support tests the saving itself).
-func savedToStick(context.Context) (support.Saved, error) {
+func savedToStick(context.Context, []string) (support.Saved, error) {
 	return support.Saved{Device: "/dev/sdc1", Drive: "SanDisk Cruzer Blade", FSType: "vfat",
 		File: "onramp-support-005056938D22-20261206T230000Z.zip"}, nil
 }
 
-func noStick(context.Context) (support.Saved, error) {
+func noStick(context.Context, []string) (support.Saved, error) {
 	return support.Saved{}, exitcode.Wrap(exitcode.Refused, fmt.Errorf("%w: no removable drive is connected", support.ErrNoStick))
 }
 

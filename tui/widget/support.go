@@ -14,8 +14,8 @@ import (
 const SupportKey = "f9"
 
 // SaveSupportFunc saves the support information (support.ToStick on a real
-// device).
-type SaveSupportFunc func(context.Context) (support.Saved, error)
+// device), never onto the drives in exclude (the stick a write failed on).
+type SaveSupportFunc func(ctx context.Context, exclude []string) (support.Saved, error)
 
 // SupportSavedMsg is the end of a save.
 type SupportSavedMsg struct {
@@ -33,14 +33,14 @@ type Support struct {
 }
 
 // Start saves in a Cmd; a second press while one runs does nothing.
-func (s *Support) Start(ctx context.Context, save SaveSupportFunc) tea.Cmd {
+func (s *Support) Start(ctx context.Context, save SaveSupportFunc, exclude ...string) tea.Cmd {
 	if s.busy || save == nil {
 		return nil
 	}
 	s.busy, s.ended, s.tag = true, nil, NextTag()
 	tag := s.tag
 	return func() tea.Msg {
-		saved, err := save(ctx)
+		saved, err := save(ctx, exclude)
 		return SupportSavedMsg{tag: tag, saved: saved, err: err}
 	}
 }
