@@ -25,6 +25,7 @@ type options struct {
 	geoIPURL       string
 	support        string
 	unitID         bool
+	rescueTTY      string
 }
 
 // streams are the standard streams of one invocation.
@@ -58,6 +59,8 @@ every step from an answers file (docs/answers.md).`,
 				return saveSupport(cmd.Context(), s, o)
 			case o.unitID:
 				return printUnitID(s)
+			case o.rescueTTY != "":
+				return rescueLogin(cmd.Context(), s, o)
 			}
 			return run(cmd.Context(), s, o)
 		},
@@ -74,6 +77,8 @@ every step from an answers file (docs/answers.md).`,
 	f.StringVar(&o.geoIPURL, "geoip-url", "", "URL answering with the time zone of the caller, after DHCP option 101")
 	f.StringVar(&o.support, "support", "", "save support information (secrets redacted) to auto (the first USB stick) or a FILE, and exit")
 	f.BoolVar(&o.unitID, "unit-id", false, "print the Unit ID and exit")
+	f.StringVar(&o.rescueTTY, "rescue-login", "", "be the login program of the rescue console TTY (agetty --login-program)")
+	_ = f.MarkHidden("rescue-login")
 	f.StringVar(&onboardingService, "onboarding-service", "", "Onboarding Service base URL for onboarding by e-mail")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return exitcode.Wrap(exitcode.Usage, err) })
 	root.SetArgs(args)
