@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/onramp-os/onramp/blockdev"
+	"github.com/onramp-os/onramp/installer"
 	"github.com/onramp-os/onramp/internal/exitcode"
 	"github.com/onramp-os/onramp/internal/fatimage"
 )
@@ -138,7 +139,9 @@ func findStick(ctx context.Context, exclude []string) (stick, error) {
 			mounts, _ := blockdev.MountsOf(d.Name)
 			parts = []blockdev.Partition{{Name: d.Name, Path: d.Path, Size: d.Size, Mounts: mounts}}
 		}
-		iso := isoEnd(d.Path)
+		// The FAT boot image inside an installer ISO written to the stick
+		// looks like a partition but belongs to the image.
+		iso := installer.ISOEnd(d.Path)
 		for _, p := range parts {
 			if p.Start < iso {
 				seen = append(seen, p.Path+": part of the installer image on the stick")
@@ -182,23 +185,6 @@ func excluded(d blockdev.Drive, paths []string) bool {
 		}
 	}
 	return false
-}
-
-// isoEnd is the byte after an ISO 9660 volume at the start of dev (a
-// written installer stick), 0 when there is none: the FAT boot image inside
-// such a volume looks like a partition but belongs to the image.
-func isoEnd(dev string) int64 {
-	f, err := os.Open(dev)
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	pvd := make([]byte, 2048)
-	if _, err := f.ReadAt(pvd, 16*2048); err != nil || pvd[0] != 1 || string(pvd[1:6]) != "CD001" {
-		return 0
-	}
-	blocks := int64(pvd[80]) | int64(pvd[81])<<8 | int64(pvd[82])<<16 | int64(pvd[83])<<24
-	return blocks * 2048
 }
 
 // probeType asks blkid for the file system type of p ("" when none).

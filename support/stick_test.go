@@ -318,3 +318,37 @@ func TestToDir(t *testing.T) {
 		t.Errorf("second bundle of the same second: %v, want it refused", err)
 	}
 }
+
+// TestToStickSkipsInstallerImage: a written installer stick whose FAT
+// partition lies inside the ISO 9660 volume (the hybrid image's boot
+// image) is never written to: it would change the image.
+func TestToStickSkipsInstallerImage(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.RequireTools(t, "losetup", "mkfs.vfat", "blkid")
+	loop, part := testutil.PartitionedLoop(t, 64<<20)
+	testutil.Run(t, "mkfs.vfat", part)
+	// A primary volume descriptor saying the ISO spans the first 8 MiB,
+	// which holds the partition's start (1 MiB).
+	pvd := make([]byte, 2048)
+	pvd[0] = 1
+	copy(pvd[1:6], "CD001")
+	blocks := uint32(8 << 20 / 2048)
+	pvd[80], pvd[81], pvd[82], pvd[83] = byte(blocks), byte(blocks>>8), byte(blocks>>16), byte(blocks>>24)
+	dev, err := os.OpenFile(loop, os.O_WRONLY, 0)
+	must(t, err)
+	_, err = dev.WriteAt(pvd, 16*2048)
+	must(t, err)
+	must(t, dev.Sync())
+	must(t, dev.Close())
+	f := useFakeBlock(t)
+	f.add(t, loop, true, "osc.iso")
+	before := fileHash(t, part)
+
+	_, err = ToStick(context.Background(), stickOptions(t))
+	if !errors.Is(err, ErrNoStick) || !strings.Contains(err.Error(), "part of the installer image") {
+		t.Fatalf("err %v, want the ISO's partition refused", err)
+	}
+	if fileHash(t, part) != before {
+		t.Error("the installer image's partition changed")
+	}
+}
