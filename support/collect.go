@@ -89,9 +89,14 @@ func collect(ctx context.Context, o Options) ([]item, error) {
 // rootFiles reads the regular files matching glob under root, each up to
 // FileCap (the rest is cut and said so).
 func rootFiles(root *os.Root, glob string) []item {
-	names, err := fs.Glob(root.FS(), glob)
-	if err != nil || len(names) == 0 {
-		return []item{{source: "/" + glob, note: "not present"}}
+	names := []string{glob}
+	if strings.ContainsAny(glob, `*?[\`) {
+		// Matched by name: fs.Glob lists directories and stats nothing,
+		// so links are left to resolve.
+		var err error
+		if names, err = fs.Glob(root.FS(), glob); err != nil || len(names) == 0 {
+			return []item{{source: "/" + glob, note: "not present"}}
+		}
 	}
 	var items []item
 	for _, name := range names {
@@ -108,6 +113,10 @@ func rootFiles(root *os.Root, glob string) []item {
 // readCapped reads a regular file under root, at most FileCap bytes; nil
 // data and a note when it cannot.
 func readCapped(root *os.Root, name string) ([]byte, string) {
+	name, err := resolve(root, name)
+	if err != nil {
+		return nil, errNote(err)
+	}
 	fi, err := root.Stat(name)
 	if err != nil {
 		return nil, errNote(err)
@@ -128,6 +137,29 @@ func readCapped(root *os.Root, name string) ([]byte, string) {
 		return data[:FileCap], fmt.Sprintf("cut at %d bytes of %d", FileCap, fi.Size())
 	}
 	return data, ""
+}
+
+// resolve follows symbolic links at the end of name the way a chroot
+// would: an absolute target (/etc/resolv.conf -> /run/systemd/...) is
+// taken from the root too, which os.Root alone refuses as an escape; a
+// relative one that leaves the root stays refused.
+func resolve(root *os.Root, name string) (string, error) {
+	for range 8 {
+		fi, err := root.Lstat(name)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			return name, err
+		}
+		target, err := root.Readlink(name)
+		if err != nil {
+			return "", err
+		}
+		if path.IsAbs(target) {
+			name = strings.TrimPrefix(path.Clean(target), "/")
+		} else {
+			name = path.Join(path.Dir(name), target)
+		}
+	}
+	return "", fmt.Errorf("%s: too many levels of symbolic links", name)
 }
 
 func errNote(err error) string {
