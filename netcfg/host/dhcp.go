@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/insomniacslk/dhcp/dhcpv4/nclient4"
@@ -30,7 +32,19 @@ func (b *Backend) dhcp(ctx context.Context, iface string) (ipConfig, error) {
 		return ipConfig{}, fmt.Errorf("%s: start the DHCP client: %w", iface, err)
 	}
 	defer c.Close()
-	lease, err := c.Request(ctx, dhcpv4.WithRequestedOptions(requestedOptions...))
+	var lease *nclient4.Lease
+	for attempt := 1; ; attempt++ {
+		lease, err = c.Request(ctx, dhcpv4.WithRequestedOptions(requestedOptions...))
+		// A link that has just come up (a WLAN just associated) may refuse
+		// the first packets: that is no reason to give up.
+		if err == nil || !transientSend(err) || attempt == 5 || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
+		}
+	}
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
@@ -96,4 +110,15 @@ func tzName(s string) string {
 		}
 	}
 	return s
+}
+
+// transientSend reports a send that failed for a moment: the link's queue
+// was full or the link not yet running. nclient4 does not always wrap the
+// errno, so its text counts too.
+func transientSend(err error) bool {
+	if errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENETDOWN) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, syscall.ENOBUFS.Error()) || strings.Contains(msg, syscall.ENETDOWN.Error())
 }
