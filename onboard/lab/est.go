@@ -103,8 +103,11 @@ func (s *Server) simpleReenroll(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "re-enrollment needs the device certificate (mutual TLS)", http.StatusUnauthorized)
 		return
 	}
+	unitID, _, ok := s.deviceCert(w, r)
+	if !ok {
+		return
+	}
 	old := r.TLS.VerifiedChains[0][0]
-	unitID := old.Subject.CommonName
 	csr, err := readCSR(r)
 	if err != nil || csr.Subject.CommonName != unitID {
 		if err == nil {

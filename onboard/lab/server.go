@@ -44,6 +44,9 @@ type Config struct {
 	// (the demo's fixed token); an existing state must have this root.
 	// Nil makes a fresh root.
 	RootCA *tls.Certificate
+	// DeviceCertValidity is how long issued device certificates are valid
+	// (default one year; tests of re-enrollment shorten it).
+	DeviceCertValidity time.Duration
 }
 
 // Server serves EST and the Onboarding Service from one State.
@@ -82,6 +85,7 @@ func NewServer(st *State, cfg Config) (*Server, error) {
 		hosts = append(hosts, h)
 	}
 	hosts = append(hosts, cfg.Hosts...)
+	st.CA.DeviceValidity = cfg.DeviceCertValidity
 	cert, err := st.CA.ServerCertificate(hosts)
 	if err != nil {
 		return nil, err
@@ -109,6 +113,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.routesEST(mux)
 	s.routesService(mux)
+	s.routesCheckIn(mux)
 	return s.logRequests(mux)
 }
 
