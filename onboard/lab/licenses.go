@@ -97,6 +97,9 @@ func (s *State) signer() (license.Signer, error) {
 	return license.Signer{Key: key, Chain: []*x509.Certificate{cert, s.CA.Issuer}}, nil
 }
 
+// ErrInvalidLicense marks a license request with a bad field.
+var ErrInvalidLicense = errors.New("invalid license")
+
 // Assignment is one license the lab has assigned.
 type Assignment struct {
 	ID        string    `json:"id"`
@@ -115,13 +118,13 @@ func (s *State) AssignLicense(ctx context.Context, unitID, product string, days 
 	unitID = strings.ToUpper(unitID)
 	switch {
 	case !onboard.ValidUnitID(unitID):
-		return Assignment{}, fmt.Errorf("--unit %q is not a Unit ID (12 upper-case hexadecimal characters)", unitID)
+		return Assignment{}, fmt.Errorf("%w: unit %q is not a Unit ID (12 hexadecimal characters)", ErrInvalidLicense, unitID)
 	case strings.TrimSpace(product) == "" || len(product) > 64:
-		return Assignment{}, errors.New("--product must have 1-64 characters")
+		return Assignment{}, fmt.Errorf("%w: the product must have 1-64 characters", ErrInvalidLicense)
 	case strings.EqualFold(product, license.ProductStarter):
-		return Assignment{}, errors.New("--product Starter is the device's own license; a UMS assigns others")
+		return Assignment{}, fmt.Errorf("%w: Starter is the device's own license; a UMS assigns other products", ErrInvalidLicense)
 	case days < 1 || days > 3660:
-		return Assignment{}, fmt.Errorf("--days %d: 1 to 3660 days are allowed", days)
+		return Assignment{}, fmt.Errorf("%w: %d days; 1 to 3660 are allowed", ErrInvalidLicense, days)
 	}
 	sg, err := s.signer()
 	if err != nil {
