@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/onramp-os/onramp/demo"
-	"github.com/onramp-os/onramp/netcfg/sim"
 	"github.com/onramp-os/onramp/license"
+	"github.com/onramp-os/onramp/netcfg/sim"
 	"github.com/onramp-os/onramp/sysconf"
 )
 
