@@ -6,18 +6,21 @@ import (
 
 	"github.com/onramp-os/onramp/blockdev"
 	"github.com/onramp-os/onramp/internal/exitcode"
+	"github.com/onramp-os/onramp/license"
 )
 
 // Inspection is what `osc inspect` and the installer's More Info show about
 // a target: the drive and any installation on it.
 type Inspection struct {
-	Path      string          `json:"path"`
-	Size      int64           `json:"size"`
-	Drive     *blockdev.Drive `json:"drive,omitempty"`
-	Existing  *Existing       `json:"existing"`
-	Settings  int             `json:"settings"`
-	Licenses  int             `json:"licenses"`
-	HasSystem bool            `json:"has_installation"`
+	Path     string          `json:"path"`
+	Size     int64           `json:"size"`
+	Drive    *blockdev.Drive `json:"drive,omitempty"`
+	Existing *Existing       `json:"existing"`
+	Settings int             `json:"settings"`
+	Licenses int             `json:"licenses"`
+	// LicenseStates are the licenses verified for this machine.
+	LicenseStates []license.Status `json:"license_states"`
+	HasSystem     bool             `json:"has_installation"`
 }
 
 // Inspect reads a target without writing or holding it exclusively, so a
@@ -35,6 +38,7 @@ func Inspect(path string) (*Inspection, error) {
 	}
 	in.Size, in.Existing = t.Size, ex
 	in.Settings, in.Licenses, in.HasSystem = ex.Settings.Count(), ex.Licenses.Count(), ex.Layout > 0
+	in.LicenseStates = LicenseStates(ex)
 	return in, nil
 }
 
