@@ -189,12 +189,14 @@ func (s Schedule) jitter(d time.Duration) time.Duration {
 
 // Run checks in now and then every Interval until ctx ends. After a
 // failure it waits MinBackoff, doubling up to Interval; a device not yet
-// onboarded is looked at again every Interval. report, when set, gets the
+// onboarded is looked at again every MinBackoff (a file check), so the
+// first check-in follows onboarding closely. report, when set, gets the
 // outcome of every attempt.
 func Run(ctx context.Context, cfg Config, s Schedule, report func(Result, error)) error {
 	cfg.defaults()
 	s.defaults()
 	backoff := s.MinBackoff
+	waiting := false // "not onboarded" was logged
 	for {
 		res, err := Once(ctx, cfg)
 		if ctx.Err() != nil {
@@ -206,11 +208,15 @@ func Run(ctx context.Context, cfg Config, s Schedule, report func(Result, error)
 		wait := s.Interval
 		switch {
 		case err == nil:
-			backoff = s.MinBackoff
+			backoff, waiting = s.MinBackoff, false
 			cfg.Log.Info("checked in", "unit_id", res.UnitID, "server", res.Server, "licenses", license.Count(res.Licenses),
 				"reenrolled", res.Reenrolled)
 		case errors.Is(err, ErrNotOnboarded):
-			cfg.Log.Info("not onboarded yet; looking again later", "in", wait)
+			wait = s.MinBackoff
+			if !waiting {
+				cfg.Log.Info("not onboarded yet; waiting for an enrollment", "dir", filepath.Join(cfg.Root, onboard.UMSDir))
+				waiting = true
+			}
 		default:
 			wait = backoff
 			backoff = min(2*backoff, s.Interval)

@@ -334,3 +334,43 @@ func TestRunBacksOffWhileUnreachable(t *testing.T) {
 		}
 	}
 }
+
+// A device onboarded while the loop runs is checked in shortly after.
+func TestRunWaitsForOnboarding(t *testing.T) {
+	e := enrolled(t, lab.Config{})
+	dir := filepath.Join(e.root, onboard.UMSDir)
+	if err := os.Rename(dir, dir+".later"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	results := make(chan error, 100)
+	go func() {
+		_ = agent.Run(ctx, e.config(), agent.Schedule{Interval: time.Hour, MinBackoff: 30 * time.Millisecond}, func(_ agent.Result, err error) {
+			results <- err
+		})
+	}()
+	if err := <-results; !errors.Is(err, agent.ErrNotOnboarded) {
+		t.Fatalf("first attempt: %v", err)
+	}
+	if err := os.Rename(dir+".later", dir); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case err := <-results:
+			if err == nil {
+				if n := strings.Count(e.logs.String(), "not onboarded yet"); n != 1 {
+					t.Errorf("logged %d times that the device is not onboarded", n)
+				}
+				return
+			}
+			if !errors.Is(err, agent.ErrNotOnboarded) {
+				t.Fatal(err)
+			}
+		case <-deadline:
+			t.Fatal("no check-in after onboarding")
+		}
+	}
+}

@@ -36,7 +36,8 @@ ID, the OS version and a few facts (MAC addresses, disks, uptime), stores the
 licenses the UMS assigns to the device atomically on DATA, and re-enrolls (EST
 simplereenroll) when less than a third of the certificate's validity is left.
 Without --once it checks in now and then every --interval, with backoff and
-jitter after failures, until stopped.`,
+jitter after failures, until stopped; a device not yet onboarded is looked at
+again every --min-backoff.`,
 		Args: cobra.NoArgs,
 		RunE: cli.RunE(func(cmd *cobra.Command, _ []string) error {
 			log := slog.New(slog.NewTextHandler(stderr, nil))
