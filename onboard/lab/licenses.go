@@ -22,11 +22,11 @@ import (
 	"github.com/onramp-os/onramp/onboard"
 )
 
-// Files of the license signer in the state directory.
-const (
-	signerCertFile = "license-signer.crt"
-	signerKeyFile  = "license-signer.key"
-)
+// signerFile holds the license signer's key and certificate in one PEM
+// file (0600), so two processes creating it at once never leave a key
+// with another's certificate: the last complete file wins, and licenses
+// signed by the other stay verifiable through the chain they carry.
+const signerFile = "license-signer.pem"
 
 // SignerName is the lab's license issuer: the signing certificate's
 // common name.
@@ -61,8 +61,8 @@ CREATE TABLE IF NOT EXISTS revoked (
 // signer returns the license signer, creating its key and a certificate
 // from the issuing CA (ten years) on first use.
 func (s *State) signer() (license.Signer, error) {
-	certPath, keyPath := filepath.Join(s.Dir, signerCertFile), filepath.Join(s.Dir, signerKeyFile)
-	if _, err := os.Stat(certPath); errors.Is(err, os.ErrNotExist) {
+	path := filepath.Join(s.Dir, signerFile)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
 			return license.Signer{}, err
@@ -82,19 +82,38 @@ func (s *State) signer() (license.Signer, error) {
 		if keyDER == nil {
 			return license.Signer{}, errors.New("encode the license signing key")
 		}
-		// Key first: the certificate's presence means a complete signer.
-		if err := atomicfile.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-			return license.Signer{}, err
-		}
-		if err := atomicfile.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-			return license.Signer{}, err
+		data := append(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
+			pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+		if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
+			return license.Signer{}, fmt.Errorf("save the license signer: %w", err)
 		}
 	}
-	cert, key, err := readPair(s.Dir, signerCertFile, signerKeyFile)
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return license.Signer{}, err
+		return license.Signer{}, fmt.Errorf("read the license signer: %w", err)
 	}
-	return license.Signer{Key: key, Chain: []*x509.Certificate{cert, s.CA.Issuer}}, nil
+	var sg license.Signer
+	for {
+		var b *pem.Block
+		if b, data = pem.Decode(data); b == nil {
+			break
+		}
+		switch b.Type {
+		case "PRIVATE KEY":
+			k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+			if ek, ok := k.(*ecdsa.PrivateKey); err == nil && ok {
+				sg.Key = ek
+			}
+		case "CERTIFICATE":
+			if c, err := x509.ParseCertificate(b.Bytes); err == nil {
+				sg.Chain = []*x509.Certificate{c, s.CA.Issuer}
+			}
+		}
+	}
+	if sg.Key == nil || len(sg.Chain) == 0 || !sg.Key.PublicKey.Equal(sg.Chain[0].PublicKey) {
+		return license.Signer{}, fmt.Errorf("%s: no matching ECDSA key and certificate", signerFile)
+	}
+	return sg, nil
 }
 
 // ErrInvalidLicense marks a license request with a bad field.
@@ -160,10 +179,6 @@ func (s *State) Licenses(ctx context.Context, unitID string) ([]Assignment, erro
 		return nil, err
 	}
 	defer rows.Close()
-	sg, err := s.signer()
-	if err != nil {
-		return nil, err
-	}
 	var out []Assignment
 	for rows.Next() {
 		var a Assignment
@@ -171,7 +186,7 @@ func (s *State) Licenses(ctx context.Context, unitID string) ([]Assignment, erro
 		if err := rows.Scan(&a.ID, &a.UnitID, &a.Product, &issued, &expires, &a.Document); err != nil {
 			return nil, err
 		}
-		a.IssuedAt, a.ExpiresAt, a.Issuer = parseTime(issued), parseTime(expires), sg.Name()
+		a.IssuedAt, a.ExpiresAt, a.Issuer = parseTime(issued), parseTime(expires), SignerName
 		out = append(out, a)
 	}
 	return out, rows.Err()
