@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -13,6 +14,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -372,5 +374,43 @@ func TestRunWaitsForOnboarding(t *testing.T) {
 		case <-deadline:
 			t.Fatal("no check-in after onboarding")
 		}
+	}
+}
+
+// The check-in endpoint, spoken to directly with the device's certificate:
+// a body over 64 KiB is refused unread, one naming another Unit ID too,
+// and without a certificate there is no check-in.
+func TestCheckInEndpointRefusals(t *testing.T) {
+	e := enrolled(t, lab.Config{})
+	en, err := onboard.LoadEnrollment(e.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(withCert bool, body string) int {
+		t.Helper()
+		cfg := &tls.Config{RootCAs: e.srv.RootPool(), MinVersion: tls.VersionTLS13}
+		if withCert {
+			cfg.Certificates = []tls.Certificate{en.Cert}
+		}
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}
+		defer c.CloseIdleConnections()
+		resp, err := c.Post("https://"+e.addr+onboard.CheckInPath, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post(true, `{"unit_id":"`+unit+`","facts":{"hostname":"`+strings.Repeat("x", 70<<10)+`"}}`); got != http.StatusRequestEntityTooLarge {
+		t.Errorf("70 KiB: %d", got)
+	}
+	if got := post(true, `{"unit_id":"0050569300AA"}`); got != http.StatusBadRequest {
+		t.Errorf("another Unit ID: %d", got)
+	}
+	if got := post(false, `{"unit_id":"`+unit+`"}`); got != http.StatusUnauthorized {
+		t.Errorf("no certificate: %d", got)
+	}
+	if got := post(true, `{"unit_id":"`+unit+`"}`); got != http.StatusOK {
+		t.Errorf("a good check-in: %d", got)
 	}
 }

@@ -20,6 +20,10 @@ var (
 	procUptime  = "/proc/uptime"
 )
 
+// maxFacts bounds the MACs and disks reported, so a check-in stays within
+// what a UMS takes (ums-lab: 64 KiB) on any machine.
+const maxFacts = 64
+
 // Report is the check-in of the device under root: its Unit ID, the OS
 // of the root (/etc/os-release) and the running machine's facts.
 func Report(root, unitID, version string) onboard.CheckInRequest {
@@ -44,7 +48,7 @@ func macs() []onboard.MAC {
 	}
 	var out []onboard.MAC
 	for _, l := range links {
-		if l.MAC != "" && strings.Trim(l.MAC, "0:") != "" {
+		if len(out) < maxFacts && l.MAC != "" && strings.Trim(l.MAC, "0:") != "" {
 			out = append(out, onboard.MAC{Interface: l.Name, Address: strings.ToUpper(l.MAC)})
 		}
 	}
@@ -60,6 +64,9 @@ func disks() []onboard.Disk {
 	}
 	var out []onboard.Disk
 	for _, e := range ents {
+		if len(out) == maxFacts {
+			break
+		}
 		dir := filepath.Join(sysBlock, e.Name())
 		if _, err := os.Stat(filepath.Join(dir, "device")); err != nil {
 			continue

@@ -11,6 +11,10 @@ var (
 	MountInfoPath  = "/proc/self/mountinfo"
 	SwapsPath      = "/proc/swaps"
 	DevDir         = "/dev"
+	// DevFS is the device file system a mistyped target must not land in
+	// (CheckDevTarget); apart from DevDir so that tests can fake discovery
+	// with image files as nodes.
+	DevFS = "/dev"
 )
 
 // Drive is one whole disk as the kernel describes it.

@@ -3,6 +3,7 @@ package blockdev
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -61,6 +62,7 @@ func scanUsage() (usage, error) {
 	if err != nil {
 		return u, fmt.Errorf("list block devices: %w", err)
 	}
+	u.markLoopsOnSystem(entries, mounts)
 	// Every entry includes the partitions, so this covers "holders of the
 	// disk and of each of its partitions" (LVM, dm-crypt, md, bcache).
 	for _, e := range entries {
@@ -71,13 +73,118 @@ func scanUsage() (usage, error) {
 	return u, nil
 }
 
-// apply sets the usage flags of d.
+// markLoopsOnSystem makes a loop device a system disk when it is stacked
+// on one: its backing file lives on a file system mounted at a system
+// mount point, or on one whose disk is a system disk (a /home partition
+// of it), or it is set up over a device of a system disk. Loops over
+// loops take a few rounds; a backing file deleted since is found by its
+// directory.
+func (u usage) markLoopsOnSystem(entries []os.DirEntry, mounts []mountEntry) {
+	for round := 0; round < 8; round++ {
+		changed := false
+		for _, e := range entries {
+			name := e.Name()
+			file := readAttr(blockDir(name), "loop/backing_file")
+			if file == "" || len(u.system[name]) > 0 {
+				continue
+			}
+			if use, ok := u.loopSystemUse(name, file, mounts); ok {
+				u.addSystem(name, use)
+				changed = true
+			}
+		}
+		if !changed {
+			return
+		}
+	}
+}
+
+// loopSystemUse says why the loop device name, backed by file, sits on
+// the system disk: "/ through its backing file /var/lib/vm.img", "/home on
+// the system disk /dev/sda through its backing file /home/x.img", "/
+// through its backing device /dev/loop5".
+func (u usage) loopSystemUse(name, file string, mounts []mountEntry) (string, bool) {
+	if b, ok := LoopBacking(name); ok {
+		if disk, what, ok := u.systemDiskOf(b, name); ok && what != "" {
+			return fmt.Sprintf("%s through its backing device %s", what, devPath(b)), true
+		} else if ok {
+			return fmt.Sprintf("the system disk %s through its backing device %s", devPath(disk), devPath(b)), true
+		}
+		return "", false
+	}
+	fi, err := os.Stat(file)
+	if err != nil {
+		fi, err = os.Stat(filepath.Dir(strings.TrimSuffix(file, " (deleted)")))
+	}
+	if err != nil {
+		return "", false
+	}
+	dev, ok := fsDevNumber(fi)
+	if !ok {
+		return "", false
+	}
+	mountPoint := ""
+	for _, m := range mounts {
+		if m.Dev != dev {
+			continue
+		}
+		if containsString(systemMountPoints, m.MountPoint) {
+			return fmt.Sprintf("%s through its backing file %s", m.MountPoint, file), true
+		}
+		if mountPoint == "" {
+			mountPoint = m.MountPoint
+		}
+	}
+	fsDev, ok := resolveDevNumber(dev)
+	for i := 0; !ok && i < len(mounts); i++ {
+		if mounts[i].Dev == dev {
+			fsDev, ok = mountDevice(mounts[i])
+		}
+	}
+	if !ok {
+		return "", false
+	}
+	disk, _, ok := u.systemDiskOf(fsDev, name)
+	if !ok {
+		return "", false
+	}
+	if mountPoint == "" {
+		mountPoint = devPath(fsDev)
+	}
+	return fmt.Sprintf("%s on the system disk %s through its backing file %s", mountPoint, devPath(disk), file), true
+}
+
+// systemDiskOf finds a system disk below dev (other than the loop device
+// self) and the system mount point or swap it holds ("" when it is one
+// by stacking itself).
+func (u usage) systemDiskOf(dev, self string) (disk, what string, ok bool) {
+	for _, d := range backingDisks(dev) {
+		if uses := u.system[d]; len(uses) > 0 && d != self {
+			what, _, stacked := strings.Cut(uses[0], " ")
+			if stacked {
+				what = ""
+			}
+			return d, what, true
+		}
+	}
+	return "", "", false
+}
+
+// apply sets the usage flags of d. System uses come in a fixed order:
+// the system mount points, swap, then what stacks the drive on a system
+// disk.
 func (u usage) apply(d *Drive) {
 	d.InUse = append([]string(nil), u.inUse[d.Name]...)
 	d.Mounted = len(d.InUse) > 0
 	d.SystemUses = nil
-	for _, what := range append(append([]string(nil), systemMountPoints...), "swap") {
+	known := append(append([]string(nil), systemMountPoints...), "swap")
+	for _, what := range known {
 		if containsString(u.system[d.Name], what) {
+			d.SystemUses = append(d.SystemUses, what)
+		}
+	}
+	for _, what := range u.system[d.Name] {
+		if !containsString(known, what) {
 			d.SystemUses = append(d.SystemUses, what)
 		}
 	}

@@ -35,6 +35,9 @@ func (c TargetCheck) ConfirmText() string {
 // smaller than the image); files are fine unless they are the image itself.
 func CheckTarget(src Source, path string, force bool) (TargetCheck, error) {
 	c := TargetCheck{Path: path}
+	if err := blockdev.CheckDevTarget(path); err != nil {
+		return c, err
+	}
 	isBlock, err := blockdev.IsBlockDevice(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return c, fmt.Errorf("target %s: %w", path, err)

@@ -30,6 +30,9 @@ type Target struct {
 // a mounted or read-only drive and the installer medium (the disk holding
 // source) are Refused.
 func CheckTarget(path, source string) (*Target, error) {
+	if err := blockdev.CheckDevTarget(path); err != nil {
+		return nil, err
+	}
 	isBlock, err := blockdev.IsBlockDevice(path)
 	if err != nil {
 		return nil, exitcode.New(exitcode.Usage, "target %s: %v", path, err)

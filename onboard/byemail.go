@@ -83,7 +83,7 @@ func (c *Client) ByEmail(ctx context.Context, email string, signIn func(DeviceCo
 		base:   "https://" + net.JoinHostPort(host, strconv.Itoa(route.Port)) + estPath,
 		root:   root,
 		chain:  chain,
-		client: c.httpClient(trustOnly(root, chain), umsCodes, true),
+		client: c.httpClient(trustOnly(root, chain, host), umsCodes, true),
 	}
 	defer closeIdle(t.client)
 	return c.enrollAndSave(ctx, t, unitID, password, ServerInfo{Server: host, Port: route.Port, Method: MethodService, OnboardedBy: email})

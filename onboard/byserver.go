@@ -56,11 +56,12 @@ func (c *Client) ByServer(ctx context.Context, req ServerRequest) (Result, error
 		}
 	}
 	if root == nil {
-		return Result{}, fail(CodeVerifyChain, nil, "the root certificate of %s (fingerprint part 3 %s) does not match the communication token",
-			addr, FingerprintOf(roots[0].Raw).Part(3))
+		// Only that they differ: echoing the server's part would hand
+		// whoever answered the token to type.
+		return Result{}, fail(CodeVerifyChain, nil, "the root certificate of %s does not match the communication token", addr)
 	}
 	chain := chainTo(root, others)
-	t := &estTarget{base: base, root: root, chain: chain, client: c.httpClient(trustOnly(root, chain), umsCodes, true)}
+	t := &estTarget{base: base, root: root, chain: chain, client: c.httpClient(trustOnly(root, chain, host), umsCodes, true)}
 	defer closeIdle(t.client)
 	return c.enrollAndSave(ctx, t, unitID, req.OTP, ServerInfo{Server: host, Port: port, Method: MethodOTP})
 }
@@ -137,8 +138,11 @@ func (c *Client) fetchCACerts(ctx context.Context, base string) ([]*x509.Certifi
 
 // trustOnly is a TLS configuration that accepts a server only if its
 // certificate chains to root (the CA chain's intermediates may complete a
-// chain the server sends incompletely) and names the host dialled.
-func trustOnly(root *x509.Certificate, chain []*x509.Certificate) *tls.Config {
+// chain the server sends incompletely) and is for host, the server as
+// dialled: a name among its DNS SANs, an IP address (without brackets)
+// among its IP SANs. The host is checked here rather than through the
+// session's ServerName, which TLS leaves empty for an IP address.
+func trustOnly(root *x509.Certificate, chain []*x509.Certificate, host string) *tls.Config {
 	return &tls.Config{
 		// Verification is done in VerifyConnection, against root alone.
 		InsecureSkipVerify: true, // #nosec G402
@@ -153,7 +157,7 @@ func trustOnly(root *x509.Certificate, chain []*x509.Certificate) *tls.Config {
 				inter.AddCert(c)
 			}
 			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
-				Roots: roots, Intermediates: inter, DNSName: cs.ServerName,
+				Roots: roots, Intermediates: inter, DNSName: host,
 				KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 			})
 			if err != nil {

@@ -19,7 +19,7 @@ import (
 // device authenticates with its certificate (mutual TLS 1.3).
 const CheckInPath = "/device-connector/device/checkin"
 
-// MaxCheckIn bounds a check-in request and response body.
+// MaxCheckIn bounds a check-in answer (its licenses).
 const MaxCheckIn = 1 << 20
 
 // CheckInRequest is what an enrolled device reports.
@@ -83,7 +83,7 @@ func (c *Client) CheckIn(ctx context.Context, req CheckInRequest) (CheckInRespon
 		return out, err
 	}
 	root := en.Chain[len(en.Chain)-1]
-	cfg := trustOnly(root, en.Chain)
+	cfg := trustOnly(root, en.Chain, en.Info.Server)
 	cfg.Certificates = []tls.Certificate{en.Cert}
 	hc := c.httpClient(cfg, umsCodes, false)
 	defer closeIdle(hc)

@@ -1,11 +1,16 @@
 package onboard_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/onramp-os/onramp/internal/testutil"
@@ -101,14 +106,14 @@ func TestByServerKeyKinds(t *testing.T) {
 		t.Fatalf("bound key for its own Unit ID: %v", err)
 	}
 
-	mass := env.key(t, lab.KeySpec{Kind: lab.KindMass, Password: "chosen-password"})
+	mass := env.key(t, lab.KeySpec{Kind: lab.KindMass, Password: "Chosen-Passw0rd"})
 	for n := 10; n < 15; n++ {
 		c, _ := newClient(t, n)
 		if _, err := c.ByServer(ctx, env.request(mass)); err != nil {
 			t.Fatalf("mass key, device %d: %v", n, err)
 		}
 	}
-	if _, _, err := env.srv.CreateKey(ctx, lab.KeySpec{Kind: lab.KindMass, Password: "chosen-password"}); err == nil {
+	if _, _, err := env.srv.CreateKey(ctx, lab.KeySpec{Kind: lab.KindMass, Password: "Chosen-Passw0rd"}); err == nil {
 		t.Fatal("a duplicate mass-deployment password was accepted")
 	}
 
@@ -191,5 +196,48 @@ func TestReenrollDamagedFiles(t *testing.T) {
 			_, err := c.Reenroll(context.Background())
 			wantCode(t, err, tc.code)
 		})
+	}
+}
+
+// The connection is cut after the lab has committed the enrollment and
+// before its answer leaves: the client asks again with the same key and
+// CSR, gets the same certificate, and the one-time key serves once.
+func TestEnrollmentAnswerLostIsRetried(t *testing.T) {
+	var cut atomic.Bool
+	var committed []byte
+	env := newLab(t, lab.Config{}, labHooks{wrap: func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/simpleenroll") && cut.CompareAndSwap(false, true) {
+				rec := httptest.NewRecorder()
+				next.ServeHTTP(rec, r)
+				committed = rec.Body.Bytes()
+				panic(http.ErrAbortHandler) // the answer never leaves
+			}
+			next.ServeHTTP(w, r)
+		})
+	}})
+	key := env.key(t, lab.KeySpec{Kind: lab.KindOneTime})
+	c, root := newClient(t, 1)
+	if _, err := c.ByServer(context.Background(), env.request(key)); err != nil {
+		t.Fatalf("ByServer after a lost answer: %v", err)
+	}
+	if n := env.enrolls.Load(); n != 2 {
+		t.Fatalf("%d enrollment requests, want the lost one and its retry", n)
+	}
+	certs, err := onboard.ParseCertsOnly(committed)
+	if err != nil {
+		t.Fatalf("the committed answer: %v", err)
+	}
+	saved, err := os.ReadFile(filepath.Join(root, "etc/onramp/ums/device.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := pem.Decode(saved); b == nil || !bytes.Equal(b.Bytes, certs[0].Raw) {
+		t.Fatal("the saved certificate is not the one committed before the cut")
+	}
+	keys, _ := env.srv.Keys(context.Background())
+	devs, _ := env.srv.Devices(context.Background())
+	if keys[0].Uses != 1 || len(devs) != 1 {
+		t.Fatalf("key uses %d, devices %d", keys[0].Uses, len(devs))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -41,12 +42,22 @@ func newKeyAndCSR(unitID string) (*ecdsa.PrivateKey, []byte, error) {
 	return key, csr, nil
 }
 
+// lostAnswerRetries is how often a request whose answer was lost is
+// sent again, after 1, 2, 4 and 8 seconds.
+const lostAnswerRetries = 4
+
 // enroll posts the CSR to op ("simpleenroll" or "simplereenroll") and
 // returns the issued certificate, checked against key, Unit ID and root.
 // "202 Accepted" is waited out as the server's Retry-After says, within
-// c.maxPending in total.
+// c.maxPending in total. When the connection breaks after the request may
+// have reached the server (the server may have consumed the one-time key
+// and lost only its answer), the same request, with the same key and CSR,
+// is sent again, which the server answers with the certificate it
+// issued; once that happened, a server not reachable for a moment (a
+// restart) is tried again too.
 func (c *Client) enroll(ctx context.Context, t *estTarget, op, unitID, password string, key *ecdsa.PrivateKey, csr []byte) (*x509.Certificate, error) {
 	deadline := c.now().Add(c.maxPending)
+	retries, backoff := 0, time.Second
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.base+op, bytes.NewReader(EncodeCSR(csr)))
 		if err != nil {
@@ -59,7 +70,16 @@ func (c *Client) enroll(ctx context.Context, t *estTarget, op, unitID, password 
 		}
 		resp, err := t.client.Do(req)
 		if err != nil {
-			return nil, asError(ctx, err, CodeEnroll, "%s", op)
+			if !answerLost(err, retries > 0) || ctx.Err() != nil || retries == lostAnswerRetries || c.now().Add(backoff).After(deadline) {
+				return nil, asError(ctx, err, CodeEnroll, "%s", op)
+			}
+			retries++
+			c.log.Warn("the enrollment answer was lost; asking again with the same request", "unit_id", unitID, "attempt", retries+1, "err", err)
+			if err := sleep(ctx, backoff); err != nil {
+				return nil, err
+			}
+			backoff *= 2
+			continue
 		}
 		body, err := io.ReadAll(io.LimitReader(resp.Body, maxESTBody))
 		_ = resp.Body.Close()
@@ -87,6 +107,18 @@ func (c *Client) enroll(ctx context.Context, t *estTarget, op, unitID, password 
 		}
 		return pickIssued(certs, key, unitID, t)
 	}
+}
+
+// answerLost tells whether a failed request may have reached the server:
+// the connection broke after it was made. Failures to connect count only
+// after such a loss (retrying), a certificate that failed verification
+// never.
+func answerLost(err error, retrying bool) bool {
+	var e *Error
+	if !errors.As(err, &e) {
+		return true
+	}
+	return retrying && (e.Code == CodeTCPConnect || e.Code == CodeTLSConnect)
 }
 
 // pickIssued finds the certificate for key among certs and checks it.

@@ -220,3 +220,55 @@ func TestPendingIsWaitedOut(t *testing.T) {
 		t.Fatalf("error %v, want the context's", err)
 	}
 }
+
+// A server reached by IP address must have that address among its
+// certificate's IP SANs: a certificate the pinned root issued for another
+// address (or only for names) is refused (46) before anything is sent.
+func TestIPServerWithCertificateForAnotherAddressIs46(t *testing.T) {
+	for name, hosts := range map[string][]string{
+		"another IP":    {"192.0.2.7"},
+		"IP as a name":  {"ums.corp.test", "localhost"},
+		"IPv6 for IPv4": {"::1"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			env := newLab(t, lab.Config{}, labHooks{certFor: hosts})
+			key := env.key(t, lab.KeySpec{Kind: lab.KindOneTime})
+			c, root := newClient(t, 1)
+			_, err := c.ByServer(context.Background(), env.request(key))
+			wantCode(t, err, onboard.CodeVerifyChain)
+			if n := env.enrolls.Load(); n != 0 {
+				t.Fatalf("the lab saw %d enrollment requests over a connection to the wrong address", n)
+			}
+			if _, err := os.Stat(filepath.Join(root, "etc/onramp/ums/device.key")); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("a key was saved: %v", err)
+			}
+		})
+	}
+	// The same lab with the address in its certificate enrolls.
+	env := newLab(t, lab.Config{}, labHooks{certFor: []string{"192.0.2.7", "127.0.0.1"}})
+	c, _ := newClient(t, 2)
+	if _, err := c.ByServer(context.Background(), env.request(env.key(t, lab.KeySpec{Kind: lab.KindOneTime}))); err != nil {
+		t.Fatalf("ByServer with 127.0.0.1 in the certificate: %v", err)
+	}
+}
+
+// A wrong token says only that the root does not match: the server's own
+// fingerprint part would tell a man in the middle what token to aim for
+// and teach the user to copy whatever the screen shows.
+func TestWrongTokenDoesNotEchoTheServersFingerprint(t *testing.T) {
+	env := newLab(t, lab.Config{}, labHooks{})
+	c, _ := newClient(t, 1)
+	req := env.request(env.key(t, lab.KeySpec{Kind: lab.KindOneTime}))
+	req.Token = env.srv.Fingerprint().Part(2)
+	_, err := c.ByServer(context.Background(), req)
+	e := wantCode(t, err, onboard.CodeVerifyChain)
+	text := e.Detail() + " " + e.Reason + " " + e.Hint
+	for i, part := range env.srv.Fingerprint().Parts() {
+		if part != req.Token && strings.Contains(strings.ToLower(text), part) {
+			t.Errorf("the error shows fingerprint part %d of the server: %s", i+1, text)
+		}
+	}
+	if !strings.Contains(e.Reason, "does not match the communication token") {
+		t.Errorf("reason %q does not say that the root and the token differ", e.Reason)
+	}
+}

@@ -32,6 +32,9 @@ type labEnv struct {
 type labHooks struct {
 	wrap func(http.Handler) http.Handler // around the lab's handler
 	cert *tls.Certificate                // server certificate instead of the lab's
+	// certFor, when set, makes the server certificate one the lab's own
+	// CA issues for these names and addresses only.
+	certFor []string
 }
 
 func newLab(t *testing.T, cfg lab.Config, hooks labHooks) *labEnv {
@@ -60,6 +63,13 @@ func newLab(t *testing.T, cfg lab.Config, hooks labHooks) *labEnv {
 	tc := srv.TLSConfig()
 	if hooks.cert != nil {
 		tc.Certificates = []tls.Certificate{*hooks.cert}
+	}
+	if hooks.certFor != nil {
+		c, err := st.CA.ServerCertificate(hooks.certFor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tc.Certificates = []tls.Certificate{c}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -19,7 +19,7 @@ func (c *Client) Reenroll(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	root := en.Chain[len(en.Chain)-1]
-	cfg := trustOnly(root, en.Chain)
+	cfg := trustOnly(root, en.Chain, en.Info.Server)
 	cfg.Certificates = []tls.Certificate{en.Cert}
 	t := &estTarget{
 		base:   "https://" + net.JoinHostPort(en.Info.Server, strconv.Itoa(en.Info.Port)) + estPath,

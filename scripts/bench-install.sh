@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make bench, osc install (issue 6): in one run,
 #  1. install of a payload with a 1 GiB system.squashfs to a loop device
-#     attached with --direct-io=on, against dd of the same 1 GiB onto it;
+#     attached with --direct-io=on over a file on a tmpfs (a loop over a file
+#     on the system disk is refused as one), against dd of the same 1 GiB
+#     onto it;
 #  2. the same install to a 64 GiB sparse file against an 8 GiB one.
 # Targets of 1 and 2 should stay within 1.2x. Caches are dropped before each
 # run; the final sync is inside the timing (dd conv=fsync; osc syncs and reads
@@ -38,10 +40,13 @@ if [ ! -s "$pl/system.squashfs" ] || [ "$(stat -c %s "$pl/system.squashfs")" != 
 fi
 disk=$(( (SIZE * 2 + 2 * 1073741824) / 1048576 * 1048576 ))
 
-back=$dir/loop-backing
-rm -f "$back"; fallocate -l "$disk" "$back"
+# The loop device's backing file is on a tmpfs: osc refuses a loop device
+# over a file on the system disk as the system disk it is stacked on.
+shm=$(mktemp -d /dev/shm/onramp-bench-install.XXXXXX)
+back=$shm/loop-backing
+truncate -s "$disk" "$back"
 loop=$(losetup --find --show --direct-io=on "$back")
-trap 'losetup -d "$loop"; rm -f "$back" "$dir"/sparse-*.img' EXIT
+trap 'losetup -d "$loop"; rm -rf "$shm" "$dir"/sparse-*.img' EXIT
 
 # once CMD...: run $prep (untimed), drop caches, run CMD, print the elapsed
 # seconds.

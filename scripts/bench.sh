@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: osc write against dd on the same targets in one run.
 # Targets: a loop device attached with --direct-io=on (a plain loop device
-# keeps the data in the backing file's page cache) and a regular file. Caches
+# keeps the data in the backing file's page cache) over a file on a tmpfs,
+# and a regular file. Caches
 # are dropped before each run; the final sync is inside the timing (dd
 # conv=fsync, osc syncs before it reports). Needs root.
 set -euo pipefail
@@ -23,11 +24,14 @@ for kind in random installer; do
 	[ -s "$img.xz" ] || xz -T0 -6 -k -c "$img" > "$img.xz"
 done
 
-back=$dir/loop-backing
-fallocate -l $((SIZE + 64*1024*1024)) "$back"
+# The loop device's backing file is on a tmpfs: osc refuses a loop device
+# over a file on the system disk as the system disk it is stacked on.
+shm=$(mktemp -d /dev/shm/onramp-bench.XXXXXX)
+back=$shm/loop-backing
+truncate -s $((SIZE + 64*1024*1024)) "$back"
 loop=$(losetup --find --show --direct-io=on "$back")
 file=$dir/target.file
-trap 'losetup -d "$loop"' EXIT
+trap 'losetup -d "$loop"; rm -rf "$shm"' EXIT
 
 # once CMD...: drop caches, run, print "seconds rssKiB".
 once() {

@@ -99,16 +99,17 @@ func runInstall(ctx context.Context, s streams, f installFlags) error {
 	if err != nil {
 		return rep.fatal(err)
 	}
-	p, err := openVerifiedPayload(ctx, rep, f.source, f.trustKeys, f.skipSig)
-	if err != nil {
-		return rep.fatal(err)
-	}
-	defer p.Close()
+	// The target first: it is cheap to check, the payload costs a full read.
 	t, err := installer.CheckTarget(f.target, f.source)
 	if err != nil {
 		return rep.fatal(err)
 	}
 	defer t.Close()
+	p, err := openVerifiedPayload(ctx, rep, f.source, f.trustKeys, f.skipSig)
+	if err != nil {
+		return rep.fatal(err)
+	}
+	defer p.Close()
 	opt := installer.Options{Payload: p, MigrateSettings: settings, MigrateLicenses: licenses, BackupDir: f.backupDir,
 		FirstBoot: f.firstBoot, Progress: rep.progress, RestoreCommand: fmt.Sprintf("osc restore --backup %%s --target %s --source %s", f.target, f.source)}
 	plan, err := installer.Prepare(t, opt)

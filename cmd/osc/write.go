@@ -57,12 +57,12 @@ is read back and compared unless --no-verify.`,
 }
 
 func runWrite(ctx context.Context, s streams, f writeFlags, image string, targets []string) error {
-	seen := map[string]bool{}
-	for _, t := range targets {
-		if seen[t] {
-			return exitcode.New(exitcode.Usage, "target %s is given twice", t)
+	for i, t := range targets {
+		for _, earlier := range targets[:i] {
+			if blockdev.SameTarget(earlier, t) {
+				return exitcode.New(exitcode.Usage, "targets %s and %s are the same device or file", earlier, t)
+			}
 		}
-		seen[t] = true
 	}
 	rep := newReporter(s, f.json)
 	src, err := images.Inspect(image)

@@ -34,7 +34,9 @@ onboarded with):
   --one-time [--count N]   one-time keys: any device, once each
   --unit UNITID            a one-time key only the device with this Unit ID may use
   --mass [--password P]    a mass-deployment key: any number of devices; with
-                           --password a chosen secret ("-" reads it from stdin)
+                           --password a chosen secret ("-" reads it from stdin):
+                           at least 12 characters, three of lower case, upper
+                           case, digits and others, 8 different characters
 Keys are shown only here: the lab keeps their SHA-256.`,
 		Args: cobra.NoArgs,
 		RunE: state.withState(func(cmd *cobra.Command, _ []string, st *lab.State) error {

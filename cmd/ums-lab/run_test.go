@@ -76,11 +76,11 @@ func TestKeysAndToken(t *testing.T) {
 	if code != 0 || len(keys) != 3 || keys[0] == keys[1] {
 		t.Fatalf("exit %d, keys %q", code, keys)
 	}
-	code, out, _ = run(t, "secret-chosen-pw\n", "keys", "create", "--mass", "--password", "-", "--state", state)
-	if code != 0 || strings.TrimSpace(out) != "secret-chosen-pw" {
+	code, out, _ = run(t, "Secret-Chosen-Pw9\n", "keys", "create", "--mass", "--password", "-", "--state", state)
+	if code != 0 || strings.TrimSpace(out) != "Secret-Chosen-Pw9" {
 		t.Fatalf("mass key: exit %d, %q", code, out)
 	}
-	if code, _, _ = run(t, "secret-chosen-pw\n", "keys", "create", "--mass", "--password", "-", "--state", state); code != 1 {
+	if code, _, _ = run(t, "Secret-Chosen-Pw9\n", "keys", "create", "--mass", "--password", "-", "--state", state); code != 1 {
 		t.Fatalf("duplicate mass password: exit %d, want 1", code)
 	}
 	code, out, _ = run(t, "", "keys", "create", "--unit", "00:50:56:93:8d:22", "--state", state)
@@ -91,7 +91,7 @@ func TestKeysAndToken(t *testing.T) {
 	if code != 0 || strings.Count(out, "one-time") != 3 || !strings.Contains(out, "005056938D22") {
 		t.Fatalf("keys list: exit %d\n%s", code, out)
 	}
-	for _, k := range append(keys, "secret-chosen-pw") {
+	for _, k := range append(keys, "Secret-Chosen-Pw9") {
 		if strings.Contains(out, k) {
 			t.Fatal("keys list shows a secret")
 		}

@@ -21,8 +21,11 @@ func newServeCmd(s streams, state *stateFlag) *cobra.Command {
 		Long: `serve answers EST below /device-connector/device/.well-known/est/ (cacerts,
 simpleenroll, simplereenroll), the Onboarding Service below /onboarding and the
 test identity provider below /idp, and device check-ins (mutual TLS with the
-device certificate) at /device-connector/device/checkin, until interrupted. Logs go to stderr and
-never contain keys, passwords or tokens.`,
+device certificate) at /device-connector/device/checkin, until interrupted. On SIGTERM or SIGINT it
+stops accepting, lets requests in flight finish (--shutdown-grace), then closes
+the database. Failed enrollments are limited per source address and per Unit
+ID (429 with Retry-After). Logs go to stderr and never contain keys, passwords
+or tokens.`,
 		Args: cobra.NoArgs,
 		RunE: state.withState(func(cmd *cobra.Command, _ []string, st *lab.State) error {
 			host, _, err := net.SplitHostPort(listen)
@@ -54,5 +57,6 @@ never contain keys, passwords or tokens.`,
 	cmd.Flags().DurationVar(&cfg.PollInterval, "poll-interval", 5*time.Second, "device-flow polling interval (whole seconds)")
 	cmd.Flags().DurationVar(&cfg.DeviceCertValidity, "device-cert-validity", 365*24*time.Hour, "validity of issued device certificates")
 	cmd.Flags().DurationVar(&cfg.SignInTTL, "sign-in-ttl", 10*time.Minute, "how long a device-flow sign-in code is valid")
+	cmd.Flags().DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 10*time.Second, "on SIGTERM or SIGINT, how long requests in flight may still finish")
 	return cmd
 }

@@ -3,6 +3,7 @@ package testutil
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -113,3 +114,94 @@ func WaitFor(timeout time.Duration, cond func() bool) bool {
 }
 
 func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// LoopScratchDir is the tmpfs directory loop devices' backing files are
+// moved to (LoopDevice); /dev/shm is a tmpfs on every Linux system.
+var LoopScratchDir = "/dev/shm/onramp-test-loops"
+
+// offSystemDisk returns where file should be attached from: file itself
+// when it is not a regular file or already on a tmpfs, else a sparse copy
+// in LoopScratchDir, with file replaced by a symbolic link to it, removed
+// when the test ends (after the detach LoopDevice registers later).
+func offSystemDisk(t testing.TB, file string) string {
+	t.Helper()
+	real, err := filepath.EvalSymlinks(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fi.Mode().IsRegular() || onTmpfs(filepath.Dir(real)) {
+		return real
+	}
+	if err := os.MkdirAll(LoopScratchDir, 0o700); err != nil || !onTmpfs(LoopScratchDir) {
+		Skip(t, fmt.Sprintf("no tmpfs at %s for loop devices' backing files (%v)", LoopScratchDir, err))
+	}
+	dst, err := os.CreateTemp(LoopScratchDir, filepath.Base(real)+".*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Remove(dst.Name()) })
+	if err := sparseCopy(dst, real, fi.Size()); err != nil {
+		dst.Close()
+		t.Fatalf("move %s to %s: %v", real, LoopScratchDir, err)
+	}
+	if err := dst.Chmod(fi.Mode().Perm()); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(real); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(dst.Name(), real); err != nil {
+		t.Fatal(err)
+	}
+	return dst.Name()
+}
+
+// onTmpfs reports whether dir is on a tmpfs.
+func onTmpfs(dir string) bool {
+	var st unix.Statfs_t
+	return unix.Statfs(dir, &st) == nil && st.Type == unix.TMPFS_MAGIC
+}
+
+// sparseCopy copies the size bytes of src into dst, skipping holes.
+func sparseCopy(dst *os.File, src string, size int64) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if err := dst.Truncate(size); err != nil {
+		return err
+	}
+	fd := int(in.Fd())
+	for off := int64(0); off < size; {
+		data, err := unix.Seek(fd, off, unix.SEEK_DATA)
+		if err != nil {
+			if err == unix.ENXIO { // no data after off
+				return nil
+			}
+			return err
+		}
+		hole, err := unix.Seek(fd, data, unix.SEEK_HOLE)
+		if err != nil {
+			return err
+		}
+		if _, err := in.Seek(data, io.SeekStart); err != nil {
+			return err
+		}
+		if _, err := dst.Seek(data, io.SeekStart); err != nil {
+			return err
+		}
+		if _, err := io.CopyN(dst, in, hole-data); err != nil {
+			return err
+		}
+		off = hole
+	}
+	return nil
+}

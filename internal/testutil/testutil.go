@@ -49,12 +49,17 @@ func Run(t testing.TB, name string, args ...string) string {
 	return string(out)
 }
 
-// LoopDevice attaches file to a loop device (with --direct-io when direct)
-// and detaches it when the test ends.
+// LoopDevice attaches file (a regular file or a device) to a loop device
+// with losetup's extra options, and detaches it when the test ends. A
+// regular file on a disk-backed file system (where t.TempDir() is) is
+// first moved to a tmpfs and replaced by a symbolic link to its new place
+// (offSystemDisk): osc refuses a loop device over a file on the system
+// disk as a system disk, so a loop a test writes must not be one.
 func LoopDevice(t testing.TB, file string, extra ...string) string {
 	t.Helper()
 	RequireRoot(t)
 	RequireTools(t, "losetup")
+	file = offSystemDisk(t, file)
 	args := append([]string{"--find", "--show"}, extra...)
 	dev := strings.TrimSpace(Run(t, "losetup", append(args, file)...))
 	t.Cleanup(func() { _ = exec.Command("losetup", "-d", dev).Run() })

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
@@ -21,22 +20,28 @@ type wpaConn struct {
 	local string
 }
 
-var wpaSeq atomic.Int64
-
-// dialWPA connects to the control socket at path.
+// dialWPA connects to the control socket at path. Our end is bound in a
+// private directory (0700, unpredictable name) of its own: a fixed name in
+// the shared temporary directory could be squatted or swapped by another
+// local user.
 func dialWPA(path string) (*wpaConn, error) {
-	local := filepath.Join(os.TempDir(), fmt.Sprintf("onramp-wpa-%d-%d", os.Getpid(), wpaSeq.Add(1)))
-	_ = os.Remove(local)
+	dir, err := os.MkdirTemp("", "onramp-wpa-")
+	if err != nil {
+		return nil, fmt.Errorf("wpa_supplicant control socket %s: %w", path, err)
+	}
+	local := filepath.Join(dir, "ctrl")
 	c, err := net.DialUnix("unixgram", &net.UnixAddr{Name: local, Net: "unixgram"}, &net.UnixAddr{Name: path, Net: "unixgram"})
 	if err != nil {
+		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("wpa_supplicant control socket %s: %w", path, err)
 	}
 	return &wpaConn{c: c, local: local}, nil
 }
 
+// close closes the connection and removes its private directory.
 func (w *wpaConn) close() error {
 	err := w.c.Close()
-	_ = os.Remove(w.local)
+	_ = os.RemoveAll(filepath.Dir(w.local))
 	return err
 }
 

@@ -44,8 +44,13 @@ func (s *Server) checkIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req onboard.CheckInRequest
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, onboard.MaxCheckIn)).Decode(&req); err != nil {
-		http.Error(w, "the check-in must be JSON: "+err.Error(), http.StatusBadRequest)
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		status := http.StatusBadRequest
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		http.Error(w, "the check-in must be JSON of at most 64 KiB: "+err.Error(), status)
 		return
 	}
 	if req.UnitID != unitID {

@@ -67,10 +67,10 @@ func TestChosenOneTimeKey(t *testing.T) {
 	if _, _, err := st.CreateKey(ctx, KeySpec{Kind: KindOneTime, Password: "short"}); err == nil {
 		t.Error("a 5-character one-time key")
 	}
-	if _, err := st.db.enroll(ctx, unit(1), secret, "01"); err != nil {
+	if err := enrollOnce(ctx, st, unit(1), secret); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.db.enroll(ctx, unit(2), secret, "02"); !errors.Is(err, ErrKeyUsed) {
+	if err := enrollOnce(ctx, st, unit(2), secret); !errors.Is(err, ErrKeyUsed) {
 		t.Errorf("chosen one-time key twice: %v", err)
 	}
 }

@@ -72,7 +72,7 @@ func TestOneTimeKeyOnceAcrossHandles(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, errs[i] = st.db.enroll(ctx, unit(round*10+i), secret, "01")
+				errs[i] = enrollOnce(ctx, st, unit(round*10+i), secret)
 			}()
 		}
 		wg.Wait()
@@ -115,17 +115,17 @@ func TestKeyRules(t *testing.T) {
 		t.Error("a 5-character mass password")
 	}
 	_, bound, _ := st.CreateKey(ctx, KeySpec{Kind: KindBound, UnitID: unit(1)})
-	if _, err := st.db.enroll(ctx, unit(2), bound, "01"); !errors.Is(err, ErrKeyBound) {
+	if err := enrollOnce(ctx, st, unit(2), bound); !errors.Is(err, ErrKeyBound) {
 		t.Errorf("bound key for another device: %v", err)
 	}
-	if _, err := st.db.enroll(ctx, unit(1), "unknown", "01"); !errors.Is(err, ErrUnknownKey) {
+	if err := enrollOnce(ctx, st, unit(1), "unknown"); !errors.Is(err, ErrUnknownKey) {
 		t.Errorf("unknown key: %v", err)
 	}
-	if _, err := st.db.enroll(ctx, unit(1), bound, "01"); err != nil {
+	if err := enrollOnce(ctx, st, unit(1), bound); err != nil {
 		t.Fatal(err)
 	}
 	_, mass, _ := st.CreateKey(ctx, KeySpec{Kind: KindMass})
-	if _, err := st.db.enroll(ctx, unit(1), mass, "02"); !errors.Is(err, ErrDeviceExists) {
+	if err := enrollOnce(ctx, st, unit(1), mass); !errors.Is(err, ErrDeviceExists) {
 		t.Errorf("existing device: %v", err)
 	}
 	if err := st.DisableKey(ctx, 99); !errors.Is(err, ErrNotFound) {

@@ -47,6 +47,13 @@ type Config struct {
 	// DeviceCertValidity is how long issued device certificates are valid
 	// (default one year; tests of re-enrollment shorten it).
 	DeviceCertValidity time.Duration
+	// SourceLimit and UnitLimit are the budgets of failed enrollment
+	// authentications per source address and per Unit ID (zero values:
+	// DefaultSourceLimit, DefaultUnitLimit).
+	SourceLimit, UnitLimit Limit
+	// ShutdownGrace is how long requests in flight may take to finish
+	// once serving is asked to stop (default 10s); then they are cut.
+	ShutdownGrace time.Duration
 }
 
 // Server serves EST and the Onboarding Service from one State.
@@ -58,6 +65,8 @@ type Server struct {
 
 	mu      sync.Mutex
 	pending map[string]int // Unit ID → 202 answers given
+
+	sources, units *limiter // failed enrollments per source and Unit ID
 
 	done chan struct{} // closed when StartInProcess's serving has stopped
 }
@@ -72,6 +81,15 @@ func NewServer(st *State, cfg Config) (*Server, error) {
 	}
 	if cfg.PollInterval < time.Second {
 		cfg.PollInterval = 5 * time.Second
+	}
+	if cfg.SourceLimit.Burst <= 0 || cfg.SourceLimit.Every <= 0 {
+		cfg.SourceLimit = DefaultSourceLimit
+	}
+	if cfg.UnitLimit.Burst <= 0 || cfg.UnitLimit.Every <= 0 {
+		cfg.UnitLimit = DefaultUnitLimit
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = 10 * time.Second
 	}
 	if r := cfg.RootCA; r != nil && (len(r.Certificate) == 0 || !bytes.Equal(r.Certificate[0], st.CA.Root.Raw)) {
 		return nil, fmt.Errorf("the lab CA in %s has another root than the one given", st.Dir)
@@ -90,7 +108,8 @@ func NewServer(st *State, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{State: st, cfg: cfg, log: log, cert: cert, pending: map[string]int{}, done: make(chan struct{})}, nil
+	return &Server{State: st, cfg: cfg, log: log, cert: cert, pending: map[string]int{},
+		sources: newLimiter(cfg.SourceLimit), units: newLimiter(cfg.UnitLimit), done: make(chan struct{})}, nil
 }
 
 // TLSConfig is TLS 1.3 only; a client certificate is optional and, when
@@ -108,16 +127,19 @@ func (s *Server) TLSConfig() *tls.Config {
 
 // Handler serves EST below /device-connector/device/.well-known/est/, the
 // Onboarding Service below /onboarding/ and the test identity provider
-// below /idp/.
+// below /idp/; every request body is capped (limitBodies).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.routesEST(mux)
 	s.routesService(mux)
 	s.routesCheckIn(mux)
-	return s.logRequests(mux)
+	return s.logRequests(limitBodies(mux))
 }
 
-// Serve serves HTTPS on ln until ctx ends, then shuts down gracefully.
+// Serve serves HTTPS on ln until ctx ends, then shuts down gracefully: it
+// stops accepting, lets the requests in flight finish within
+// Config.ShutdownGrace, cuts what is left and only then returns, so the
+// caller may close the state.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.Handler(),
@@ -128,18 +150,25 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       60 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
-	done := make(chan struct{})
+	stopped := make(chan struct{}) // the shutdown below has finished
+	serving := make(chan struct{}) // Serve has returned
 	go func() {
+		defer close(stopped)
 		select {
 		case <-ctx.Done():
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = hs.Shutdown(sctx)
-		case <-done:
+		case <-serving:
+			return
+		}
+		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+		defer cancel()
+		if err := hs.Shutdown(sctx); err != nil {
+			s.log.Warn("requests still running after the grace period were cut", "grace", s.cfg.ShutdownGrace)
+			_ = hs.Close()
 		}
 	}()
-	defer close(done)
 	err := hs.Serve(tls.NewListener(ln, hs.TLSConfig))
+	close(serving)
+	<-stopped
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}

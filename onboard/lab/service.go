@@ -41,7 +41,7 @@ func (s *Server) routesService(mux *http.ServeMux) {
 // an enrollment token.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	var req onboard.RouteRequest
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil || !isEmail(req.Email) {
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || !isEmail(req.Email) {
 		writeJSON(w, http.StatusBadRequest, onboard.ServiceError{Error: "invalid_request", Description: "an e-mail address is required"})
 		return
 	}
@@ -111,11 +111,14 @@ func (s *Server) issueEnrollmentToken(r *http.Request, email string) (string, er
 
 // deviceAuthorize starts a device authorization grant (RFC 8628 3.1-3.2).
 func (s *Server) deviceAuthorize(w http.ResponseWriter, r *http.Request) {
-	if r.PostFormValue("client_id") != clientID {
+	if !parseForm(w, r) {
+		return
+	}
+	if r.PostForm.Get("client_id") != clientID {
 		writeJSON(w, http.StatusBadRequest, onboard.ServiceError{Error: "invalid_client"})
 		return
 	}
-	email := r.PostFormValue("login_hint")
+	email := r.PostForm.Get("login_hint")
 	if !isEmail(email) {
 		writeJSON(w, http.StatusBadRequest, onboard.ServiceError{Error: "invalid_request", Description: "login_hint must be the e-mail address"})
 		return
@@ -143,11 +146,14 @@ func (s *Server) deviceAuthorize(w http.ResponseWriter, r *http.Request) {
 
 // token is the token endpoint for the device-code grant (RFC 8628 3.4-3.5).
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
-	if r.PostFormValue("grant_type") != deviceGrant {
+	if !parseForm(w, r) {
+		return
+	}
+	if r.PostForm.Get("grant_type") != deviceGrant {
 		writeJSON(w, http.StatusBadRequest, onboard.ServiceError{Error: "unsupported_grant_type"})
 		return
 	}
-	errCode, email, err := s.db.pollDeviceCode(r.Context(), r.PostFormValue("device_code"))
+	errCode, email, err := s.db.pollDeviceCode(r.Context(), r.PostForm.Get("device_code"))
 	if err != nil {
 		s.internal(w, "token", err)
 		return
@@ -184,8 +190,11 @@ func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) verifyDecide(w http.ResponseWriter, r *http.Request) {
-	approve := r.PostFormValue("decision") == "approve"
-	email, err := s.Decide(r.Context(), r.PostFormValue("user_code"), approve)
+	if !parseForm(w, r) {
+		return
+	}
+	approve := r.PostForm.Get("decision") == "approve"
+	email, err := s.Decide(r.Context(), r.PostForm.Get("user_code"), approve)
 	msg := "Signed in as " + email + ". You can return to the device."
 	switch {
 	case err != nil:

@@ -19,6 +19,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/onramp-os/onramp/onboard"
 )
@@ -104,9 +106,14 @@ func (s *State) CreateKey(ctx context.Context, spec KeySpec) (id int64, secret s
 		return 0, "", fmt.Errorf("unknown key kind %q", spec.Kind)
 	}
 	secret = spec.Password
-	if secret == "" {
+	switch {
+	case secret == "":
 		secret = newSecret()
-	} else if len(secret) < 8 {
+	case spec.Kind == KindMass:
+		if err := strongMassPassword(secret); err != nil {
+			return 0, "", err
+		}
+	case len(secret) < 8:
 		return 0, "", errors.New("a chosen password needs at least 8 characters")
 	}
 	id, err = s.db.addKey(ctx, spec.Kind, secret, spec.UnitID, "")
@@ -151,6 +158,33 @@ func (s *State) Mappings(ctx context.Context) ([]Mapping, error) { return s.db.m
 // built-in test identity, and returns the e-mail signed in.
 func (s *State) Decide(ctx context.Context, userCode string, approve bool) (string, error) {
 	return s.db.decideUserCode(ctx, normalizeUserCode(userCode), approve)
+}
+
+// strongMassPassword checks a chosen mass-deployment password, which
+// enrolls any number of devices and so is worth guessing: at least 12
+// characters, of at least three kinds (lower case, upper case, digits,
+// others) and at least 8 different ones. The error never shows it.
+func strongMassPassword(p string) error {
+	const rule = "a mass-deployment password needs at least 12 characters, three of lower case, upper case, digits and other characters, and at least 8 different characters"
+	kinds := map[string]bool{}
+	distinct := map[rune]bool{}
+	for _, r := range p {
+		distinct[r] = true
+		switch {
+		case unicode.IsLower(r):
+			kinds["lower"] = true
+		case unicode.IsUpper(r):
+			kinds["upper"] = true
+		case unicode.IsDigit(r):
+			kinds["digit"] = true
+		default:
+			kinds["other"] = true
+		}
+	}
+	if utf8.RuneCountInString(p) < 12 || len(kinds) < 3 || len(distinct) < 8 {
+		return errors.New(rule)
+	}
+	return nil
 }
 
 // secretAlphabet has no 0/O or 1/I so a key can be typed from paper.

@@ -1,11 +1,14 @@
 package lab
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 	"time"
 
@@ -49,7 +52,9 @@ CREATE TABLE IF NOT EXISTS devices (
 	serial       TEXT NOT NULL,
 	enrolled_at  TEXT NOT NULL,
 	key_id       INTEGER NOT NULL,
-	onboarded_by TEXT NOT NULL DEFAULT ''
+	onboarded_by TEXT NOT NULL DEFAULT '',
+	pub_sha256   BLOB NOT NULL DEFAULT x'',
+	cert         BLOB NOT NULL DEFAULT x''
 );
 CREATE TABLE IF NOT EXISTS mappings (
 	kind    TEXT NOT NULL,
@@ -86,7 +91,9 @@ type store struct {
 }
 
 func openStore(path string) (*store, error) {
-	dsn := "file:" + path + "?_txlock=immediate" +
+	// The path is escaped: a '#' or '?' in it would otherwise end the
+	// file name of the URI.
+	dsn := (&url.URL{Scheme: "file", OmitHost: true, Path: path}).String() + "?_txlock=immediate" +
 		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -97,7 +104,41 @@ func openStore(path string) (*store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("initialise %s: %w", path, err)
 	}
+	if err := upgrade(db); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("upgrade %s: %w", path, err)
+	}
 	return &store{db: db}, nil
+}
+
+// upgrade adds the columns a state made by an older lab lacks: the
+// device's public key and certificate, which answer a retried enrollment.
+func upgrade(db *sql.DB) error {
+	rows, err := db.Query(`SELECT name FROM pragma_table_info('devices')`)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		have[name] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, col := range []string{"pub_sha256", "cert"} {
+		if !have[col] {
+			if _, err := db.Exec(`ALTER TABLE devices ADD COLUMN ` + col + ` BLOB NOT NULL DEFAULT x''`); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (s *store) close() error { return s.db.Close() }
@@ -209,41 +250,99 @@ func (s *store) disableKey(ctx context.Context, id int64) error {
 	})
 }
 
-// enroll checks the key for unitID, consumes it and registers the device
-// with serial, all in one transaction: a one-time key serves exactly one
-// enrollment however many race for it.
-func (s *store) enroll(ctx context.Context, unitID, secret, serial string) (Key, error) {
-	var k Key
+// replayWindow is how long after its enrollment a device that lost the
+// answer may ask again (same Unit ID, key and public key) and get the same
+// certificate.
+const replayWindow = 15 * time.Minute
+
+// enrollResult is what enroll did.
+type enrollResult struct {
+	Key      Key
+	Cert     []byte // DER of the device certificate
+	Replayed bool   // a retry: the certificate issued before, nothing consumed
+}
+
+// enroll checks the key for unitID and only then has issue sign the
+// certificate; it consumes the key and registers the device with the
+// certificate, all in one transaction: a one-time key serves exactly one
+// enrollment however many race for it. A retry of an enrollment whose
+// answer was lost (same Unit ID, key and public key, pub being the SHA-256
+// of the CSR's SubjectPublicKeyInfo, within replayWindow) gets the stored
+// certificate back and consumes nothing.
+func (s *store) enroll(ctx context.Context, unitID, secret string, pub []byte, issue func() (*x509.Certificate, error)) (enrollResult, error) {
+	var res enrollResult
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT id, kind, unit_id, email, disabled, uses FROM keys WHERE secret_sha256 = ?`, hashSecret(secret)).
-			Scan(&k.ID, &k.Kind, &k.UnitID, &k.Email, &k.Disabled, &k.Uses)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return ErrUnknownKey
-		case err != nil:
-			return err
-		case k.Disabled:
-			return ErrKeyDisabled
-		case k.Kind == KindBound && k.UnitID != unitID:
-			return ErrKeyBound
-		case k.Kind != KindMass && k.Uses > 0:
-			return ErrKeyUsed
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM devices WHERE unit_id = ?`, unitID).Scan(&n); err != nil {
+		k, replay, err := checkEnroll(ctx, tx, unitID, secret, pub)
+		if err != nil {
 			return err
 		}
-		if n > 0 {
-			return ErrDeviceExists
+		res.Key = k
+		if replay != nil {
+			res.Cert, res.Replayed = replay, true
+			return nil
 		}
+		cert, err := issue()
+		if err != nil {
+			return err
+		}
+		res.Cert = cert.Raw
 		if _, err := tx.ExecContext(ctx, `UPDATE keys SET uses = uses + 1, used_by = ? WHERE id = ?`, unitID, k.ID); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO devices (unit_id, serial, enrolled_at, key_id, onboarded_by) VALUES (?, ?, ?, ?, ?)`,
-			unitID, serial, now(), k.ID, k.Email)
+		_, err = tx.ExecContext(ctx, `INSERT INTO devices (unit_id, serial, enrolled_at, key_id, onboarded_by, pub_sha256, cert) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			unitID, cert.SerialNumber.Text(16), now(), k.ID, k.Email, pub, cert.Raw)
 		return err
 	})
-	return k, err
+	return res, err
+}
+
+// checkKey tells whether enroll would accept (or replay) the request,
+// without consuming or signing anything.
+func (s *store) checkKey(ctx context.Context, unitID, secret string, pub []byte) error {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	_, _, err = checkEnroll(ctx, tx, unitID, secret, pub)
+	return err
+}
+
+// checkEnroll is the decision of enroll: the key, and the certificate to
+// replay when the request repeats a recent enrollment.
+func checkEnroll(ctx context.Context, tx *sql.Tx, unitID, secret string, pub []byte) (Key, []byte, error) {
+	var k Key
+	err := tx.QueryRowContext(ctx, `SELECT id, kind, unit_id, email, disabled, uses FROM keys WHERE secret_sha256 = ?`, hashSecret(secret)).
+		Scan(&k.ID, &k.Kind, &k.UnitID, &k.Email, &k.Disabled, &k.Uses)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return k, nil, ErrUnknownKey
+	case err != nil:
+		return k, nil, err
+	case k.Disabled:
+		return k, nil, ErrKeyDisabled
+	case k.Kind == KindBound && k.UnitID != unitID:
+		return k, nil, ErrKeyBound
+	}
+	var keyID int64
+	var at string
+	var devPub, cert []byte
+	err = tx.QueryRowContext(ctx, `SELECT key_id, enrolled_at, pub_sha256, cert FROM devices WHERE unit_id = ?`, unitID).
+		Scan(&keyID, &at, &devPub, &cert)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return k, nil, err
+	case keyID == k.ID && len(cert) > 0 && bytes.Equal(devPub, pub) && time.Since(parseTime(at)) < replayWindow:
+		return k, cert, nil
+	}
+	if k.Kind != KindMass && k.Uses > 0 {
+		return k, nil, ErrKeyUsed
+	}
+	if err == nil {
+		return k, nil, ErrDeviceExists
+	}
+	return k, nil, nil
 }
 
 // Device is one registry entry.
@@ -291,7 +390,9 @@ func (s *store) deleteDevice(ctx context.Context, unitID string) error {
 // certificate has oldSerial.
 func (s *store) renew(ctx context.Context, unitID, oldSerial, newSerial string) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE devices SET serial = ?, enrolled_at = ? WHERE unit_id = ? AND serial = ?`,
+		// A renewed device has a new key: nothing of the first
+		// enrollment is replayed any more.
+		res, err := tx.ExecContext(ctx, `UPDATE devices SET serial = ?, enrolled_at = ?, pub_sha256 = x'', cert = x'' WHERE unit_id = ? AND serial = ?`,
 			newSerial, now(), unitID, oldSerial)
 		if err != nil {
 			return err

@@ -19,8 +19,34 @@ import (
 // progress after each step and resumes like the screens.
 func Run(cfg firstboot.Config, in io.Reader, out io.Writer) (firstboot.Outcome, error) {
 	cfg.Defaults()
-	a := &prompter{cfg: &cfg, in: bufio.NewScanner(in), out: out, tr: i18n.For("en")}
+	a := &prompter{cfg: &cfg, in: readLines(in), out: out, tr: i18n.For("en")}
 	return a.run()
+}
+
+// line is one line of input, or the error that ended the input.
+type line struct {
+	text string
+	err  error
+}
+
+// readLines reads in line by line in the background, so that a prompt
+// waiting for the user still ends when the context does (Ctrl+C, SIGTERM,
+// SIGHUP): a read from a terminal cannot be interrupted otherwise.
+func readLines(in io.Reader) <-chan line {
+	ch := make(chan line)
+	go func() {
+		defer close(ch)
+		sc := bufio.NewScanner(in)
+		for sc.Scan() {
+			ch <- line{text: sc.Text()}
+		}
+		err := sc.Err()
+		if err == nil {
+			err = errInputEnded
+		}
+		ch <- line{err: err}
+	}()
+	return ch
 }
 
 // errInputEnded is the end of the input before the setup was done.
@@ -28,7 +54,7 @@ var errInputEnded = errors.New("the input ended before the setup was done; the n
 
 type prompter struct {
 	cfg     *firstboot.Config
-	in      *bufio.Scanner
+	in      <-chan line
 	out     io.Writer
 	tr      *i18n.Catalog
 	c       firstboot.Choice
@@ -52,13 +78,21 @@ func (a *prompter) askShown(prompt, def, shown string) (string, error) {
 	} else {
 		fmt.Fprintf(a.out, "%s: ", prompt)
 	}
-	if !a.in.Scan() {
-		if err := a.in.Err(); err != nil {
-			return "", err
-		}
+	var l line
+	ok := true
+	select {
+	case <-a.cfg.Context.Done():
+		fmt.Fprintln(a.out)
+		return "", a.cfg.Context.Err()
+	case l, ok = <-a.in:
+	}
+	if !ok {
 		return "", errInputEnded
 	}
-	v := strings.TrimSpace(a.in.Text())
+	if l.err != nil {
+		return "", l.err
+	}
+	v := strings.TrimSpace(l.text)
 	if v == "" {
 		v = def
 	}

@@ -1,0 +1,89 @@
+package blockdev
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// CheckDevTarget refuses (exit 3) a target path in DevFS, named so or
+// reached through symbolic links, that is not an existing block device: a
+// mistyped /dev/sdx would otherwise become a regular file in devtmpfs,
+// filled in RAM and gone at the next boot. Paths elsewhere pass; they may
+// be image files to create.
+func CheckDevTarget(path string) error {
+	resolved, inDev := resolveTarget(path)
+	if !inDev {
+		return nil
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return refused("%s is not an existing block device (mistyped? `osc drives` lists the drives); nothing was written", path)
+	case !isBlockMode(fi.Mode()):
+		return refused("%s is not a block device (%s is %s); nothing was written", path, resolved, kindOf(fi.Mode()))
+	}
+	return nil
+}
+
+// SameTarget reports whether two target paths name the same target: one
+// block device (by device number, whatever the node's name, links or
+// copies), one existing file, or one path yet to be created.
+func SameTarget(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	if errA == nil && errB == nil {
+		if isBlockMode(fa.Mode()) && isBlockMode(fb.Mode()) {
+			da, okA := devNumber(fa)
+			db, okB := devNumber(fb)
+			if okA && okB {
+				return da == db
+			}
+		}
+		return os.SameFile(fa, fb)
+	}
+	if (errA == nil) != (errB == nil) {
+		return false
+	}
+	ra, _ := resolveTarget(a)
+	rb, _ := resolveTarget(b)
+	return ra == rb
+}
+
+// resolveTarget makes path absolute and follows symbolic links as far as
+// they go, dangling ones included, and reports whether the result lies in
+// DevFS.
+func resolveTarget(path string) (string, bool) {
+	p, err := filepath.Abs(path)
+	if err != nil {
+		p = filepath.Clean(path)
+	}
+	for range 40 { // the kernel's limit on links in a lookup
+		if d, err := filepath.EvalSymlinks(filepath.Dir(p)); err == nil {
+			p = filepath.Join(d, filepath.Base(p))
+		}
+		link, err := os.Readlink(p)
+		if err != nil {
+			break
+		}
+		if !filepath.IsAbs(link) {
+			link = filepath.Join(filepath.Dir(p), link)
+		}
+		p = filepath.Clean(link)
+	}
+	dev := filepath.Clean(DevFS)
+	return p, p == dev || strings.HasPrefix(p, dev+string(filepath.Separator))
+}
+
+// kindOf names a file mode's type for an error message.
+func kindOf(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m.IsRegular():
+		return "a regular file"
+	}
+	return "not a disk"
+}
