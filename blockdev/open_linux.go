@@ -95,3 +95,15 @@ func fsDevNumber(fi fs.FileInfo) (string, bool) {
 	}
 	return fmt.Sprintf("%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev)), true
 }
+
+// sameFileSystem reports whether a and b are on one mounted file system.
+func sameFileSystem(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	if errA != nil || errB != nil {
+		return true // unknown: err on the side of refusing
+	}
+	sa, okA := fa.Sys().(*syscall.Stat_t)
+	sb, okB := fb.Sys().(*syscall.Stat_t)
+	return !okA || !okB || sa.Dev == sb.Dev
+}

@@ -36,3 +36,7 @@ func LogicalBlockSize(f *os.File) (int, error) {
 
 func devNumber(fs.FileInfo) (string, bool)   { return "", false }
 func fsDevNumber(fs.FileInfo) (string, bool) { return "", false }
+
+// sameFileSystem: without device numbers every path may be the device
+// file system, so CheckDevTarget errs on the side of refusing.
+func sameFileSystem(a, b string) bool { return true }

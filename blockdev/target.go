@@ -72,7 +72,22 @@ func resolveTarget(path string) (string, bool) {
 		p = filepath.Clean(link)
 	}
 	dev := filepath.Clean(DevFS)
-	return p, p == dev || strings.HasPrefix(p, dev+string(filepath.Separator))
+	if p != dev && !strings.HasPrefix(p, dev+string(filepath.Separator)) {
+		return p, false
+	}
+	// /dev/shm and the like are file systems of their own, where image
+	// files are at home: only the device file system itself counts.
+	return p, sameFileSystem(dev, nearestExisting(filepath.Dir(p)))
+}
+
+// nearestExisting is p, or its closest ancestor that exists.
+func nearestExisting(p string) string {
+	for {
+		if _, err := os.Stat(p); err == nil || p == filepath.Dir(p) {
+			return p
+		}
+		p = filepath.Dir(p)
+	}
 }
 
 // kindOf names a file mode's type for an error message.

@@ -58,3 +58,27 @@ func TestSameTargetByDeviceNumber(t *testing.T) {
 		t.Error("files yet to be created")
 	}
 }
+
+// TestCheckDevTargetAllowsFilesOnOtherFileSystems: /dev/shm is a tmpfs of
+// its own below /dev; an image file there (or a link to one) is a file
+// target like any other, not a mistyped device.
+func TestCheckDevTargetAllowsFilesOnOtherFileSystems(t *testing.T) {
+	f, err := os.CreateTemp("/dev/shm", "onramp-target-*.img")
+	if err != nil {
+		testutil.Skip(t, "no /dev/shm: "+err.Error())
+	}
+	f.Close()
+	t.Cleanup(func() { os.Remove(f.Name()) })
+	link := filepath.Join(t.TempDir(), "disk.img")
+	if err := os.Symlink(f.Name(), link); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{f.Name(), link, f.Name() + ".new"} {
+		if err := CheckDevTarget(p); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	if err := CheckDevTarget("/dev/onramp-no-such-disk"); err == nil {
+		t.Error("a missing node directly in /dev passed")
+	}
+}

@@ -1,7 +1,11 @@
 package firstboot
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -110,15 +114,11 @@ func answerErr(field string, n *yaml.Node, format string, args ...any) error {
 // CheckAnswers against the device's lists.
 func ParseAnswers(data []byte) (Answers, error) {
 	var a Answers
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return a, &AnswerError{Field: "(file)", Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	root, err := ParseDocument(data)
+	if err != nil {
+		return a, err
 	}
-	if doc.Kind == 0 || len(doc.Content) == 0 {
-		return a, &AnswerError{Field: "(file)", Msg: "the file is empty"}
-	}
-	root := doc.Content[0]
-	err := fields(root, "", map[string]func(*yaml.Node, string) error{
+	err = fields(root, "", map[string]func(*yaml.Node, string) error{
 		"language": str(&a.Language),
 		"eula":     str(&a.EULA),
 		"timezone": str(&a.Timezone),
@@ -134,6 +134,70 @@ func ParseAnswers(data []byte) (Answers, error) {
 		recordLines(root, "", a.lines)
 	}
 	return a, err
+}
+
+// MaxAnswersSize bounds an answers file: a few hundred bytes are typical.
+const MaxAnswersSize = 1 << 20
+
+// ParseDocument reads data as exactly one YAML document (answers files of
+// both programs) and returns its root. Errors are *AnswerError for the
+// field "(file)" with the line where known; they never quote the file's
+// text, so a mistyped secret is not printed: an unquoted value starting
+// with * is an alias to YAML ("key: *Secret" reads as a reference to an
+// anchor named Secret).
+func ParseDocument(data []byte) (*yaml.Node, error) {
+	if len(data) > MaxAnswersSize {
+		return nil, &AnswerError{Field: "(file)", Msg: fmt.Sprintf("larger than %d bytes", MaxAnswersSize)}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &AnswerError{Field: "(file)", Msg: "the file is empty"}
+		}
+		return nil, yamlError(data, err)
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return nil, &AnswerError{Field: "(file)", Msg: "the file is empty"}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		line := 0
+		if err == nil {
+			line = extra.Line
+		}
+		return nil, &AnswerError{Field: "(file)", Line: line, Msg: "more than one YAML document (---): give every answer in one"}
+	}
+	return doc.Content[0], nil
+}
+
+var (
+	yamlLine   = regexp.MustCompile(`line (\d+): `)
+	yamlQuoted = regexp.MustCompile(`'[^']*'|"[^"]*"`)
+	yamlAnchor = regexp.MustCompile(`unknown anchor '([^']*)' referenced`)
+)
+
+// yamlError turns a YAML syntax error into an AnswerError without any text
+// of the file in it.
+func yamlError(data []byte, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	e := &AnswerError{Field: "(file)"}
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		e.Line, _ = strconv.Atoi(m[1])
+		msg = strings.Replace(msg, m[0], "", 1)
+	}
+	if m := yamlAnchor.FindStringSubmatch(msg); m != nil {
+		for i, l := range strings.Split(string(data), "\n") {
+			if strings.Contains(l, "*"+m[1]) {
+				e.Line = i + 1
+				break
+			}
+		}
+		e.Msg = "a value starting with * or & is YAML syntax (an alias or an anchor): put the value in quotes"
+		return e
+	}
+	e.Msg = "not valid YAML: " + yamlQuoted.ReplaceAllString(msg, "'…'")
+	return e
 }
 
 // recordLines notes the line of every mapping key below n.
@@ -222,7 +286,7 @@ func boolean(dst *bool) func(*yaml.Node, string) error {
 		}
 		b, err := strconv.ParseBool(n.Value)
 		if err != nil {
-			return answerErr(p, n, "expected true or false, not %q", n.Value)
+			return answerErr(p, n, "expected true or false, not %s", shown(n.Value))
 		}
 		*dst = b
 		return nil
@@ -347,4 +411,14 @@ func CheckAnswersAhead(a Answers, providers netcfg.ProviderDB) error {
 		return fmt.Errorf("keyboard layouts: %w", err)
 	}
 	return CheckAnswers(a, layouts, sysconf.SnapshotZones(), providers)
+}
+
+// shown is a value of the file as an error quotes it: at most 40
+// characters, so that a huge value does not become a huge error line.
+// Only values that are not secrets are ever shown.
+func shown(v string) string {
+	if r := []rune(v); len(r) > 40 {
+		return strconv.Quote(string(r[:40])) + "…"
+	}
+	return strconv.Quote(v)
 }

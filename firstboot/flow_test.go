@@ -172,3 +172,25 @@ func TestDeviceInfoNamesTheUnitID(t *testing.T) {
 		t.Errorf("info %+v, want Unit ID %s", info, d.UnitID)
 	}
 }
+
+// TestAnswersErrorsNeverQuoteTheFile: YAML syntax errors name the line, not
+// the text; an unquoted secret starting with * (an alias to YAML) is not
+// printed; a second document is refused; long values are cut in errors.
+func TestAnswersErrorsNeverQuoteTheFile(t *testing.T) {
+	const secret = "Wlan-Secret-4242"
+	for body, want := range map[string]string{
+		"language: en\nnetwork:\n  wlan: {ssid: Office, key: *" + secret + "}\n": "(file) (line 3): a value starting with * or &",
+		"language: en\nonboarding: {otp: '" + secret + "\n":                      "(file) (line 2): not valid YAML",
+		"language: en\n---\nlanguage: de\n":                                      "(file) (line 2): more than one YAML document",
+	} {
+		_, err := ParseAnswers([]byte(body))
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), secret) {
+			t.Errorf("%q: %v; want %q and no secret", body, err, want)
+		}
+	}
+	a := mustParse(t, "language: "+strings.Repeat("x", 5000)+"\neula: accept\ntimezone: UTC\nonboarding: skip\n")
+	err := CheckAnswers(a, nil, nil, nil)
+	if err == nil || len(err.Error()) > 200 || !strings.Contains(err.Error(), "language (line 1)") {
+		t.Errorf("long value: %d bytes: %.200v", len(err.Error()), err)
+	}
+}

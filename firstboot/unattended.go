@@ -35,7 +35,7 @@ func checkAnswers(a Answers, layouts []sysconf.Layout, zones []sysconf.Zone, pro
 	}
 	lang, ok := sysconf.LanguageFor(a.Language)
 	if !ok {
-		return &AnswerError{Field: "language", Msg: fmt.Sprintf("%q is not one of the display languages", a.Language)}
+		return &AnswerError{Field: "language", Msg: fmt.Sprintf("%s is not one of the display languages", shown(a.Language))}
 	}
 	layout, variant := a.Keyboard.Layout, a.Keyboard.Variant
 	if layout == "" {
@@ -43,10 +43,10 @@ func checkAnswers(a Answers, layouts []sysconf.Layout, zones []sysconf.Zone, pro
 	}
 	l, ok := sysconf.FindLayout(layouts, layout)
 	if !ok {
-		return &AnswerError{Field: "keyboard.layout", Msg: fmt.Sprintf("%q is not a keyboard layout", layout)}
+		return &AnswerError{Field: "keyboard.layout", Msg: fmt.Sprintf("%s is not a keyboard layout", shown(layout))}
 	}
 	if _, ok := l.Variant(variant); !ok {
-		return &AnswerError{Field: "keyboard.variant", Msg: fmt.Sprintf("%q is not a variant of layout %q", variant, layout)}
+		return &AnswerError{Field: "keyboard.variant", Msg: fmt.Sprintf("%s is not a variant of layout %s", shown(variant), shown(layout))}
 	}
 	if a.EULA != "accept" {
 		return &AnswerError{Field: "eula", Msg: "the license terms must be accepted: eula: accept"}
@@ -60,7 +60,7 @@ func checkAnswers(a Answers, layouts []sysconf.Layout, zones []sysconf.Zone, pro
 	case "auto":
 	default:
 		if _, ok := sysconf.FindZone(zones, a.Timezone); !ok {
-			return &AnswerError{Field: "timezone", Msg: fmt.Sprintf("%q is not a time zone", a.Timezone)}
+			return &AnswerError{Field: "timezone", Msg: fmt.Sprintf("%s is not a time zone", shown(a.Timezone))}
 		}
 	}
 	if a.Time != "" {
@@ -80,11 +80,11 @@ func checkAnswers(a Answers, layouts []sysconf.Layout, zones []sysconf.Zone, pro
 		if k := ServerProblem(o.Server); k != "" {
 			return problem("server", k)
 		}
-		if o.Port != 0 && (o.Port < 1 || o.Port > 65535) {
+		if _, given := a.lines["onboarding.port"]; (given || o.Port != 0) && (o.Port < 1 || o.Port > 65535) {
 			return problem("port", "err.field.port")
 		}
-		if o.OTP == "" {
-			return problem("otp", "err.required")
+		if k := OTPProblem(o.OTP); k != "" {
+			return problem("otp", k)
 		}
 		if k := TokenProblem(o.Token); k != "" {
 			return problem("token", k)
@@ -125,9 +125,9 @@ func checkNetwork(n NetworkAnswer, providers netcfg.ProviderDB) error {
 		mo := n.Mobile
 		if _, ok := FindProvider(providers, mo.Country, mo.Provider); !ok {
 			if len(providers.Providers(mo.Country)) == 0 {
-				return &AnswerError{Field: "network.mobile.country", Msg: fmt.Sprintf("no providers known for %q", mo.Country)}
+				return &AnswerError{Field: "network.mobile.country", Msg: fmt.Sprintf("no providers known for %s", shown(mo.Country))}
 			}
-			return &AnswerError{Field: "network.mobile.provider", Msg: fmt.Sprintf("%q is not a provider in %s", mo.Provider, mo.Country)}
+			return &AnswerError{Field: "network.mobile.provider", Msg: fmt.Sprintf("%s is not a provider in %s", shown(mo.Provider), shown(mo.Country))}
 		}
 		if err := netcfg.ValidateAPN(mo.APN); err != nil {
 			return wrap("network.mobile", err)

@@ -26,7 +26,7 @@ func unattendedNetwork(ctx context.Context, cfg *Config, n NetworkAnswer, log io
 			}
 		}
 		if n.Interface != "" {
-			return "", &AnswerError{Field: "network.interface", Msg: fmt.Sprintf("no interface %q", n.Interface), Device: true}
+			return "", &AnswerError{Field: "network.interface", Msg: fmt.Sprintf("no interface %s", shown(n.Interface)), Device: true}
 		}
 		// The first link of the kind; for wired, the first with carrier if
 		// any has one (else connecting reports the missing cable).

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 func EmailProblem(v string) string {
@@ -33,7 +34,22 @@ func SplitServer(v string) (host string, port int) {
 }
 
 func ServerProblem(v string) string {
-	host, _ := SplitServer(v)
+	v = strings.TrimSpace(v)
+	if scheme, rest, ok := strings.Cut(v, "://"); ok {
+		if !strings.EqualFold(scheme, "https") {
+			return "err.field.server" // EST and the Onboarding Service speak HTTPS only
+		}
+		v = rest
+	}
+	v, _, _ = strings.Cut(v, "/")
+	host := v
+	if h, port, err := net.SplitHostPort(v); err == nil {
+		if PortProblem(port) != "" {
+			return "err.field.port"
+		}
+		host = h
+	}
+	host = strings.Trim(host, "[]")
 	if host == "" {
 		return "err.required"
 	}
@@ -77,6 +93,27 @@ func TokenProblem(v string) string {
 	for _, r := range t {
 		if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
 			return "err.field.token"
+		}
+	}
+	return ""
+}
+
+// MaxOTPLength bounds a one-time password: the lab's are 20 characters.
+const MaxOTPLength = 256
+
+// OTPProblem checks a one-time password (first-authentication key): given,
+// not absurdly long, and free of spaces and control characters, which no
+// server issues and which would corrupt the HTTP Basic credentials.
+func OTPProblem(v string) string {
+	switch {
+	case v == "":
+		return "err.required"
+	case len(v) > MaxOTPLength:
+		return "err.field.otp"
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) || unicode.IsSpace(r) {
+			return "err.field.otp"
 		}
 	}
 	return ""

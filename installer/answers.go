@@ -57,14 +57,14 @@ func answerError(field string, n *yaml.Node, format string, args ...any) error {
 // parser and kept as a YAML document of its own.
 func ParseAnswers(data []byte, live bool) (Answers, error) {
 	a := Answers{Set: map[string]bool{}, After: AfterExit}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return a, fmt.Errorf("not a YAML file: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+	root, err := firstboot.ParseDocument(data)
+	if err != nil {
+		var ae *firstboot.AnswerError
+		if errors.As(err, &ae) {
+			return a, answerError("(file)", &yaml.Node{Line: ae.Line}, "%s", ae.Msg)
+		}
+		return a, err
 	}
-	if len(doc.Content) == 0 {
-		return a, errors.New("the file is empty")
-	}
-	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
 		return a, answerError("(file)", root, "expected a mapping of keys")
 	}

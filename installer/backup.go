@@ -41,7 +41,7 @@ type BackupMeta struct {
 	Settings  int       `json:"settings"`
 	Licenses  int       `json:"licenses"`
 	// Entries records every settings and license entry with its type,
-	// mode, time and link target; backup.json is in SHA256SUMS, so the
+	// mode, owner, time and link target; backup.json is in SHA256SUMS, so the
 	// metadata is checked like the content. Backups written before it
 	// existed hold regular files only.
 	Entries []BackupEntry `json:"entries,omitempty"`
@@ -54,6 +54,8 @@ type BackupEntry struct {
 	Mode    string `json:"mode"` // octal, with setuid (4000), setgid (2000), sticky (1000)
 	ModTime int64  `json:"mtime,omitempty"`
 	Target  string `json:"target,omitempty"`
+	UID     int    `json:"uid"`
+	GID     int    `json:"gid"`
 }
 
 // Backup is a verified backup read back from its archive.
@@ -72,7 +74,8 @@ const (
 )
 
 func entryOf(name string, f File) BackupEntry {
-	e := BackupEntry{Path: name, Type: entryFile, Mode: fmt.Sprintf("%04o", unixMode(f.Mode)), Target: f.Target}
+	e := BackupEntry{Path: name, Type: entryFile, Mode: fmt.Sprintf("%04o", unixMode(f.Mode)), Target: f.Target,
+		UID: f.UID, GID: f.GID}
 	switch {
 	case f.Mode.IsDir():
 		e.Type = entryDir
@@ -117,7 +120,8 @@ func writeBackup(dir, target string, ex *Existing, now time.Time) (*Backup, erro
 	tw := tar.NewWriter(&buf)
 	var sums strings.Builder
 	add := func(name string, f File) error {
-		hdr := &tar.Header{Name: name, Mode: unixMode(f.Mode), ModTime: f.ModTime, Typeflag: tar.TypeReg}
+		hdr := &tar.Header{Name: name, Mode: unixMode(f.Mode), ModTime: f.ModTime, Typeflag: tar.TypeReg,
+			Uid: f.UID, Gid: f.GID}
 		if f.ModTime.IsZero() {
 			hdr.ModTime = now
 		}
@@ -179,7 +183,8 @@ func refusedBackup(err error) error {
 }
 
 // ReadBackup reads an archive and checks every file against SHA256SUMS and
-// every entry's type, mode, time and link target against backup.json. A
+// every entry's type, mode, owner, time and link target against
+// backup.json. A
 // damaged backup is VerifyFailed.
 func ReadBackup(p string) (*Backup, error) {
 	bad := func(format string, args ...any) error {
@@ -201,7 +206,7 @@ func ReadBackup(p string) (*Backup, error) {
 			return nil, bad("%v", err)
 		}
 		name := hdr.Name
-		e := File{Mode: goMode(hdr.Mode), ModTime: hdr.ModTime}
+		e := File{Mode: goMode(hdr.Mode), ModTime: hdr.ModTime, UID: hdr.Uid, GID: hdr.Gid}
 		switch hdr.Typeflag {
 		case tar.TypeReg:
 		case tar.TypeDir:

@@ -71,7 +71,7 @@ func makeData(ctx context.Context, path string, p Part, settings, licenses, apps
 }
 
 // stageFiles creates files under dir for mke2fs -d, which copies type,
-// mode and times: directories (their mode and time set after their
+// mode, owner and times: directories (their mode and time set after their
 // content), regular files and symbolic links. A path below a link or a
 // file is refused: it would be written outside dir.
 func stageFiles(dir string, files Files) error {
@@ -93,7 +93,9 @@ func stageFiles(dir string, files Files) error {
 		case f.Mode.IsDir():
 			err = os.MkdirAll(p, 0o700)
 		case f.Mode&fs.ModeSymlink != 0:
-			err = os.Symlink(f.Target, p)
+			if err = os.Symlink(f.Target, p); err == nil {
+				err = os.Lchown(p, f.UID, f.GID)
+			}
 		case f.Mode.Type() != 0:
 			err = fmt.Errorf("type %v is not migrated", f.Mode.Type())
 		default:
@@ -125,9 +127,14 @@ func writeStaged(p string, f File) error {
 	return setMeta(p, f)
 }
 
-// setMeta applies f's permission bits (chmod, as WriteFile and Mkdir apply
-// the umask and drop setuid, setgid and sticky) and modification time.
+// setMeta applies f's owner, permission bits (chmod, as WriteFile and Mkdir
+// apply the umask and drop setuid, setgid and sticky; after chown, which
+// clears setuid and setgid) and modification time. mke2fs -d copies all
+// three.
 func setMeta(p string, f File) error {
+	if err := os.Lchown(p, f.UID, f.GID); err != nil {
+		return err
+	}
 	if err := os.Chmod(p, f.Mode&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)); err != nil {
 		return err
 	}
@@ -177,7 +184,7 @@ func dumpData(path string, offset int64, dirs ...string) (map[string]Files, erro
 		if err != nil {
 			return nil, err
 		}
-		if err := specialBits(dev, d, files); err != nil {
+		if err := diskMeta(dev, d, files); err != nil {
 			return nil, err
 		}
 		result[d] = files
@@ -204,14 +211,18 @@ func runDebugfs(dev, stdin string, args ...string) ([]byte, error) {
 	return stdout.Bytes(), nil
 }
 
-// specialBits adds the setuid, setgid and sticky bits, which debugfs
-// rdump drops, to the entries of files (read from /top): one debugfs run
-// lists every directory with full modes ("ls -p": /ino/mode/uid/gid/name/size/).
-func specialBits(dev, top string, files Files) error {
-	dirs := []string{"."}
+// diskMeta adds what debugfs rdump does not carry over to the entries of
+// files (read from /top): the setuid, setgid and sticky bits, and the owner
+// (rdump gives a link the dumping user). One debugfs run lists the
+// directory of every entry with full modes and owners ("ls -p":
+// /ino/mode/uid/gid/name/size/).
+func diskMeta(dev, top string, files Files) error {
+	seen := map[string]bool{}
+	var dirs []string
 	for _, n := range files.Names() {
-		if files[n].Mode.IsDir() && !strings.ContainsAny(n, "\"\n\\") {
-			dirs = append(dirs, n)
+		if d := path.Dir(n); !seen[d] && !strings.ContainsAny(d, "\"\n\\") {
+			seen[d] = true
+			dirs = append(dirs, d)
 		}
 	}
 	var script strings.Builder
@@ -236,9 +247,15 @@ func specialBits(dev, top string, files Files) error {
 		if err != nil {
 			continue
 		}
+		uid, uerr := strconv.Atoi(f[3])
+		gid, gerr := strconv.Atoi(f[4])
+		if uerr != nil || gerr != nil {
+			continue
+		}
 		name := path.Join(dirs[block], f[5])
 		if e, ok := files[name]; ok {
 			e.Mode |= goMode(int64(mode) & 0o7000)
+			e.UID, e.GID = uid, gid
 			files[name] = e
 		}
 	}

@@ -17,28 +17,34 @@ import (
 	"github.com/diskfs/go-diskfs/filesystem/fat32"
 	"github.com/diskfs/go-diskfs/partition/gpt"
 	"github.com/diskfs/go-diskfs/partition/mbr"
+
+	"github.com/onramp-os/onramp/settings"
 )
 
 // File is one migrated entry: a regular file (Data), a directory
 // (Mode has fs.ModeDir) or a symbolic link (fs.ModeSymlink, Target), with
 // its permission bits (setuid, setgid and sticky included) and its
 // modification time to the second (what debugfs gives; zero when unknown,
-// as on a layout 1 FAT). A zero Mode is a regular file of mode 0600.
+// as on a layout 1 FAT), and its owner (numeric: the installer does not
+// know the installed system's user names). A zero Mode is a regular file
+// of mode 0600.
 type File struct {
-	Data    []byte
-	Mode    fs.FileMode
-	ModTime time.Time
-	Target  string
+	Data     []byte
+	Mode     fs.FileMode
+	ModTime  time.Time
+	Target   string
+	UID, GID int
 }
 
 // keptMode is the part of a mode a migration keeps.
 const keptMode = fs.ModeType | fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
 
 // same reports whether f and g are the same entry: type, permission bits,
-// content or link target, and modification time where both know it
+// owner, content or link target, and modification time where both know it
 // (symbolic links have none that survives debugfs).
 func (f File) same(g File) bool {
-	if f.Mode&keptMode != g.Mode&keptMode || !bytes.Equal(f.Data, g.Data) || f.Target != g.Target {
+	if f.Mode&keptMode != g.Mode&keptMode || !bytes.Equal(f.Data, g.Data) || f.Target != g.Target ||
+		f.UID != g.UID || f.GID != g.GID {
 		return false
 	}
 	if f.Mode&fs.ModeSymlink != 0 || f.ModTime.IsZero() || g.ModTime.IsZero() {
@@ -47,8 +53,10 @@ func (f File) same(g File) bool {
 	return f.ModTime.Unix() == g.ModTime.Unix()
 }
 
-// Files maps slash-separated paths, relative to /settings or /licenses, to
-// their entries.
+// Files maps slash-separated paths to their entries: for settings the path
+// on the installed system without its leading slash ("etc/locale.conf",
+// kept in DATA/settings/etc/locale.conf), for licenses the path below
+// DATA/licenses.
 type Files map[string]File
 
 // Names returns the paths, sorted.
@@ -174,12 +182,17 @@ func (t *Target) readLayout2(tbl *gpt.Table, ex *Existing) {
 	dataStart := int64(data.Start) * sectorSize
 	ex.data = &Part{Number: data.Index, Label: LabelData, Type: data.Type, Start: dataStart,
 		Size: int64(data.End-data.Start+1) * sectorSize}
-	dump, err := dumpData(t.Path, dataStart, "settings", "licenses")
+	dump, err := dumpData(t.Path, dataStart, settings.LicensesDir)
 	if err != nil {
 		ex.Problem = fmt.Sprintf("cannot read %s: %v", LabelData, err)
 		return
 	}
-	ex.Settings, ex.Licenses = dump["settings"], dump["licenses"]
+	set, err := readSettings(t.Path, dataStart)
+	if err != nil {
+		ex.Problem = fmt.Sprintf("cannot read the settings on %s: %v", LabelData, err)
+		return
+	}
+	ex.Settings, ex.Licenses = set, dump[settings.LicensesDir]
 }
 
 func (t *Target) readLayout1(tbl *mbr.Table, ex *Existing) {

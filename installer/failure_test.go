@@ -19,7 +19,7 @@ import (
 func TestFailureLeavesBackupAndRestores(t *testing.T) {
 	testutil.RequireRoot(t)
 	p := testPayload(t, 6<<20)
-	want := map[string]string{"settings/a.ini": "A=1\n", "licenses/x.lic": "LIC-X"}
+	root := deviceRoot(t)
 	injected := errors.New("injected I/O error")
 	phases := map[string]func(){
 		"system write": func() {
@@ -42,7 +42,9 @@ func TestFailureLeavesBackupAndRestores(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			writeDataFiles(t, img, res.Layout.Part(LabelData), want)
+			data := res.Layout.Part(LabelData)
+			saveSettings(t, img, data, root, map[string]string{"licenses/x.lic": "LIC-X"})
+			want, wantMeta := readDataFiles(t, img, data), dataSettings(t, img, data)
 
 			arm()
 			tg, err := CheckTarget(img, p.Origin)
@@ -93,6 +95,9 @@ func TestFailureLeavesBackupAndRestores(t *testing.T) {
 			if got := readDataFiles(t, img, rres.Layout.Part(LabelData)); !maps.Equal(got, want) {
 				t.Errorf("restored %v, want %v", got, want)
 			}
+			if got := dataSettings(t, img, rres.Layout.Part(LabelData)); !maps.Equal(got, wantMeta) {
+				t.Errorf("restored settings %v, want %v", got, wantMeta)
+			}
 		})
 	}
 }
@@ -108,15 +113,16 @@ func TestRestoreOntoInstalled(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := res.Layout.Part(LabelData)
-	writeDataFiles(t, img, data, map[string]string{"settings/s": "old", "licenses/l.lic": "L", "apps/app.bin": "APP"})
-	res2, err := install(t, img, p, Auto, Auto) // makes a backup of s and l.lic
+	saveSettings(t, img, data, deviceRoot(t), map[string]string{"licenses/l.lic": "L", "apps/app.bin": "APP"})
+	res2, err := install(t, img, p, Auto, Auto) // makes a backup of the settings and l.lic
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeDataFiles(t, img, data, map[string]string{"settings/s": "changed", "apps/app.bin": "APP"})
+	writeDataFiles(t, img, data, map[string]string{"apps/app.bin": "APP"})
+	want := readDataFiles(t, img, data)
+	writeDataFiles(t, img, data, map[string]string{"settings/etc/locale.conf": "LANG=fr_FR.UTF-8\n"})
 	restoreBackup(t, img, p, res2.Backup)
-	want := map[string]string{"settings/s": "old", "licenses/l.lic": "L", "apps/app.bin": "APP"}
-	if got := readDataFiles(t, img, data); !maps.Equal(got, want) {
+	if got := readDataFiles(t, img, data); !maps.Equal(got, want) || got["settings/etc/locale.conf"] != "LANG=de_DE.UTF-8\n" {
 		t.Errorf("after restore %v, want %v", got, want)
 	}
 }

@@ -12,15 +12,42 @@ import (
 // Inspection is what `osc inspect` and the installer's More Info show about
 // a target: the drive and any installation on it.
 type Inspection struct {
-	Path     string          `json:"path"`
-	Size     int64           `json:"size"`
-	Drive    *blockdev.Drive `json:"drive,omitempty"`
-	Existing *Existing       `json:"existing"`
-	Settings int             `json:"settings"`
-	Licenses int             `json:"licenses"`
+	Path      string          `json:"path"`
+	Size      int64           `json:"size"`
+	Drive     *blockdev.Drive `json:"drive,omitempty"`
+	Existing  *Existing       `json:"existing"`
+	Settings  int             `json:"settings"`
+	Licenses  int             `json:"licenses"`
+	HasSystem bool            `json:"has_installation"`
+	// SettingsFiles are the settings a migration would carry, by path.
+	SettingsFiles []Setting `json:"settings_files"`
 	// LicenseStates are the licenses verified for this machine.
 	LicenseStates []license.Status `json:"license_states"`
-	HasSystem     bool             `json:"has_installation"`
+}
+
+// Setting is one entry of the settings on a target, as `osc inspect`
+// lists it. It never holds content: the set includes the device's private
+// key.
+type Setting struct {
+	Path   string `json:"path"` // on the installed system: /etc/locale.conf
+	Type   string `json:"type"` // file, dir or symlink
+	Mode   string `json:"mode"` // octal
+	UID    int    `json:"uid"`
+	GID    int    `json:"gid"`
+	Size   int    `json:"size,omitempty"`
+	Target string `json:"target,omitempty"`
+}
+
+// SettingsList describes files (settings as read from a target) by path.
+func SettingsList(files Files) []Setting {
+	out := make([]Setting, 0, len(files))
+	for _, n := range files.Names() {
+		f := files[n]
+		e := entryOf(n, f)
+		out = append(out, Setting{Path: "/" + n, Type: e.Type, Mode: e.Mode, UID: f.UID, GID: f.GID,
+			Size: len(f.Data), Target: f.Target})
+	}
+	return out
 }
 
 // Inspect reads a target without writing or holding it exclusively, so a
@@ -38,6 +65,7 @@ func Inspect(path string) (*Inspection, error) {
 	}
 	in.Size, in.Existing = t.Size, ex
 	in.Settings, in.Licenses, in.HasSystem = ex.Settings.Count(), ex.Licenses.Count(), ex.Layout > 0
+	in.SettingsFiles = SettingsList(ex.Settings)
 	in.LicenseStates = LicenseStates(ex)
 	return in, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -195,6 +196,13 @@ func Install(ctx context.Context, t *Target, plan *Plan, opt Options) (res *Resu
 	}
 	if plan.Licenses {
 		licenses = ex.Licenses
+	}
+	if !t.Block && (opt.FirstBoot != nil || len(settings) > 0) {
+		// The image will hold a one-time password or the device's private
+		// key: only its owner may read it, as with any other secret.
+		if err := os.Chmod(t.Path, 0o600); err != nil {
+			return nil, fmt.Errorf("restrict %s to its owner: %w", t.Path, err)
+		}
 	}
 	if err := t.resetTable(); err != nil {
 		return nil, err

@@ -84,35 +84,44 @@ func TestInstallFreshImageFile(t *testing.T) {
 	}
 }
 
+// TestReinstallMigratesSettingsAndLicenses reinstalls over a device whose
+// settings the real setup assistant wrote and the installed system saved
+// to DATA/settings: they come back with the same SHA-256, mode and owner,
+// as do the licenses; the backup holds both.
 func TestReinstallMigratesSettingsAndLicenses(t *testing.T) {
 	testutil.RequireRoot(t)
+	root := deviceRoot(t)
 	p := testPayload(t, 3<<20)
 	img := sparseFile(t, 2<<30)
 	res, err := install(t, img, p, Auto, Auto)
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := map[string]string{
-		"settings/setup.ini":       "[net]\nmode=dhcp\n",
-		"settings/profiles/a.json": `{"x":1}`,
-		"licenses/0001.lic":        "LICENSE-1",
-		"licenses/0002.lic":        "LICENSE-2",
-	}
-	writeDataFiles(t, img, res.Layout.Part(LabelData), before)
+	data := res.Layout.Part(LabelData)
+	licenses := map[string]string{"licenses/0001.lic": "LICENSE-1", "licenses/0002.lic": "LICENSE-2"}
+	saveSettings(t, img, data, root, licenses)
+	want := settingsMeta(t, root)
+	files := countFiles(want)
 
 	res2, err := install(t, img, p, Auto, Auto)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res2.MigratedSettings != 2 || res2.MigratedLicenses != 2 || res2.Backup == "" {
-		t.Errorf("result %+v", res2)
+	if res2.MigratedSettings != files || res2.MigratedLicenses != 2 || res2.Backup == "" {
+		t.Errorf("result %+v, want %d settings", res2, files)
 	}
 	checkInstalled(t, img, res2, p)
-	if after := readDataFiles(t, img, res2.Layout.Part(LabelData)); !maps.Equal(after, before) {
-		t.Errorf("after reinstall DATA holds %v, want %v", after, before)
+	if got := dataSettings(t, img, data); !maps.Equal(got, want) {
+		t.Errorf("settings after the reinstall:\n got %v\nwant %v", got, want)
+	}
+	after := readDataFiles(t, img, data)
+	for name, content := range licenses {
+		if after[name] != content {
+			t.Errorf("%s after the reinstall: %q", name, after[name])
+		}
 	}
 	b, err := ReadBackup(res2.Backup)
-	if err != nil || b.Settings.Count() != 2 || b.Licenses.Count() != 2 {
+	if err != nil || b.Settings.Count() != files || b.Licenses.Count() != 2 {
 		t.Errorf("backup %+v %v", b, err)
 	}
 
@@ -121,8 +130,8 @@ func TestReinstallMigratesSettingsAndLicenses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	after := readDataFiles(t, img, res3.Layout.Part(LabelData))
-	if _, ok := after["licenses/0001.lic"]; ok || after["settings/setup.ini"] == "" {
+	after = readDataFiles(t, img, data)
+	if _, ok := after["licenses/0001.lic"]; ok || after["settings/etc/locale.conf"] != "LANG=de_DE.UTF-8\n" {
 		t.Errorf("after --migrate-licenses no: %v", after)
 	}
 	b3, err := ReadBackup(res3.Backup)
@@ -131,6 +140,14 @@ func TestReinstallMigratesSettingsAndLicenses(t *testing.T) {
 	}
 	if _, err := install(t, img, p, Auto, Yes); exitcode.KindOf(err) != exitcode.Usage {
 		t.Errorf("--migrate-licenses yes with none found: %v", err)
+	}
+
+	// --migrate-settings no: the next first boot starts the assistant.
+	if _, err := install(t, img, p, No, Auto); err != nil {
+		t.Fatal(err)
+	}
+	if got := dataSettings(t, img, data); len(got) != 0 {
+		t.Errorf("after --migrate-settings no DATA holds settings: %v", got)
 	}
 }
 

@@ -16,9 +16,8 @@ var machineUnitID = func() string {
 	return id
 }
 
-// umsCAName is how the enrollment's CA chain ends among the settings
-// (etc/onramp/ums/ca.crt below the settings root).
-var umsCAName = onboard.UMSDir[len("etc/"):] + "/" + onboard.CAFile
+// umsCAName is the enrollment's CA chain among the settings.
+var umsCAName = onboard.UMSDir + "/" + onboard.CAFile
 
 // LicenseStates verifies an installation's licenses as the installed
 // system would on this machine: against the UMS CA kept in its settings
@@ -29,7 +28,7 @@ func LicenseStates(ex *Existing) []license.Status {
 	}
 	v := license.Verifier{UnitID: machineUnitID(), Now: time.Now()}
 	for _, name := range ex.Settings.Names() {
-		if name == umsCAName || strings.HasSuffix(name, "/"+umsCAName) {
+		if name == umsCAName {
 			if roots, err := license.RootsFromPEM(ex.Settings[name].Data); err == nil {
 				v.Roots = roots
 			}

@@ -7,16 +7,20 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/onramp-os/onramp/internal/testutil"
+	"github.com/onramp-os/onramp/settings"
 )
 
-// metaTree creates, in a mounted DATA, settings and licenses with what a
-// migration must keep: nested and empty directories with their modes,
-// relative and absolute symbolic links, an empty file, unusual modes
-// (setgid, read-only) and old modification times.
+// metaTree creates, in a mounted DATA, settings (within the set: below
+// /etc/onramp, and /etc/localtime) and licenses with what a migration must
+// keep: nested and empty directories with their modes, relative and
+// absolute symbolic links, an empty file, unusual modes (setgid,
+// read-only), owners other than root and old modification times.
 func metaTree(t *testing.T, root string) {
 	t.Helper()
 	old := time.Date(2021, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -34,22 +38,36 @@ func metaTree(t *testing.T, root string) {
 		}
 		os.Chmod(p, mode)
 	}
-	dir("settings/app", 0o750)
-	dir("settings/app/profiles", 0o700)
-	dir("settings/empty", 0o755|fs.ModeSetgid)
+	if err := os.MkdirAll(filepath.Join(root, "settings/etc/onramp"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir("settings/etc/onramp/app", 0o750)
+	dir("settings/etc/onramp/app/profiles", 0o700)
+	dir("settings/etc/onramp/empty", 0o755|fs.ModeSetgid)
 	dir("licenses/vendor", 0o711)
-	mk("settings/app/main.ini", 0o640, "[main]\nx=1\n")
-	mk("settings/app/profiles/p1.json", 0o600, `{"p":1}`)
-	mk("settings/empty-file", 0o644, "")
+	mk("settings/etc/onramp/app/main.ini", 0o640, "[main]\nx=1\n")
+	mk("settings/etc/onramp/app/profiles/p1.json", 0o600, `{"p":1}`)
+	mk("settings/etc/onramp/empty-file", 0o644, "")
 	mk("licenses/vendor/a.lic", 0o444, "LIC-A")
 	mk("licenses/b.lic", 0o600, "LIC-B")
-	for name, target := range map[string]string{"settings/current": "app/profiles/p1.json", "settings/hostname": "/etc/hostname"} {
+	for name, target := range map[string]string{"settings/etc/onramp/current": "app/profiles/p1.json",
+		"settings/etc/localtime": "/usr/share/zoneinfo/UTC"} {
 		if err := os.Symlink(target, filepath.Join(root, name)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for i, name := range []string{"settings/app/main.ini", "settings/app/profiles/p1.json", "settings/empty-file",
-		"licenses/vendor/a.lic", "licenses/b.lic", "settings/app/profiles", "settings/app", "settings/empty", "licenses/vendor"} {
+	// Owners other than root: a group that may read the app's settings,
+	// a link owned by a user.
+	for name, id := range map[string][2]int{"settings/etc/onramp/app": {0, 1001}, "settings/etc/onramp/app/main.ini": {1000, 1001},
+		"settings/etc/onramp/current": {1000, 1000}} {
+		if err := os.Lchown(filepath.Join(root, name), id[0], id[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Chmod(filepath.Join(root, "settings/etc/onramp/app/main.ini"), 0o640)
+	for i, name := range []string{"settings/etc/onramp/app/main.ini", "settings/etc/onramp/app/profiles/p1.json", "settings/etc/onramp/empty-file",
+		"licenses/vendor/a.lic", "licenses/b.lic", "settings/etc/onramp/app/profiles", "settings/etc/onramp/app",
+		"settings/etc/onramp/empty", "licenses/vendor", "settings/etc/onramp"} {
 		tm := old.Add(time.Duration(i) * time.Hour)
 		if err := os.Chtimes(filepath.Join(root, name), tm, tm); err != nil {
 			t.Fatal(err)
@@ -57,8 +75,10 @@ func metaTree(t *testing.T, root string) {
 	}
 }
 
-// snapshot describes every entry under root's settings and licenses: type,
-// mode, modification time (not for links), content or link target.
+// snapshot describes every entry under root's licenses and every member
+// of the settings set under its settings: type, mode, owner, modification
+// time (not for links), content or link target. (The directories that lead
+// to the settings, settings/etc, are not settings.)
 func snapshot(t *testing.T, root string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -72,7 +92,11 @@ func snapshot(t *testing.T, root string) map[string]string {
 				return err
 			}
 			rel, _ := filepath.Rel(root, p)
-			s := fmt.Sprintf("%v", fi.Mode())
+			if sub, ok := strings.CutPrefix(rel, "settings/"); ok && !settings.Member(sub, d.IsDir()) {
+				return nil
+			}
+			st := fi.Sys().(*syscall.Stat_t)
+			s := fmt.Sprintf("%v %d:%d", fi.Mode(), st.Uid, st.Gid)
 			switch {
 			case fi.Mode()&fs.ModeSymlink != 0:
 				target, _ := os.Readlink(p)
@@ -103,7 +127,7 @@ func dataSnapshot(t *testing.T, img string, data Part) map[string]string {
 
 // TestMigrationKeepsMetadata: a reinstall, the backup archive and a
 // restore all keep directories (also empty ones), links, empty files,
-// modes and times exactly.
+// modes, owners and times exactly.
 func TestMigrationKeepsMetadata(t *testing.T) {
 	testutil.RequireRoot(t)
 	p := testPayload(t, 1<<20)
@@ -117,7 +141,7 @@ func TestMigrationKeepsMetadata(t *testing.T) {
 	metaTree(t, dir)
 	want := snapshot(t, dir)
 	testutil.Run(t, "umount", dir)
-	if len(want) != 13 {
+	if len(want) != 14 {
 		t.Fatalf("tree: %v", want)
 	}
 
@@ -143,10 +167,11 @@ func TestMigrationKeepsMetadata(t *testing.T) {
 
 	// Changed after the install, then restored from the backup.
 	dir = testutil.Mount(t, partLoop(t, img, data))
-	os.RemoveAll(filepath.Join(dir, "settings/empty"))
-	os.Remove(filepath.Join(dir, "settings/current"))
-	os.Chmod(filepath.Join(dir, "settings/app"), 0o777)
-	os.WriteFile(filepath.Join(dir, "settings/new"), []byte("new"), 0o600)
+	os.RemoveAll(filepath.Join(dir, "settings/etc/onramp/empty"))
+	os.Remove(filepath.Join(dir, "settings/etc/onramp/current"))
+	os.Chmod(filepath.Join(dir, "settings/etc/onramp/app"), 0o777)
+	os.Lchown(filepath.Join(dir, "settings/etc/onramp/app/main.ini"), 0, 0)
+	os.WriteFile(filepath.Join(dir, "settings/etc/onramp/new"), []byte("new"), 0o600)
 	testutil.Run(t, "umount", dir)
 	restoreBackup(t, img, p, res2.Backup)
 	if got := dataSnapshot(t, img, data); !maps.Equal(got, want) {

@@ -193,7 +193,9 @@ func (t *Target) verifyData(settings, licenses Files) error {
 	if err != nil {
 		return verifyFailed("read back %s: %v", LabelData, err)
 	}
-	if !sameFiles(got["settings"], settings) {
+	// The directories that lead to the settings (etc, var/lib) are not
+	// settings themselves.
+	if !sameFiles(selectSettings(got["settings"]), settings) {
 		return verifyFailed("settings read back from %s differ from the backup", LabelData)
 	}
 	if !sameFiles(got["licenses"], licenses) {

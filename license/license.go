@@ -20,12 +20,14 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+
+	"github.com/onramp-os/onramp/settings"
 )
 
-// Dir is where licenses live below a root: DATA's /licenses/, which the
-// installed system mounts at /data. Tests and offline roots point
-// elsewhere through the root; the directory itself is this variable.
-var Dir = "data/licenses"
+// Dir is where licenses live below a root: DATA's /licenses/
+// (settings.LicensesDir), DATA being mounted at /data on the installed
+// system. Offline roots and tests point elsewhere through the root.
+var Dir = "data/" + settings.LicensesDir
 
 // Format is the document's "format" value.
 const Format = "onramp-license/1"

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -56,12 +57,28 @@ func printInspection(s streams, in *installer.Inspection) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Settings:        %s\n", present(in.Settings, "files"))
+	printSettings(w, in.SettingsFiles)
 	fmt.Fprintf(w, "Licenses:        %d (%d valid on this machine)\n", in.Licenses, license.Count(in.LicenseStates))
 	for _, st := range in.LicenseStates {
 		fmt.Fprintf(w, "  %s  %s\n", st.File, st.Summary())
 	}
 	if ex.Problem != "" {
 		fmt.Fprintf(w, "Problem:         %s\n", ex.Problem)
+	}
+}
+
+// printSettings lists the settings a migration would carry, one a line:
+// mode, owner, size (or link target) and path.
+func printSettings(w io.Writer, list []installer.Setting) {
+	for _, st := range list {
+		what := fmt.Sprintf("%d bytes", st.Size)
+		switch st.Type {
+		case "dir":
+			what = "directory"
+		case "symlink":
+			what = "-> " + st.Target
+		}
+		fmt.Fprintf(w, "  %s %-9s %s  %s\n", st.Mode, fmt.Sprintf("%d:%d", st.UID, st.GID), st.Path, what)
 	}
 }
 

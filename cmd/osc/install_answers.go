@@ -9,8 +9,10 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/onramp-os/onramp/blockdev"
+	"github.com/onramp-os/onramp/firstboot"
 	"github.com/onramp-os/onramp/installer"
 	"github.com/onramp-os/onramp/internal/exitcode"
+	"github.com/onramp-os/onramp/internal/inputfile"
 )
 
 // An install answers file (docs/install-answers.md) makes `osc install`
@@ -28,7 +30,7 @@ var afterPath = "/run/onramp/after"
 // naming the field and its line.
 func applyInstallAnswers(fl *pflag.FlagSet, f *installFlags) error {
 	if f.answers != "" {
-		data, err := os.ReadFile(f.answers)
+		data, err := inputfile.Read(f.answers, firstboot.MaxAnswersSize)
 		if err != nil {
 			return exitcode.New(exitcode.Usage, "answers: %v", err)
 		}

@@ -166,6 +166,9 @@ func TestInstallAnswersExample(t *testing.T) {
 	if out, err := exec.Command("sgdisk", "-v", img).CombinedOutput(); err != nil || !strings.Contains(string(out), "No problems found") {
 		t.Errorf("sgdisk -v: %v\n%s", err, out)
 	}
+	if fi, err := os.Stat(img); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the image file holding the one-time password: %v, want mode 0600", fi.Mode().Perm())
+	}
 	content, mode := readDataFile(t, img, installer.FirstBootAnswersPath)
 	if mode != 0o600 {
 		t.Errorf("%s mode %v, want 0600", installer.FirstBootAnswersPath, mode)
@@ -249,7 +252,12 @@ func TestInstallAnswersErrors(t *testing.T) {
 			"firstboot.onboarding.token (line 11): "},
 		{"accept_eula: true\ntarget: " + img + "\nfirstboot:\n  language: de\n  eula: accept\n  network: skip\n  timezone: UTC\n  onboarding: skip\n", ""},
 		{"- target\n", "(file) (line 1): expected a mapping of keys"},
-		{"target: [\n", "not a YAML file"},
+		{"target: [\n", "(file) (line 1): not valid YAML"},
+		// An unquoted value starting with * is a YAML alias: the error
+		// names the line, never the value.
+		{"accept_eula: true\ntarget: " + img + "\nfirstboot:\n  onboarding: {server: ums.example.com, otp: *" + secret + ", token: 0439081D3038DE77}\n",
+			"(file) (line 4): a value starting with * or & is YAML syntax"},
+		{"accept_eula: true\ntarget: " + img + "\n---\ntarget: /dev/sda\n", "more than one YAML document"},
 		{"", "the file is empty"},
 		{"accept_eula: true\n", "--target is required"},
 	} {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/onramp-os/onramp/internal/testutil"
+	"github.com/onramp-os/onramp/settings"
 )
 
 // TestInstallKilled reinstalls over an installation holding settings and
@@ -20,17 +22,17 @@ import (
 // installer pauses there when ONRAMP_TEST_PAUSE_AT names the phase).
 // Afterwards the disk must not boot (no protective MBR; before the table
 // write no GPT either), the backup must exist and osc restore must bring
-// back byte-identical settings and licenses.
+// back byte-identical settings (those the real setup assistant wrote) and
+// licenses.
 func TestInstallKilled(t *testing.T) {
 	testutil.RequireRoot(t)
 	testutil.RequireTools(t, "partx", "mount", "umount", "mkfs.ext4")
 	osc := testutil.Binary(t, "osc")
 	dir, pub := signedPayloadSize(t, 10<<20) // three chunks: a kill lands mid-write
-	want := map[string][]byte{
-		"settings/net.conf":    []byte("dhcp\n"),
-		"settings/display.ini": bytes.Repeat([]byte("res=1920x1080\x00\xff"), 3000),
-		"licenses/1.lic":       []byte("L1"),
-		"licenses/2.lic":       bytes.Repeat([]byte{0, 1, 2, 250}, 10000),
+	root := testutil.SetupRoot(t, "answers-otp-hidden-wlan.yaml")
+	licenses := map[string][]byte{
+		"licenses/1.lic": []byte("L1"),
+		"licenses/2.lic": bytes.Repeat([]byte{0, 1, 2, 250}, 10000),
 	}
 	img := filepath.Join(t.TempDir(), "disk.img")
 	os.WriteFile(img, nil, 0o644)
@@ -43,10 +45,12 @@ func TestInstallKilled(t *testing.T) {
 				t.Fatalf("install: exit %d\n%s", r.code, r.stderr)
 			}
 			data := testutil.Mount(t, loopPart(t, loop, "5"))
-			for name, b := range want {
+			want := saveDeviceSettings(t, root, data)
+			for name, b := range licenses {
 				if err := os.WriteFile(filepath.Join(data, name), b, 0o600); err != nil {
 					t.Fatal(err)
 				}
+				want[name] = b
 			}
 			testutil.Run(t, "umount", data)
 
@@ -137,4 +141,26 @@ func loopPart(t *testing.T, loop, n string) string {
 		t.Fatalf("%s did not appear", p)
 	}
 	return p
+}
+
+// saveDeviceSettings saves the settings of root (a root the setup assistant
+// configured) into the mounted DATA at data as the installed system does,
+// and returns their content by DATA path ("settings/etc/locale.conf").
+func saveDeviceSettings(t *testing.T, root, data string) map[string][]byte {
+	t.Helper()
+	if _, err := settings.Save(root, data); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	filepath.WalkDir(filepath.Join(data, settings.Dir), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			rel, _ := filepath.Rel(data, p)
+			out[rel], _ = os.ReadFile(p)
+		}
+		return nil
+	})
+	if len(out) < 10 {
+		t.Fatalf("saved settings: %v", out)
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -196,22 +197,62 @@ func TestInstallLoopDeviceAndRestore(t *testing.T) {
 	}
 	t.Log(testutil.Run(t, "fsck.fat", "-n", part("1")))
 	t.Log(testutil.Run(t, "fsck.ext4", "-fn", part("5")))
-	data := testutil.Mount(t, part("5"))
-	os.WriteFile(data+"/settings/net.conf", []byte("dhcp"), 0o600)
-	os.WriteFile(data+"/licenses/1.lic", []byte("L1"), 0o600)
-	os.Symlink("net.conf", data+"/settings/current")
-	os.Mkdir(data+"/settings/empty", 0o700)
-	os.Chmod(data+"/settings/empty", 0o750)
+	// The settings a real first boot wrote, with an empty directory and an
+	// old time added, saved to DATA as the installed system does.
+	root := testutil.SetupRoot(t, "answers-otp-hidden-wlan.yaml")
+	os.Mkdir(root+"/etc/onramp/empty", 0o700)
+	os.Chmod(root+"/etc/onramp/empty", 0o750)
 	old := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
-	os.Chtimes(data+"/settings/net.conf", old, old)
-	os.Chtimes(data+"/settings/empty", old, old)
+	os.Chtimes(root+"/etc/onramp/ums/device.key", old, old)
+	os.Chtimes(root+"/etc/onramp/empty", old, old)
+	data := testutil.Mount(t, part("5"))
+	want := saveDeviceSettings(t, root, data)
+	nSettings := len(want) + 1 // and the link /etc/localtime
+	os.WriteFile(data+"/licenses/1.lic", []byte("L1"), 0o600)
+	want["licenses/1.lic"] = []byte("L1")
 	testutil.Run(t, "umount", data)
+
+	// osc inspect names each setting it would migrate, without content.
+	ins := run(t, context.Background(), "", "inspect", loop)
+	if !strings.Contains(ins.stdout, "Licenses:        1 (0 valid on this machine)") || !strings.Contains(ins.stdout, "  1.lic  1.lic: malformed") ||
+		!strings.Contains(ins.stdout, "Transport:") ||
+		!strings.Contains(ins.stdout, fmt.Sprintf("Settings:        yes (%d files)", nSettings)) ||
+		!strings.Contains(ins.stdout, "  0600 0:0       /etc/onramp/ums/device.key  241 bytes") ||
+		!strings.Contains(ins.stdout, "/etc/localtime  -> ../usr/share/zoneinfo/Europe/Berlin") {
+		t.Errorf("inspect %s", ins.stdout)
+	}
+	key, _ := os.ReadFile(root + "/etc/onramp/ums/device.key")
+	if strings.Contains(ins.stdout, strings.TrimSpace(string(key))[30:60]) {
+		t.Error("inspect printed the device key")
+	}
+	insJSON := run(t, context.Background(), "", "inspect", "--json", loop)
+	var in struct {
+		Settings      int `json:"settings"`
+		SettingsFiles []struct {
+			Path, Type, Mode string
+			UID, GID, Size   int
+			Target           string
+		} `json:"settings_files"`
+	}
+	if err := json.Unmarshal([]byte(insJSON.stdout), &in); err != nil || in.Settings != nSettings {
+		t.Fatalf("inspect --json: %v %s", err, insJSON.stdout)
+	}
+	listed := map[string]string{}
+	for _, f := range in.SettingsFiles {
+		listed[f.Path] = f.Type + " " + f.Mode + " " + f.Target
+	}
+	for p, w := range map[string]string{"/etc/onramp/ums/device.key": "file 0600 ", "/etc/onramp/empty": "dir 0750 ",
+		"/etc/localtime": "symlink 0777 ../usr/share/zoneinfo/Europe/Berlin", "/var/lib/onramp/setup.done": "file 0644 "} {
+		if listed[p] != w {
+			t.Errorf("inspect --json: %s is %q, want %q", p, listed[p], w)
+		}
+	}
 
 	// Reinstall: migrated byte for byte, and the backup restores too.
 	backups := t.TempDir()
 	args[len(args)-1] = backups
 	r := run(t, context.Background(), "", append(args, "--json")...)
-	if r.code != 0 || !strings.Contains(r.stdout, `"migrated_settings":2`) || !strings.Contains(r.stdout, `"migrated_licenses":1`) {
+	if r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf(`"migrated_settings":%d`, nSettings)) || !strings.Contains(r.stdout, `"migrated_licenses":1`) {
 		t.Fatalf("reinstall: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	// The migration summary shows each license with its state: this one
@@ -227,25 +268,20 @@ func TestInstallLoopDeviceAndRestore(t *testing.T) {
 		t.Fatalf("restore: exit %d\n%s", rr.code, rr.stderr)
 	}
 	data = testutil.Mount(t, part("5"))
-	for name, want := range map[string]string{"settings/net.conf": "dhcp", "licenses/1.lic": "L1"} {
-		if b, err := os.ReadFile(filepath.Join(data, name)); err != nil || string(b) != want {
+	for name, w := range want {
+		if b, err := os.ReadFile(filepath.Join(data, name)); err != nil || !bytes.Equal(b, w) {
 			t.Errorf("%s: %q %v", name, b, err)
 		}
 	}
 	// Links, empty directories, modes and times come back too.
-	if target, err := os.Readlink(data + "/settings/current"); err != nil || target != "net.conf" {
-		t.Errorf("settings/current: %q %v", target, err)
+	if target, err := os.Readlink(data + "/settings/etc/localtime"); err != nil || target != "../usr/share/zoneinfo/Europe/Berlin" {
+		t.Errorf("settings/etc/localtime: %q %v", target, err)
 	}
-	for name, mode := range map[string]os.FileMode{"settings/empty": os.ModeDir | 0o750, "settings/net.conf": 0o600} {
+	for name, mode := range map[string]os.FileMode{"settings/etc/onramp/empty": os.ModeDir | 0o750, "settings/etc/onramp/ums/device.key": 0o600} {
 		fi, err := os.Lstat(filepath.Join(data, name))
 		if err != nil || fi.Mode() != mode || !fi.ModTime().Equal(old) {
 			t.Errorf("%s after restore: %v %v %v, want %v %v", name, fi.Mode(), fi.ModTime(), err, mode, old)
 		}
-	}
-	ins := run(t, context.Background(), "", "inspect", loop)
-	if !strings.Contains(ins.stdout, "Licenses:        1 (0 valid on this machine)") || !strings.Contains(ins.stdout, "  1.lic  1.lic: malformed") ||
-		!strings.Contains(ins.stdout, "Transport:") {
-		t.Errorf("inspect %s", ins.stdout)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/onramp-os/onramp/firstboot"
 	"github.com/onramp-os/onramp/internal/cli"
 	"github.com/onramp-os/onramp/internal/exitcode"
+	"github.com/onramp-os/onramp/internal/inputfile"
 	"github.com/onramp-os/onramp/internal/power"
 	"github.com/onramp-os/onramp/sysconf"
 	"github.com/onramp-os/onramp/tui/plain"
@@ -32,7 +33,7 @@ func run(ctx context.Context, s streams, o options) error {
 	}
 	var answers firstboot.Answers
 	if o.answers != "" {
-		data, err := os.ReadFile(o.answers)
+		data, err := inputfile.Read(o.answers, firstboot.MaxAnswersSize)
 		if err != nil {
 			return exitcode.Wrap(exitcode.Usage, err)
 		}

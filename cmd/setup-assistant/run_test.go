@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/onramp-os/onramp/demo"
@@ -92,16 +93,57 @@ func TestInvalidAnswersNameTheField(t *testing.T) {
 		"language: de_DE\neula: accept\ntimezone: Mars/Olympus\nonboarding: skip\n":                                      "timezone",
 		"language: de_DE\neula: accept\ntimezone: UTC\nonboarding: {server: ums.example.com, otp: x, token: abc}\n":      "onboarding.token",
 		"language: de_DE\neula: accept\ntimezone: UTC\nonboarding: skip\ncolour: blue\n":                                 "colour",
+		// Checked whole before the first write: values only the onboarding
+		// step used to look at.
+		"language: de_DE\neula: accept\ntimezone: UTC\nonboarding: {server: ums.example.com, otp: \"a\\u0001b\", token: 0439081D3038DE77}\n":                    "onboarding.otp",
+		"language: de_DE\neula: accept\ntimezone: UTC\nonboarding: {server: ums.example.com, otp: " + strings.Repeat("x", 300) + ", token: 0439081D3038DE77}\n": "onboarding.otp",
+		"language: de_DE\neula: accept\ntimezone: UTC\nonboarding: {server: \"ftp://ums.example.com\", otp: x, token: 0439081D3038DE77}\n":                      "onboarding.server",
+		"language: de_DE\neula: accept\ntimezone: UTC\nonboarding: {server: \"https://127.0.0.1:70000\", otp: x, token: 0439081D3038DE77}\n":                    "onboarding.server",
+		"language: de_DE\neula: accept\ntimezone: UTC\nonboarding: {server: ums.example.com, port: 0, otp: x, token: 0439081D3038DE77}\n":                       "onboarding.port",
 	}
 	for body, field := range cases {
 		f := filepath.Join(t.TempDir(), "a.yaml")
 		if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		code, _, errOut := runCLI(t, "--demo", "--demo-step", "0", "--root", t.TempDir(), "--non-interactive", "--answers", f)
+		root := t.TempDir()
+		code, _, errOut := runCLI(t, "--demo", "--demo-step", "0", "--root", root, "--non-interactive", "--answers", f)
 		if code != 2 || !strings.Contains(errOut, "answers: "+field) {
 			t.Errorf("%q: exit %d, %q; want 2 naming %s", body, code, errOut, field)
 		}
+		if _, err := os.Stat(filepath.Join(root, "etc/locale.conf")); err == nil {
+			t.Errorf("%q: the language was written before the refusal", body)
+		}
+	}
+}
+
+// TestAnswersFileMustBeASmallRegularFile: a FIFO (which would block), a
+// device that never ends, a directory and a file over 1 MiB are refused at
+// once (exit 2); so is a --root that does not exist, before anything is
+// created.
+func TestAnswersFileMustBeASmallRegularFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(big, []byte("language: en\n# "+strings.Repeat("x", 2<<20)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{fifo: "not a regular file", "/dev/zero": "not a regular file", dir: "not a regular file", big: "too large"} {
+		code, _, errOut := runCLI(t, "--demo", "--demo-step", "0", "--root", t.TempDir(), "--non-interactive", "--answers", path)
+		if code != 2 || !strings.Contains(errOut, want) {
+			t.Errorf("--answers %s: exit %d, %q; want 2 and %q", path, code, errOut, want)
+		}
+	}
+	missing := filepath.Join(dir, "no-such-root")
+	code, _, errOut := runCLI(t, "--root", missing, "--non-interactive", "--answers", big)
+	if code != 2 || !strings.Contains(errOut, "--root") {
+		t.Errorf("missing root: exit %d, %q; want 2 naming --root", code, errOut)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Error("the missing root was created")
 	}
 }
 

@@ -61,6 +61,13 @@ func build(ctx context.Context, s streams, o options) (*assistant, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !o.demo {
+		// An offline root is configured, never created: a typo must not
+		// leave a half-made tree behind.
+		if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+			return nil, exitcode.New(exitcode.Usage, "--root %s: not an existing directory", dir)
+		}
+	}
 	st.root = sysconf.Root{Dir: abs}
 	st.cfg = setup.Config{Config: firstboot.Config{Context: ctx, Sys: st.root}, Version: version()}
 	if o.demo {

@@ -80,3 +80,31 @@ func Binary(t testing.TB, name string) string {
 	}
 	return p
 }
+
+// SetupRoot runs the built setup assistant unattended on the simulated
+// device (--demo, no delays) with the answers file into a new root and
+// returns it: the files a first boot really writes, for tests that must
+// not seed their own. answers is relative to the repository's examples/
+// ("answers-otp-hidden-wlan.yaml"); the test's package sits one or two
+// levels below the repository.
+func SetupRoot(t testing.TB, answers string) string {
+	t.Helper()
+	bin := Binary(t, "setup-assistant")
+	file := ""
+	for _, up := range []string{"..", "../.."} {
+		p := filepath.Join(up, "examples", answers)
+		if _, err := os.Stat(p); err == nil {
+			file = p
+			break
+		}
+	}
+	if file == "" {
+		t.Fatalf("examples/%s not found", answers)
+	}
+	root := t.TempDir()
+	out, err := exec.Command(bin, "--demo", "--demo-step", "0", "--root", root, "--non-interactive", "--answers", file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("setup-assistant --answers %s: %v\n%s", answers, err, out)
+	}
+	return root
+}

@@ -268,11 +268,17 @@ t2=$work/t2.img
 truncate -s 4G "$t2"
 bin/osc install --yes --accept-eula --source "$payload" --trust-key "$devkey" --target "$t2" \
 	--backup-dir "$work/backups" >"$work/t2-install.log" 2>&1 || { cat "$work/t2-install.log"; fail "host install onto $t2"; }
+# The settings are what a real first boot writes (the setup assistant on
+# the simulated device: WLAN, time zone, onboarded), saved the way the
+# installed system saves them (onramp-settings save into DATA/settings).
 seed=$work/seed
-mkdir -p "$seed/settings/network" "$seed/settings/apps/browser" "$seed/licenses"
-head -c 3000 /dev/urandom >"$seed/settings/network/eth0.conf"
-head -c 70000 /dev/urandom >"$seed/settings/apps/browser/profile.db"
-head -c 517 /dev/urandom >"$seed/settings/setup.ini"
+device=$work/device
+rm -rf "$seed" "$device"
+mkdir -p "$seed/licenses" "$device"
+bin/setup-assistant --demo --demo-step 0 --root "$device" --non-interactive \
+	--answers examples/answers-otp-hidden-wlan.yaml >"$work/device.log" 2>&1 ||
+	{ cat "$work/device.log"; fail "setup-assistant --root $device"; }
+bin/onramp-settings save --root "$device" --data "$seed" >/dev/null || fail "onramp-settings save --root $device"
 for i in 1 2 3; do head -c $((1000 + i * 333)) /dev/urandom >"$seed/licenses/device-$i.lic"; done
 mnt=$work/mnt
 mkdir -p "$mnt"

@@ -19,7 +19,7 @@ import (
 // progress after each step and resumes like the screens.
 func Run(cfg firstboot.Config, in io.Reader, out io.Writer) (firstboot.Outcome, error) {
 	cfg.Defaults()
-	a := &prompter{cfg: &cfg, in: readLines(in), out: out, tr: i18n.For("en")}
+	a := &prompter{cfg: &cfg, in: readLines(in), echo: echoControl(in), out: out, tr: i18n.For("en")}
 	return a.run()
 }
 
@@ -55,6 +55,7 @@ var errInputEnded = errors.New("the input ended before the setup was done; the n
 type prompter struct {
 	cfg     *firstboot.Config
 	in      <-chan line
+	echo    func(on bool) // nil when the input is not a terminal
 	out     io.Writer
 	tr      *i18n.Catalog
 	c       firstboot.Choice
@@ -104,9 +105,14 @@ func (a *prompter) askValid(prompt, def string, check func(string) string) (stri
 	return a.askChecked(prompt, def, def, check)
 }
 
-// askSecret is askValid for a key or PIN: a default from the answers file
-// is taken for an empty line but not shown.
+// askSecret is askValid for a key, PIN or one-time password: what is typed
+// is not echoed on a terminal, and a default from the answers file is taken
+// for an empty line but not shown.
 func (a *prompter) askSecret(prompt, def string, check func(string) string) (string, error) {
+	if a.echo != nil {
+		a.echo(false)
+		defer a.echo(true)
+	}
 	return a.askChecked(prompt, def, a.t("a11y.answered"), check)
 }
 

@@ -135,7 +135,7 @@ func (a *prompter) onboarding() error {
 				}
 				port, _ = strconv.Atoi(p)
 			}
-			otp, err := a.askSecret(a.t("ob.otp"), pre.OTP, nonEmpty)
+			otp, err := a.askSecret(a.t("ob.otp"), pre.OTP, firstboot.OTPProblem)
 			if err != nil {
 				return err
 			}

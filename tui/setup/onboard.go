@@ -49,7 +49,7 @@ func newServerPage(m *Model) *formPage {
 	pre := m.cfg.Prefill.Onboarding
 	server := textField("ob.server", keyCheck(m, firstboot.ServerProblem))
 	port := textField("ob.port", keyCheck(m, firstboot.PortProblem))
-	otp := secretField("ob.otp", required(m))
+	otp := secretField("ob.otp", keyCheck(m, firstboot.OTPProblem))
 	server.set(cmp.Or(m.choice.Server, pre.Server))
 	port.set("8443")
 	if n := cmp.Or(m.choice.Port, pre.Port); n != 0 {

@@ -1,0 +1,41 @@
+package inputfile
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestRefusesWhatIsNotASmallRegularFile: a FIFO without a writer, a
+// device, a directory and an oversized file are refused at once; a small
+// file is read whole.
+func TestRefusesWhatIsNotASmallRegularFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big")
+	if err := os.WriteFile(big, make([]byte, 2048), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	small := filepath.Join(dir, "small")
+	if err := os.WriteFile(small, []byte("language: en\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{fifo: "a FIFO", "/dev/zero": "a device", dir: "a directory", big: "too large"} {
+		_, err := Read(path, 1024) // a FIFO without a writer would block here
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", path, err, want)
+		}
+	}
+	if _, err := Read(big, 1024); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("big: %v is not ErrTooLarge", err)
+	}
+	if b, err := Read(small, 1024); err != nil || string(b) != "language: en\n" {
+		t.Errorf("small: %q %v", b, err)
+	}
+}
