@@ -39,7 +39,7 @@ func WriteWired(root, iface string, c WiredConfig) error {
 	fmt.Fprintf(&b, "# Written by the setup assistant.\n[Match]\nName=%s\n\n[Network]\n", iface)
 	if c.Static == nil {
 		b.WriteString("DHCP=ipv4\n\n[DHCPv4]\nUseTimezone=yes\n")
-		return atomicfile.WriteFile(NetworkFile(root, iface), []byte(b.String()), 0o644)
+		return atomicfile.WriteFileIn(root, NetworkFile("", iface), []byte(b.String()), 0o644)
 	}
 	s := c.Static
 	fmt.Fprintf(&b, "Address=%s\n", s.Address)
@@ -52,7 +52,7 @@ func WriteWired(root, iface string, c WiredConfig) error {
 	if s.Domain != "" {
 		fmt.Fprintf(&b, "Domains=%s\n", s.Domain)
 	}
-	if err := atomicfile.WriteFile(NetworkFile(root, iface), []byte(b.String()), 0o644); err != nil {
+	if err := atomicfile.WriteFileIn(root, NetworkFile("", iface), []byte(b.String()), 0o644); err != nil {
 		return err
 	}
 	if len(s.DNS) == 0 && s.Domain == "" {
@@ -66,7 +66,7 @@ func WriteWired(root, iface string, c WiredConfig) error {
 	for _, d := range s.DNS {
 		fmt.Fprintf(&r, "nameserver %s\n", d)
 	}
-	return atomicfile.WriteFile(filepath.Join(root, "etc/resolv.conf"), []byte(r.String()), 0o644)
+	return atomicfile.WriteFileIn(root, "etc/resolv.conf", []byte(r.String()), 0o644)
 }
 
 // ReadWired reads back what WriteWired wrote for iface.
@@ -125,7 +125,7 @@ func WriteWLAN(root, iface string, c WLANConfig) error {
 		fmt.Fprintf(&b, "\t%s=%s\n", s.Name, s.Value)
 	}
 	b.WriteString("}\n")
-	if err := atomicfile.WriteFile(SupplicantFile(root, iface), []byte(b.String()), 0o600); err != nil {
+	if err := atomicfile.WriteFileIn(root, SupplicantFile("", iface), []byte(b.String()), 0o600); err != nil {
 		return err
 	}
 	return WriteWired(root, iface, WiredConfig{})
@@ -197,7 +197,7 @@ func WriteModem(root string, c MobileConfig) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(ModemFile(root), append(data, '\n'), 0o600)
+	return atomicfile.WriteFileIn(root, ModemFile(""), append(data, '\n'), 0o600)
 }
 
 // ReadModem reads back what WriteModem wrote.

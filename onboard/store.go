@@ -94,7 +94,7 @@ func (c *Client) save(key *ecdsa.PrivateKey, leaf *x509.Certificate, chain []*x5
 		{ServerFile, append(js, '\n'), 0o644},
 	}
 	for _, f := range files {
-		if err := atomicfile.WriteFile(filepath.Join(dir, f.name), f.data, f.perm); err != nil {
+		if err := atomicfile.WriteFileIn(c.root, filepath.Join(UMSDir, f.name), f.data, f.perm); err != nil {
 			return "", fail(CodeSaveCert, err, "save %s", f.name)
 		}
 	}

@@ -54,7 +54,7 @@ type NoClock struct{}
 func (NoClock) Set(time.Time) error { return nil }
 
 func symlink(r Root, target, p string) error {
-	if err := atomicfile.Symlink(target, r.Path(p)); err != nil {
+	if err := atomicfile.SymlinkIn(r.dir(), target, p); err != nil {
 		return fmt.Errorf("link %s: %w", p, err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package sysconf
 import (
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/onramp-os/onramp/internal/atomicfile"
 )
@@ -16,17 +17,27 @@ type Root struct {
 // Path is the absolute path of p (written as on the installed system,
 // "/etc/locale.conf") inside the root.
 func (r Root) Path(p string) string {
-	dir := r.Dir
-	if dir == "" {
-		dir = "/"
-	}
-	return filepath.Join(dir, filepath.FromSlash(p))
+	return filepath.Join(r.dir(), filepath.FromSlash(p))
 }
 
+// write and read go through an os.Root: a symbolic link inside an offline
+// root (ROOT/etc pointing elsewhere) never leads outside it.
 func (r Root) write(p string, data []byte, perm os.FileMode) error {
-	return atomicfile.WriteFile(r.Path(p), data, perm)
+	return atomicfile.WriteFileIn(r.dir(), p, data, perm)
 }
 
 func (r Root) read(p string) ([]byte, error) {
-	return os.ReadFile(r.Path(p))
+	root, err := os.OpenRoot(r.dir())
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return root.ReadFile(strings.TrimPrefix(filepath.Clean("/"+p), "/"))
+}
+
+func (r Root) dir() string {
+	if r.Dir == "" {
+		return "/"
+	}
+	return r.Dir
 }

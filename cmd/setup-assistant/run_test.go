@@ -223,3 +223,36 @@ func TestAnswersPrefillThePrompts(t *testing.T) {
 		t.Errorf("localtime -> %q", l)
 	}
 }
+
+// TestRootConfinesWrites: with ROOT/etc a link to a directory outside the
+// root (absolute or relative), the assistant writes nothing through it:
+// the run fails and the directory outside stays empty.
+func TestRootConfinesWrites(t *testing.T) {
+	answers := filepath.Join(t.TempDir(), "a.yaml")
+	if err := os.WriteFile(answers, []byte("language: en_US\neula: accept\nnetwork: skip\ntimezone: UTC\nonboarding: skip\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range []bool{false, true} {
+		base := t.TempDir()
+		root, outside := filepath.Join(base, "root"), filepath.Join(base, "outside")
+		for _, d := range []string{root, outside} {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		target := outside
+		if rel {
+			target = "../outside"
+		}
+		if err := os.Symlink(target, filepath.Join(root, "etc")); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errOut := runCLI(t, "--root", root, "--non-interactive", "--answers", answers)
+		if code == 0 {
+			t.Errorf("link %s: exit 0", target)
+		}
+		if entries, _ := os.ReadDir(outside); len(entries) > 0 {
+			t.Errorf("link %s: wrote %d entries outside the root (%s); stderr %q", target, len(entries), entries[0].Name(), errOut)
+		}
+	}
+}
