@@ -121,11 +121,10 @@ func Once(ctx context.Context, cfg Config) (Result, error) {
 		}
 	}
 	res.Received = len(keep)
-	dir := filepath.Join(cfg.Root, license.Dir)
-	if err := license.Replace(dir, keep); err != nil {
+	if err := license.Replace(cfg.Root, keep); err != nil {
 		return res, err
 	}
-	if res.Licenses, err = v.ReadDir(dir); err != nil {
+	if res.Licenses, err = v.ReadRoot(cfg.Root); err != nil {
 		return res, err
 	}
 	return res, nil

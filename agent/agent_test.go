@@ -121,7 +121,7 @@ func TestCheckInReceivesAssignedLicenses(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A Starter license written when onboarding was skipped earlier stays.
-	if _, err := license.WriteStarter(filepath.Join(e.root, license.Dir), unit, time.Now()); err != nil {
+	if _, err := license.WriteStarter(e.root, unit, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	res, err := agent.Once(ctx, e.config())

@@ -17,8 +17,7 @@ import (
 func SkipOnboarding(cfg *Config) error {
 	ctx, cancel := context.WithTimeout(cfg.Context, 5*time.Second)
 	defer cancel()
-	dir := cfg.Sys.Path("/" + license.Dir)
-	if _, err := license.WriteStarter(dir, deviceUnitID(ctx, cfg), cfg.Now()); err != nil {
+	if _, err := license.WriteStarter(cfg.Sys.Path("/"), deviceUnitID(ctx, cfg), cfg.Now()); err != nil {
 		return fmt.Errorf("starter license: %w", err)
 	}
 	return nil
@@ -44,7 +43,7 @@ func deviceLicenses(cfg *Config, unitID string) []license.Status {
 	if err != nil {
 		return []license.Status{{File: "ca.crt", State: license.Malformed, Reason: err.Error()}}
 	}
-	st, err := v.ReadDir(cfg.Sys.Path("/" + license.Dir))
+	st, err := v.ReadRoot(cfg.Sys.Path("/"))
 	if err != nil {
 		return []license.Status{{File: license.Dir, State: license.Malformed, Reason: err.Error()}}
 	}

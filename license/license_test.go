@@ -124,15 +124,18 @@ func TestStatusJSON(t *testing.T) {
 }
 
 func TestWriteStarterKeepsTheFirst(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "licenses")
+	root := t.TempDir()
 	first := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
-	if wrote, err := WriteStarter(dir, unit, first); err != nil || !wrote {
+	if wrote, err := WriteStarter(root, unit, first); err != nil || !wrote {
 		t.Fatalf("wrote %v, %v", wrote, err)
 	}
-	if wrote, err := WriteStarter(dir, unit, first.AddDate(0, 0, 20)); err != nil || wrote {
+	if wrote, err := WriteStarter(root, unit, first.AddDate(0, 0, 20)); err != nil || wrote {
 		t.Fatalf("second run wrote %v, %v", wrote, err)
 	}
-	st, err := Verifier{UnitID: unit, Now: first.AddDate(0, 0, 25)}.ReadDir(dir)
+	if fi, err := os.Stat(filepath.Join(root, Dir, StarterFile)); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("%v %v", fi, err)
+	}
+	st, err := Verifier{UnitID: unit, Now: first.AddDate(0, 0, 25)}.ReadRoot(root)
 	if err != nil || len(st) != 1 || st[0].State != Valid || st[0].DaysLeft != 5 || !st[0].License.ExpiresAt.Equal(first.AddDate(0, 0, 30)) {
 		t.Fatalf("%+v %v", st, err)
 	}
@@ -140,21 +143,22 @@ func TestWriteStarterKeepsTheFirst(t *testing.T) {
 
 func TestReplaceKeepsStarterAndDropsUnassigned(t *testing.T) {
 	roots, signer := testCA(t, "ums")
-	dir := t.TempDir()
-	if _, err := WriteStarter(dir, unit, time.Now()); err != nil {
+	root := t.TempDir()
+	dir := filepath.Join(root, Dir)
+	if _, err := WriteStarter(root, unit, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	a, b := issue(t, signer, unit, time.Now(), 5), issue(t, signer, unit, time.Now(), 50)
-	if err := Replace(dir, [][]byte{a, b}); err != nil {
+	if err := Replace(root, [][]byte{a, b}); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := Replace(dir, [][]byte{b}); err != nil {
+	if err := Replace(root, [][]byte{b}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := Verifier{Roots: roots, UnitID: unit}.ReadDir(dir)
+	st, err := Verifier{Roots: roots, UnitID: unit}.ReadRoot(root)
 	if err != nil || len(st) != 2 || Count(st) != 2 {
 		t.Fatalf("%+v %v", st, err)
 	}
@@ -166,21 +170,25 @@ func TestReplaceKeepsStarterAndDropsUnassigned(t *testing.T) {
 		t.Fatal("Replace removed a file that is not a UMS license")
 	}
 	starter, _ := Starter(unit, time.Now())
-	if err := Replace(dir, [][]byte{starter}); err == nil {
+	if err := Replace(root, [][]byte{starter}); err == nil {
 		t.Fatal("a Starter license from the server was stored")
 	}
 }
 
-func TestReadDirBoundsAndMissing(t *testing.T) {
-	st, err := Verifier{}.ReadDir(filepath.Join(t.TempDir(), "none"))
+func TestReadRootBoundsAndMissing(t *testing.T) {
+	root := t.TempDir()
+	st, err := Verifier{}.ReadRoot(root)
 	if err != nil || st != nil {
 		t.Fatalf("%v %v", st, err)
 	}
-	dir := t.TempDir()
+	dir := filepath.Join(root, Dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "big.lic"), make([]byte, MaxSize+1), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	st, err = Verifier{}.ReadDir(dir)
+	st, err = Verifier{}.ReadRoot(root)
 	if err != nil || len(st) != 1 || st[0].State != Malformed || !strings.Contains(st[0].Reason, "larger") {
 		t.Fatalf("%+v %v", st, err)
 	}
@@ -200,4 +208,25 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("valid license for %s", st.License.UnitID)
 		}
 	})
+}
+
+// A root whose data directory links outside it: nothing is written or
+// read through the link.
+func TestConfinedToTheRoot(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(root, "data")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WriteStarter(root, unit, time.Now()); err == nil {
+		t.Fatal("the Starter license was written through a link out of the root")
+	}
+	if err := Replace(root, nil); err == nil {
+		t.Fatal("the licenses were listed through a link out of the root")
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
+		t.Fatalf("written outside the root: %v", ents)
+	}
+	if _, err := (Verifier{}).ReadRoot(root); err == nil {
+		t.Fatal("licenses were read through a link out of the root")
+	}
 }

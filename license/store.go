@@ -8,7 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
+	"path"
 	"sort"
 	"strings"
 	"time"
@@ -17,22 +17,38 @@ import (
 	"github.com/onramp-os/onramp/onboard"
 )
 
-// ReadDir verifies every *.lic file in dir, sorted by name. A missing
-// directory holds no licenses; a file that cannot be read is Malformed.
-func (v Verifier) ReadDir(dir string) ([]Status, error) {
-	ents, err := os.ReadDir(dir)
+// Every read and write below goes through an os.Root of the system's root
+// ("/" or an offline root), so a symbolic link in that tree (ROOT/data
+// pointing elsewhere) never leads outside it.
+
+// ReadRoot verifies every *.lic file in ROOT/Dir, sorted by name. A
+// missing directory holds no licenses; a file that cannot be read is
+// Malformed.
+func (v Verifier) ReadRoot(root string) ([]Status, error) {
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, fmt.Errorf("read licenses: %w", err)
+	}
+	defer r.Close()
+	d, err := r.Open(Dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read licenses: %w", err)
 	}
+	ents, err := d.ReadDir(-1)
+	_ = d.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read licenses: %w", err)
+	}
+	sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
 	var out []Status
 	for _, e := range ents {
 		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), Ext) {
 			continue
 		}
-		data, err := readBounded(filepath.Join(dir, e.Name()))
+		data, err := readBounded(r, path.Join(Dir, e.Name()))
 		if err != nil {
 			out = append(out, Status{File: e.Name(), State: Malformed, Reason: err.Error()})
 			continue
@@ -59,8 +75,8 @@ func (v Verifier) VerifyFiles(files map[string][]byte) []Status {
 	return out
 }
 
-func readBounded(path string) ([]byte, error) {
-	f, err := os.Open(path)
+func readBounded(r *os.Root, name string) ([]byte, error) {
+	f, err := r.Open(name)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +96,12 @@ func readBounded(path string) ([]byte, error) {
 // ca.crt), or no UMS when the device is not onboarded.
 func DeviceVerifier(root, unitID string, now time.Time) (Verifier, error) {
 	v := Verifier{UnitID: unitID, Now: now}
-	data, err := os.ReadFile(filepath.Join(root, onboard.UMSDir, onboard.CAFile))
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return v, fmt.Errorf("read the UMS CA: %w", err)
+	}
+	defer r.Close()
+	data, err := r.ReadFile(path.Join(onboard.UMSDir, onboard.CAFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return v, nil
 	}
@@ -94,11 +115,17 @@ func DeviceVerifier(root, unitID string, now time.Time) (Verifier, error) {
 }
 
 // WriteStarter writes the Starter license of unitID, valid StarterDays
-// days from firstBoot, into dir, unless dir already holds one: running the
-// setup again never extends it. It reports whether it wrote one.
-func WriteStarter(dir, unitID string, firstBoot time.Time) (bool, error) {
-	path := filepath.Join(dir, StarterFile)
-	if _, err := os.Lstat(path); err == nil {
+// days from firstBoot, into ROOT/Dir, unless one is there already: running
+// the setup again never extends it. It reports whether it wrote one.
+func WriteStarter(root, unitID string, firstBoot time.Time) (bool, error) {
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return false, fmt.Errorf("starter license: %w", err)
+	}
+	name := path.Join(Dir, StarterFile)
+	_, err = r.Lstat(name)
+	_ = r.Close()
+	if err == nil {
 		return false, nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return false, fmt.Errorf("starter license: %w", err)
@@ -107,17 +134,22 @@ func WriteStarter(dir, unitID string, firstBoot time.Time) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
-		return false, fmt.Errorf("write %s: %w", path, err)
+	if err := atomicfile.WriteFileIn(root, name, data, 0o644); err != nil {
+		return false, fmt.Errorf("write /%s: %w", name, err)
 	}
 	return true, nil
 }
 
-// Replace makes dir's UMS licenses exactly docs (license file contents,
-// named by FileName): each is written atomically, and UMS license files
-// not among them (unassigned on the server) are removed. The Starter
-// license and other files stay.
-func Replace(dir string, docs [][]byte) error {
+// Replace makes ROOT/Dir's UMS licenses exactly docs (license file
+// contents, named by FileName): each is written atomically, and UMS
+// license files not among them (unassigned on the server) are removed.
+// The Starter license and other files stay.
+func Replace(root string, docs [][]byte) error {
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return fmt.Errorf("store licenses: %w", err)
+	}
+	defer r.Close()
 	keep := map[string]bool{}
 	for _, data := range docs {
 		_, _, p, err := Parse(data)
@@ -129,21 +161,29 @@ func Replace(dir string, docs [][]byte) error {
 		}
 		name := FileName(p)
 		keep[name] = true
-		if old, err := os.ReadFile(filepath.Join(dir, name)); err == nil && string(old) == string(data) {
+		if old, err := r.ReadFile(path.Join(Dir, name)); err == nil && string(old) == string(data) {
 			continue
 		}
-		if err := atomicfile.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+		if err := atomicfile.WriteFileIn(root, path.Join(Dir, name), data, 0o644); err != nil {
 			return fmt.Errorf("store %s: %w", name, err)
 		}
 	}
-	ents, err := os.ReadDir(dir)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	d, err := r.Open(Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read licenses: %w", err)
+	}
+	ents, err := d.ReadDir(-1)
+	_ = d.Close()
+	if err != nil {
 		return fmt.Errorf("read licenses: %w", err)
 	}
 	for _, e := range ents {
 		n := e.Name()
 		if strings.HasPrefix(n, "ums-") && strings.HasSuffix(n, Ext) && !keep[n] {
-			if err := os.Remove(filepath.Join(dir, n)); err != nil {
+			if err := r.Remove(path.Join(Dir, n)); err != nil {
 				return fmt.Errorf("remove %s: %w", n, err)
 			}
 		}

@@ -206,7 +206,7 @@ func TestSkipEverythingEndsWithTheStarterLicense(t *testing.T) {
 		t.Error(err)
 	}
 	// The Starter license is on DATA, and F1 shows it with its days left.
-	st, err := license.Verifier{UnitID: "005056938D22", Now: cfg.Now()}.ReadDir(cfg.Sys.Path("/" + license.Dir))
+	st, err := license.Verifier{UnitID: "005056938D22", Now: cfg.Now()}.ReadRoot(cfg.Sys.Path("/"))
 	if err != nil || len(st) != 1 || st[0].State != license.Valid || st[0].License.Product != license.ProductStarter || st[0].DaysLeft != 30 {
 		t.Fatalf("licenses %+v, %v", st, err)
 	}
