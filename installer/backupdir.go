@@ -72,7 +72,7 @@ func BackupDirFor(source string) string {
 		if !ok {
 			return DefaultBackupDir
 		}
-		end := isoEnd(filepath.Join(blockdev.DevDir, disk))
+		end := ISOEnd(filepath.Join(blockdev.DevDir, disk))
 		if end == 0 {
 			return DefaultBackupDir
 		}
@@ -88,7 +88,7 @@ func BackupDirFor(source string) string {
 	if !ok {
 		return DefaultBackupDir
 	}
-	if dir, ok := mediumPartitionDir(disk, filepath.Base(source), isoEnd(source)); ok {
+	if dir, ok := mediumPartitionDir(disk, filepath.Base(source), ISOEnd(source)); ok {
 		return filepath.Join(dir, backupsDir)
 	}
 	return DefaultBackupDir
@@ -147,10 +147,10 @@ func mediumPartitionDir(disk, skip string, from int64) (string, bool) {
 	return "", false
 }
 
-// isoEnd is the byte after the ISO 9660 volume at the start of dev (its
+// ISOEnd is the byte after the ISO 9660 volume at the start of dev (its
 // volume space size from the primary volume descriptor), 0 when dev does not
 // start with one.
-func isoEnd(dev string) int64 {
+func ISOEnd(dev string) int64 {
 	f, err := os.Open(dev)
 	if err != nil {
 		return 0

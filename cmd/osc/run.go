@@ -45,5 +45,6 @@ Without arguments on a terminal it opens the interactive tool.`,
 	_ = root.Flags().MarkHidden("demo-dir")
 	root.AddCommand(newDrivesCmd(s), newWriteCmd(s), newVerifyCmd(s))
 	root.AddCommand(newInstallCmd(s), newRestoreCmd(s), newInspectCmd(s), newImageCmd(s))
+	root.AddCommand(newSupportCmd(s), newUnitIDCmd(s))
 	return root
 }

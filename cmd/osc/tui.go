@@ -14,6 +14,7 @@ import (
 	"github.com/onramp-os/onramp/demo"
 	"github.com/onramp-os/onramp/internal/cli"
 	"github.com/onramp-os/onramp/internal/exitcode"
+	"github.com/onramp-os/onramp/support"
 	osctui "github.com/onramp-os/onramp/tui/osc"
 	"github.com/onramp-os/onramp/tui/widget"
 )
@@ -77,10 +78,16 @@ func runTUI(ctx context.Context, s streams, o tuiOptions) (err error) {
 		for _, st := range files.Sticks {
 			cfg.Sticks = append(cfg.Sticks, osctui.Stick{Path: st.Path, Name: st.Name, Size: st.Size})
 		}
+		cfg.SaveSupport = func(ctx context.Context, exclude []string) (support.Saved, error) {
+			return support.ToDir(ctx, files.Dir, support.Options{Tool: "osc", Version: cli.Version(), Exclude: exclude})
+		}
 	} else {
 		live := liveInstaller()
 		cfg.Install = &osctui.InstallConfig{Source: installSource(o.source), Live: live}
 		cfg.InstallOnly = live
+		cfg.SaveSupport = func(ctx context.Context, exclude []string) (support.Saved, error) {
+			return support.ToStick(ctx, support.Options{Tool: "osc", Version: cli.Version(), Exclude: exclude})
+		}
 	}
 
 	m := osctui.New(cfg)

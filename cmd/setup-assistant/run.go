@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,6 +23,9 @@ type options struct {
 	accessible     bool
 	force          bool
 	geoIPURL       string
+	support        string
+	unitID         bool
+	rescueTTY      string
 }
 
 // streams are the standard streams of one invocation.
@@ -52,6 +54,14 @@ every step from an answers file (docs/answers.md).`,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch {
+			case o.support != "":
+				return saveSupport(cmd.Context(), s, o)
+			case o.unitID:
+				return printUnitID(s)
+			case o.rescueTTY != "":
+				return rescueLogin(cmd.Context(), s, o)
+			}
 			return run(cmd.Context(), s, o)
 		},
 	}
@@ -65,6 +75,10 @@ every step from an answers file (docs/answers.md).`,
 	f.BoolVar(&o.accessible, "accessible", false, "plain line-by-line prompts for screen readers (automatic with TERM=dumb)")
 	f.BoolVar(&o.force, "force", false, "run even when the setup was completed before")
 	f.StringVar(&o.geoIPURL, "geoip-url", "", "URL answering with the time zone of the caller, after DHCP option 101")
+	f.StringVar(&o.support, "support", "", "save support information (secrets redacted) to auto (the first USB stick) or a FILE, and exit")
+	f.BoolVar(&o.unitID, "unit-id", false, "print the Unit ID and exit")
+	f.StringVar(&o.rescueTTY, "rescue-login", "", "be the login program of the rescue console TTY (agetty --login-program)")
+	_ = f.MarkHidden("rescue-login")
 	f.StringVar(&onboardingService, "onboarding-service", "", "Onboarding Service base URL for onboarding by e-mail")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return exitcode.Wrap(exitcode.Usage, err) })
 	root.SetArgs(args)
@@ -87,22 +101,4 @@ every step from an answers file (docs/answers.md).`,
 	}
 	fmt.Fprintf(stderr, "setup-assistant: %v\n", err)
 	return exitcode.Code(err)
-}
-
-// version is the assistant's version for the info dialog: the module
-// version, or the VCS revision of a development build.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "dev"
-	}
-	if v := bi.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			return "dev-" + s.Value[:12]
-		}
-	}
-	return "dev"
 }

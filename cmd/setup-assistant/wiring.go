@@ -9,10 +9,12 @@ import (
 
 	"github.com/onramp-os/onramp/demo"
 	"github.com/onramp-os/onramp/firstboot"
+	"github.com/onramp-os/onramp/internal/cli"
 	"github.com/onramp-os/onramp/internal/exitcode"
 	"github.com/onramp-os/onramp/netcfg"
 	"github.com/onramp-os/onramp/netcfg/sim"
 	"github.com/onramp-os/onramp/onboard"
+	"github.com/onramp-os/onramp/support"
 	"github.com/onramp-os/onramp/sysconf"
 	"github.com/onramp-os/onramp/tui/setup"
 )
@@ -69,7 +71,7 @@ func build(ctx context.Context, s streams, o options) (*assistant, error) {
 		}
 	}
 	st.root = sysconf.Root{Dir: abs}
-	st.cfg = setup.Config{Config: firstboot.Config{Context: ctx, Sys: st.root}, Version: version()}
+	st.cfg = setup.Config{Config: firstboot.Config{Context: ctx, Sys: st.root}, Version: cli.Version()}
 	if o.demo {
 		d, err := demo.New(abs, demo.Options{Step: o.demoStep})
 		if err != nil {
@@ -78,6 +80,9 @@ func build(ctx context.Context, s streams, o options) (*assistant, error) {
 		st.stop = d.Close
 		st.cfg.Net, st.cfg.Onboarder = d.Net, d.Onboarder
 		st.cfg.Hints = demoHints()
+		st.cfg.SaveSupport = func(ctx context.Context, exclude []string) (support.Saved, error) {
+			return support.ToDir(ctx, abs, support.Options{Root: abs, Tool: "setup-assistant", Version: cli.Version(), Exclude: exclude})
+		}
 		st.cfg.Detector = detector(st.cfg.Net, o.geoIPURL)
 		return st, nil
 	}
@@ -92,6 +97,9 @@ func build(ctx context.Context, s streams, o options) (*assistant, error) {
 		}
 	}
 	st.cfg.Detector = detector(st.cfg.Net, o.geoIPURL)
+	st.cfg.SaveSupport = func(ctx context.Context, exclude []string) (support.Saved, error) {
+		return support.ToStick(ctx, support.Options{Root: abs, Tool: "setup-assistant", Version: cli.Version(), Exclude: exclude})
+	}
 	// Effects on the machine itself only when configuring it, as root.
 	if abs == "/" && os.Geteuid() == 0 {
 		st.cfg.Clock = sysconf.SystemClock{}

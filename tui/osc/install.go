@@ -126,6 +126,7 @@ type installPage struct {
 	asking         bool // "Stop the installation?" is open
 	askFocus       int  // 0 Keep installing (default), 1 Stop
 	stopping       bool // stopped: waiting for the installer's failure path
+	support        widget.Support
 }
 
 func newInstallPage(e env, cfg *InstallConfig) installPage {
@@ -284,6 +285,9 @@ func (p installPage) update(msg tea.Msg) (installPage, tea.Cmd) {
 	case rebootFailedMsg:
 		p.err, p.step = msg.err, instFailed
 		return p, nil
+	case widget.SupportSavedMsg:
+		p.support.Update(msg)
+		return p, nil
 	case tea.KeyMsg:
 		return p.key(msg.String())
 	}
@@ -291,6 +295,13 @@ func (p installPage) update(msg tea.Msg) (installPage, tea.Cmd) {
 }
 
 func (p installPage) key(k string) (installPage, tea.Cmd) {
+	if k == widget.SupportKey && p.failed() {
+		var target []string
+		if p.step == instFailed && p.target < len(p.targets) {
+			target = append(target, p.targets[p.target].path)
+		}
+		return p, p.support.Start(p.env.cfg.Context, p.env.cfg.SaveSupport, target...)
+	}
 	up := k == "up" || k == "k" || k == "left" || k == "shift+tab"
 	down := k == "down" || k == "j" || k == "right" || k == "tab"
 	enter := k == "enter"
@@ -394,6 +405,23 @@ func (p installPage) back() (installPage, bool) {
 
 func (p installPage) busy() bool { return p.step == instProgress }
 
+// failed reports whether the page shows a failure support information can
+// be saved for: the install failed, or the payload failed its check.
+func (p installPage) failed() bool {
+	return p.env.cfg.SaveSupport != nil && (p.step == instFailed || p.step == instTarget && p.payloadErr != nil)
+}
+
+// withSupport adds the support line and key to a failure screen.
+func (p installPage) withSupport(body string, help []widget.KeyHelp, w int) (string, []widget.KeyHelp) {
+	if !p.failed() {
+		return body, help
+	}
+	if v := p.support.View(p.env.cfg.Theme, p.tr.T, w); v != "" {
+		body += "\n\n" + v
+	}
+	return body, append(help, p.support.Help(p.tr.T))
+}
+
 // askStop opens "Stop the installation?" (once stopping, there is nothing
 // to ask).
 func (p installPage) askStop() installPage {
@@ -484,7 +512,7 @@ func (p installPage) view(w, h int, spin string) (string, []widget.KeyHelp) {
 		b.WriteString(th.Heading.Render(t("install.target")) + "\n\n")
 		if p.payloadErr != nil {
 			b.WriteString(th.Error.Render(th.Warn+" "+t("install.badpayload")) + "\n" + p.payloadErr.Error() + "\n")
-			return b.String(), []widget.KeyHelp{back, {Key: "q", Does: t("install.quit")}}
+			return p.withSupport(b.String(), []widget.KeyHelp{back, {Key: "q", Does: t("install.quit")}}, w)
 		}
 		if p.osName == "" {
 			b.WriteString(spin + " " + t("install.checking") + "\n")
@@ -570,7 +598,7 @@ func (p installPage) view(w, h int, spin string) (string, []widget.KeyHelp) {
 		b.WriteString(wrapAtSpaces(p.err.Error(), w) + "\n\n")
 	}
 	b.WriteString(th.Buttons([]string{t("install.exit")}, 0))
-	return b.String(), []widget.KeyHelp{{Key: "enter", Does: t("install.exit")}}
+	return p.withSupport(b.String(), []widget.KeyHelp{{Key: "enter", Does: t("install.exit")}}, w)
 }
 
 // wrapAtSpaces breaks plain text at spaces only (wrap also breaks at

@@ -67,6 +67,9 @@ type Config struct {
 	// the installer directly.
 	Install     *InstallConfig
 	InstallOnly bool
+	// SaveSupport saves support information (F9 on the failure screens);
+	// nil offers no key.
+	SaveSupport widget.SaveSupportFunc
 }
 
 func (c *Config) defaults() {

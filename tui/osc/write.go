@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/onramp-os/onramp/blockdev"
+	"github.com/onramp-os/onramp/i18n"
 	"github.com/onramp-os/onramp/images"
 	"github.com/onramp-os/onramp/internal/exitcode"
 	"github.com/onramp-os/onramp/tui/widget"
@@ -47,6 +48,7 @@ type writePage struct {
 	asking   bool // "Stop writing?" is open
 	askFocus int  // 0 Keep writing (default), 1 Stop and quit
 	stopping bool // the user chose to stop: waiting for the job to end, then quit
+	support  widget.Support
 }
 
 func newWritePage(e env, image images.Source, stick Stick, check images.TargetCheck) writePage {
@@ -136,6 +138,9 @@ func (p writePage) update(msg tea.Msg) (writePage, tea.Cmd) {
 			return p, nil
 		}
 		return p.finish(msg.out)
+	case widget.SupportSavedMsg:
+		p.support.Update(msg)
+		return p, nil
 	case tea.KeyMsg:
 		if p.asking {
 			return p.updateQuestion(msg)
@@ -149,6 +154,10 @@ func (p writePage) update(msg tea.Msg) (writePage, tea.Cmd) {
 		case "r":
 			if p.stage == stageFailed {
 				return p, send(retryMsg{image: p.image, stick: p.stick})
+			}
+		case widget.SupportKey:
+			if p.stage == stageFailed {
+				return p, p.support.Start(p.env.cfg.Context, p.env.cfg.SaveSupport, p.stick.Path)
 			}
 		}
 	}
@@ -208,7 +217,17 @@ func (p writePage) view(w int, _ string) (string, []widget.KeyHelp) {
 		return b.String(), []widget.KeyHelp{{Key: "enter", Does: "write another stick"}, {Key: "q", Does: "quit"}}
 	case stageFailed:
 		b.WriteString(p.failureView())
-		return b.String(), []widget.KeyHelp{{Key: "r", Does: "try again"}, {Key: "enter", Does: "choose another stick"}, {Key: "q", Does: "quit"}}
+		help := []widget.KeyHelp{{Key: "r", Does: "try again"}, {Key: "enter", Does: "choose another stick"}, {Key: "q", Does: "quit"}}
+		if p.env.cfg.SaveSupport != nil {
+			// The writer's screens are English; the texts come from the
+			// catalog the installer's screens share.
+			t := i18n.For("en").T
+			if v := p.support.View(th, t, w); v != "" {
+				b.WriteString("\n\n" + v)
+			}
+			help = append(help, p.support.Help(t))
+		}
+		return b.String(), help
 	}
 	b.WriteString(p.progressView(w) + "\n")
 	switch {

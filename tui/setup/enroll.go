@@ -114,6 +114,9 @@ type onboardErrorPage struct {
 func (*onboardErrorPage) name() string         { return "onboard-error" }
 func (*onboardErrorPage) step() firstboot.Step { return firstboot.StepOnboarding }
 
+// failed: onboarding failed (the user cancelling it is no failure).
+func (p *onboardErrorPage) failed() bool { return !errors.Is(p.err, context.Canceled) }
+
 func (p *onboardErrorPage) update(m *Model, msg tea.Msg) tea.Cmd {
 	k, ok := msg.(tea.KeyMsg)
 	if !ok {

@@ -2,6 +2,7 @@ package setup
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/onramp-os/onramp/demo"
 	"github.com/onramp-os/onramp/i18n"
+	"github.com/onramp-os/onramp/tui/widget"
 )
 
 // The setup golden tests run the assistant as a program at 80x24 (teatest)
@@ -23,13 +25,15 @@ import (
 // wait is a step that waits for a catalog text (in the test's language)
 // or, with raw, for a literal text.
 type wait struct {
-	key  string
-	raw  bool
-	args []any
+	key   string
+	raw   bool
+	args  []any
+	words int // only the first words (the text wraps after them)
 }
 
 func w(key string, args ...any) wait { return wait{key: key, args: args} }
 func lit(text string) wait           { return wait{key: text, raw: true} }
+func wFirst(n int, key string) wait  { return wait{key: key, words: n} }
 
 var (
 	toKeyboard = []any{enter, w("kbd.try")}
@@ -94,6 +98,15 @@ type goldenScreen struct {
 	name  string
 	steps []any
 	hold  func(cfg *Config, gate <-chan struct{})
+	save  widget.SaveSupportFunc // instead of savedToStick
+}
+
+// supportScreens are error screens after F9 saved support information,
+// or found no stick.
+var supportScreens = []goldenScreen{
+	{name: "onboard_error_support", steps: seq(toToken, []any{runes("0000000000000000"), enter, lit("(46)"), f9, wFirst(2, "support.saved")})},
+	{name: "wlan_wrong_key_nostick", save: noStick,
+		steps: seq(toNetwork, []any{enter, w("wlan.key"), runes("office-wrong-1"), enter, w("net.err.wrongkey"), f9, wFirst(3, "support.nostick")})},
 }
 
 func TestSetupGolden(t *testing.T) {
@@ -102,6 +115,7 @@ func TestSetupGolden(t *testing.T) {
 		screens = append(screens, goldenScreen{name: sc.name, steps: sc.steps})
 	}
 	screens = append(screens, progressScreens...)
+	screens = append(screens, supportScreens...)
 	for _, lang := range []string{"en", "de"} {
 		for _, sc := range screens {
 			t.Run(sc.name+"_"+lang, func(t *testing.T) { runSetupGolden(t, sc, lang) })
@@ -122,6 +136,9 @@ func runSetupGolden(t *testing.T, sc goldenScreen, lang string) {
 		sc.hold(&cfg, gate)
 		steps = sc.steps
 	}
+	if sc.save != nil {
+		cfg.SaveSupport = sc.save
+	}
 	tr := i18n.For(lang)
 	tm := startSetup(t, cfg)
 	for _, st := range steps {
@@ -130,6 +147,9 @@ func runSetupGolden(t *testing.T, sc goldenScreen, lang string) {
 			text := st.key
 			if !st.raw {
 				text = tr.T(st.key, st.args...)
+			}
+			if f := strings.Fields(text); st.words > 0 && len(f) > st.words {
+				text = strings.Join(f[:st.words], " ")
 			}
 			waitText(t, tm, text)
 		case tokenKey:

@@ -1,7 +1,9 @@
 package setup
 
 import (
+	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +17,9 @@ import (
 
 	"github.com/onramp-os/onramp/demo"
 	"github.com/onramp-os/onramp/firstboot"
+	"github.com/onramp-os/onramp/internal/exitcode"
 	"github.com/onramp-os/onramp/internal/testutil"
+	"github.com/onramp-os/onramp/support"
 	"github.com/onramp-os/onramp/sysconf"
 	"github.com/onramp-os/onramp/tui/widget"
 )
@@ -36,7 +40,19 @@ func demoSetup(t *testing.T, lang string) (Config, *demo.Device) {
 	cfg := Config{Config: firstboot.Config{Sys: sysconf.Root{Dir: root}, Net: d.Net, Onboarder: d.Onboarder,
 		Now: func() time.Time { return setupNow }}, Version: "1.0-test", Theme: widget.PlainTheme()}
 	cfg.Prefill.Language = lang
+	cfg.SaveSupport = savedToStick
 	return cfg, d
+}
+
+// savedToStick and noStick stand in for support.ToStick: the screens only
+// show its answer (package support tests the saving itself).
+func savedToStick(context.Context, []string) (support.Saved, error) {
+	return support.Saved{Device: "/dev/sdc1", Drive: "SanDisk Cruzer Blade", FSType: "vfat",
+		File: "onramp-support-005056938D22-20261206T230000Z.zip"}, nil
+}
+
+func noStick(context.Context, []string) (support.Saved, error) {
+	return support.Saved{}, exitcode.Wrap(exitcode.Refused, fmt.Errorf("%w: no removable drive is connected", support.ErrNoStick))
 }
 
 // driver runs a Model synchronously: each Cmd is run and its message fed
@@ -119,6 +135,7 @@ var (
 	space = tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
 	down  = key(tea.KeyDown)
 	f1    = key(tea.KeyF1)
+	f9    = key(tea.KeyF9)
 	ctrlU = key(tea.KeyCtrlU)
 )
 

@@ -22,6 +22,9 @@ type Config struct {
 	// Hints are shown under a page's body, by page name: the demo tells
 	// its keys and passwords there.
 	Hints map[string]string
+	// SaveSupport saves support information (F9 on the error screens);
+	// nil offers no key.
+	SaveSupport widget.SaveSupportFunc
 }
 
 func (c *Config) defaults() {
@@ -58,6 +61,10 @@ type Model struct {
 	outcome firstboot.Outcome
 	fatal   error  // loading failed: shown, then quit on a key
 	warn    string // a background write failed: shown above every page
+	support widget.Support
+	// supportOn is the error screen support information was saved from:
+	// the result shows there only.
+	supportOn page
 }
 
 // New returns the assistant, starting by loading its data.
@@ -112,6 +119,9 @@ func (m *Model) Update(msg tea.Msg) (model tea.Model, cmd tea.Cmd) {
 			m.warn = m.t("warn.keymap", msg.err)
 		}
 		return m, nil
+	case widget.SupportSavedMsg:
+		m.support.Update(msg)
+		return m, nil
 	case firstboot.Info:
 		if m.info != nil {
 			m.info.data, m.info.loaded = msg, true
@@ -128,6 +138,14 @@ func (m *Model) Update(msg tea.Msg) (model tea.Model, cmd tea.Cmd) {
 		switch msg.String() {
 		case "ctrl+c":
 			return m, tea.Quit
+		case widget.SupportKey:
+			if m.info == nil && m.onErrorScreen() {
+				if m.supportOn != m.cur {
+					m.support.Reset()
+				}
+				m.supportOn = m.cur
+				return m, m.support.Start(m.cfg.Context, m.cfg.SaveSupport)
+			}
 		case "f1":
 			if m.info != nil {
 				m.info = nil
@@ -158,12 +176,34 @@ func (m *Model) View() string {
 	} else if m.warn != "" {
 		body = t.Warning.Render(t.Warn+" "+m.warn) + "\n" + body
 	}
+	if m.info == nil && m.onErrorScreen() {
+		if m.supportOn == m.cur {
+			if s := m.support.View(t, m.t, m.bodyWidth()); s != "" {
+				body += "\n\n" + s
+			}
+		}
+		help = append(help, m.support.Help(m.t))
+	}
 	help = append(help, widget.KeyHelp{Key: "F1", Does: m.t("help.info")})
 	var steps []string
 	for _, k := range firstboot.StepKeys {
 		steps = append(steps, m.t(k))
 	}
 	return t.Screen(m.width, m.height, m.title(), steps, int(m.cur.step()), body, help)
+}
+
+// onErrorScreen reports whether the screen shows a failure support may
+// want to see (loading failed, a connection failed, onboarding failed) and
+// support information can be saved.
+func (m *Model) onErrorScreen() bool {
+	if m.cfg.SaveSupport == nil {
+		return false
+	}
+	if m.fatal != nil {
+		return true
+	}
+	e, ok := m.cur.(interface{ failed() bool })
+	return ok && e.failed()
 }
 
 func (m *Model) title() string {

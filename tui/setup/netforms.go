@@ -27,6 +27,9 @@ type formPage struct {
 func (p *formPage) name() string         { return p.id }
 func (p *formPage) step() firstboot.Step { return p.stepv }
 
+// failed: the form shows why its connection failed.
+func (p *formPage) failed() bool { return p.err != "" }
+
 func (p *formPage) update(m *Model, msg tea.Msg) tea.Cmd {
 	if k, ok := msg.(tea.KeyMsg); ok {
 		if k.String() == "esc" {
