@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onramp-os/onramp/license"
 	"github.com/onramp-os/onramp/netcfg"
 )
 
@@ -18,6 +19,8 @@ type Info struct {
 	Hostname  string
 	OSName    string
 	OSVersion string
+	// Licenses are the licenses on DATA, each with its state.
+	Licenses []license.Status
 }
 
 // DeviceInfo gathers Info; a network that does not answer within 5 s
@@ -31,6 +34,7 @@ func DeviceInfo(cfg *Config) Info {
 		info.OSVersion = osr.VersionID
 	}
 	if cfg.Net == nil {
+		info.Licenses = deviceLicenses(cfg, "")
 		return info
 	}
 	links, _ := cfg.Net.Links(ctx)
@@ -46,5 +50,6 @@ func DeviceInfo(cfg *Config) Info {
 	if l, ok := netcfg.PreferredLink(links); ok {
 		info.UnitID = netcfg.UnitID(l.MAC)
 	}
+	info.Licenses = deviceLicenses(cfg, info.UnitID)
 	return info
 }

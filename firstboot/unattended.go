@@ -278,6 +278,9 @@ func unattendedTimezone(ctx context.Context, cfg *Config, a Answers, log io.Writ
 
 func unattendedOnboarding(ctx context.Context, cfg *Config, o OnboardingAnswer, c *Choice, log io.Writer) (*onboard.Result, error) {
 	if o.Skip {
+		if err := SkipOnboarding(cfg); err != nil {
+			return nil, err
+		}
 		fmt.Fprintln(log, "onboarding skipped: the device starts with a Starter license, valid for 30 days")
 		return nil, nil
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/onramp-os/onramp/blockdev"
 	"github.com/onramp-os/onramp/internal/exitcode"
+	"github.com/onramp-os/onramp/license"
 )
 
 // Inspection is what `osc inspect` and the installer's More Info show about
@@ -20,6 +21,8 @@ type Inspection struct {
 	HasSystem bool            `json:"has_installation"`
 	// SettingsFiles are the settings a migration would carry, by path.
 	SettingsFiles []Setting `json:"settings_files"`
+	// LicenseStates are the licenses verified for this machine.
+	LicenseStates []license.Status `json:"license_states"`
 }
 
 // Setting is one entry of the settings on a target, as `osc inspect`
@@ -63,6 +66,7 @@ func Inspect(path string) (*Inspection, error) {
 	in.Size, in.Existing = t.Size, ex
 	in.Settings, in.Licenses, in.HasSystem = ex.Settings.Count(), ex.Licenses.Count(), ex.Layout > 0
 	in.SettingsFiles = SettingsList(ex.Settings)
+	in.LicenseStates = LicenseStates(ex)
 	return in, nil
 }
 

@@ -24,10 +24,12 @@ var examples = []string{"answers-otp-hidden-wlan.yaml", "answers-email-static.ya
 	"answers-offline-root.yaml", "answers-wlan-peap-auto-tz.yaml"}
 
 // notSettings are what a demo root holds besides the assistant's settings:
-// the base system's own files, and resolv.conf, left out on purpose (see
-// Set).
+// the base system's own files, resolv.conf, left out on purpose (see Set),
+// and the licenses on DATA (the Starter license of a skipped onboarding),
+// which are carried on their own (LicensesDir).
 func notSettings(rel string) bool {
-	return strings.HasPrefix(rel, "usr/") || rel == "etc/os-release" || rel == "etc/resolv.conf"
+	return strings.HasPrefix(rel, "usr/") || rel == "etc/os-release" || rel == "etc/resolv.conf" ||
+		strings.HasPrefix(rel, "data/"+LicensesDir+"/")
 }
 
 // TestSetIsWhatTheAssistantWrites runs the real setup assistant with every

@@ -9,6 +9,7 @@ import (
 
 	"github.com/onramp-os/onramp/installer"
 	"github.com/onramp-os/onramp/internal/cli"
+	"github.com/onramp-os/onramp/license"
 )
 
 func newInspectCmd(s streams) *cobra.Command {
@@ -57,7 +58,10 @@ func printInspection(s streams, in *installer.Inspection) {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Settings:        %s\n", present(in.Settings, "files"))
 	printSettings(w, in.SettingsFiles)
-	fmt.Fprintf(w, "Licenses:        %d\n", in.Licenses)
+	fmt.Fprintf(w, "Licenses:        %d (%d valid on this machine)\n", in.Licenses, license.Count(in.LicenseStates))
+	for _, st := range in.LicenseStates {
+		fmt.Fprintf(w, "  %s  %s\n", st.File, st.Summary())
+	}
 	if ex.Problem != "" {
 		fmt.Fprintf(w, "Problem:         %s\n", ex.Problem)
 	}

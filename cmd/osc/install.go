@@ -14,6 +14,7 @@ import (
 	"github.com/onramp-os/onramp/installer"
 	"github.com/onramp-os/onramp/internal/cli"
 	"github.com/onramp-os/onramp/internal/exitcode"
+	"github.com/onramp-os/onramp/license"
 )
 
 type installFlags struct {
@@ -131,15 +132,24 @@ func runInstall(ctx context.Context, s streams, f installFlags) error {
 	if err != nil {
 		return rep.fatal(err)
 	}
+	// The migrated licenses with their state on this machine.
+	var states []license.Status
+	if res.MigratedLicenses > 0 {
+		states = installer.LicenseStates(res.Existing)
+	}
 	if f.json {
 		return json.NewEncoder(s.out).Encode(struct {
 			Event string `json:"event"`
 			*installer.Result
-		}{"done", res})
+			LicenseStates []license.Status `json:"license_states,omitempty"`
+		}{"done", res, states})
 	}
 	rep.say(fmt.Sprintf("OK %s: %s %s installed (layout %d), %s verified.", f.target, p.Manifest.OSName, p.Manifest.Version,
 		installer.LayoutVersion, installer.LabelSysA))
 	rep.say(fmt.Sprintf("Migrated %d settings files and %d licenses.", res.MigratedSettings, res.MigratedLicenses))
+	for _, st := range states {
+		rep.say(fmt.Sprintf("  license %s: %s", st.File, st.Summary()))
+	}
 	if res.Backup != "" {
 		rep.say("Backup of the previous settings and licenses: " + res.Backup)
 	}

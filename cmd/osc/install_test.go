@@ -214,7 +214,8 @@ func TestInstallLoopDeviceAndRestore(t *testing.T) {
 
 	// osc inspect names each setting it would migrate, without content.
 	ins := run(t, context.Background(), "", "inspect", loop)
-	if !strings.Contains(ins.stdout, "Licenses:        1") || !strings.Contains(ins.stdout, "Transport:") ||
+	if !strings.Contains(ins.stdout, "Licenses:        1 (0 valid on this machine)") || !strings.Contains(ins.stdout, "  1.lic  1.lic: malformed") ||
+		!strings.Contains(ins.stdout, "Transport:") ||
 		!strings.Contains(ins.stdout, fmt.Sprintf("Settings:        yes (%d files)", nSettings)) ||
 		!strings.Contains(ins.stdout, "  0600 0:0       /etc/onramp/ums/device.key  241 bytes") ||
 		!strings.Contains(ins.stdout, "/etc/localtime  -> ../usr/share/zoneinfo/Europe/Berlin") {
@@ -253,6 +254,11 @@ func TestInstallLoopDeviceAndRestore(t *testing.T) {
 	r := run(t, context.Background(), "", append(args, "--json")...)
 	if r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf(`"migrated_settings":%d`, nSettings)) || !strings.Contains(r.stdout, `"migrated_licenses":1`) {
 		t.Fatalf("reinstall: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// The migration summary shows each license with its state: this one
+	// is an opaque test file, never counted as valid.
+	if !strings.Contains(r.stdout, `"license_states":[{"file":"1.lic","license":`) || !strings.Contains(r.stdout, `"state":"malformed"`) {
+		t.Errorf("migration summary:\n%s", r.stdout)
 	}
 	tars, _ := filepath.Glob(backups + "/*.tar")
 	if len(tars) != 1 {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -37,41 +36,6 @@ func newTokenCmd(s streams, state *stateFlag) *cobra.Command {
 		}),
 	}
 	cmd.Flags().IntVar(&part, "part", 0, "print only part N (1-4)")
-	return cmd
-}
-
-func newDevicesCmd(s streams, state *stateFlag) *cobra.Command {
-	cmd := &cobra.Command{Use: "devices", Short: "List and delete registered devices"}
-	cmd.AddCommand(&cobra.Command{
-		Use:   "list",
-		Short: "List registered devices",
-		Args:  cobra.NoArgs,
-		RunE: state.withState(func(cmd *cobra.Command, _ []string, st *lab.State) error {
-			devs, err := st.Devices(cmd.Context())
-			if err != nil {
-				return err
-			}
-			w := tabwriter.NewWriter(s.out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "UNIT ID\tSERIAL\tENROLLED\tKEY ID\tONBOARDED BY")
-			for _, d := range devs {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\n", d.UnitID, d.Serial, d.EnrolledAt.Format("2006-01-02 15:04:05Z07:00"), d.KeyID, dash(d.OnboardedBy))
-			}
-			return w.Flush()
-		}),
-	}, &cobra.Command{
-		Use:   "delete UNITID...",
-		Short: "Delete devices so their Unit IDs can enroll again",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: state.withState(func(cmd *cobra.Command, args []string, st *lab.State) error {
-			for _, id := range args {
-				if err := st.DeleteDevice(cmd.Context(), id); err != nil {
-					return err
-				}
-				fmt.Fprintf(s.err, "device %s deleted\n", strings.ToUpper(id))
-			}
-			return nil
-		}),
-	})
 	return cmd
 }
 

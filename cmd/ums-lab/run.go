@@ -67,6 +67,7 @@ live in the --state directory; administration commands work while it serves.`,
 		newKeysCmd(s, state),
 		newTokenCmd(s, state),
 		newDevicesCmd(s, state),
+		newLicensesCmd(s, state),
 		newObsCmd(s, state),
 		newLoadgenCmd(s),
 	)

@@ -20,7 +20,8 @@ func newServeCmd(s streams, state *stateFlag) *cobra.Command {
 		Short: "Serve EST and the Onboarding Service over HTTPS (TLS 1.3)",
 		Long: `serve answers EST below /device-connector/device/.well-known/est/ (cacerts,
 simpleenroll, simplereenroll), the Onboarding Service below /onboarding and the
-test identity provider below /idp, until interrupted. On SIGTERM or SIGINT it
+test identity provider below /idp, and device check-ins (mutual TLS with the
+device certificate) at /device-connector/device/checkin, until interrupted. On SIGTERM or SIGINT it
 stops accepting, lets requests in flight finish (--shutdown-grace), then closes
 the database. Failed enrollments are limited per source address and per Unit
 ID (429 with Retry-After). Logs go to stderr and never contain keys, passwords
@@ -54,6 +55,7 @@ or tokens.`,
 	cmd.Flags().IntVar(&cfg.PendingEnrolls, "pending", 0, "answer the first N enrollment requests of each device with 202 Accepted")
 	cmd.Flags().DurationVar(&cfg.RetryAfter, "retry-after", time.Second, "Retry-After of those answers")
 	cmd.Flags().DurationVar(&cfg.PollInterval, "poll-interval", 5*time.Second, "device-flow polling interval (whole seconds)")
+	cmd.Flags().DurationVar(&cfg.DeviceCertValidity, "device-cert-validity", 365*24*time.Hour, "validity of issued device certificates")
 	cmd.Flags().DurationVar(&cfg.SignInTTL, "sign-in-ttl", 10*time.Minute, "how long a device-flow sign-in code is valid")
 	cmd.Flags().DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 10*time.Second, "on SIGTERM or SIGINT, how long requests in flight may still finish")
 	return cmd

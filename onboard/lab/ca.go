@@ -35,6 +35,9 @@ type CA struct {
 	Root      *x509.Certificate
 	Issuer    *x509.Certificate
 	issuerKey *ecdsa.PrivateKey
+	// DeviceValidity is how long device certificates are valid (zero:
+	// one year).
+	DeviceValidity time.Duration
 }
 
 // loadOrCreateCA reads the CA from dir, creating root and intermediate on
@@ -253,13 +256,17 @@ func (ca *CA) ServerCertificate(hosts []string) (tls.Certificate, error) {
 }
 
 // IssueDevice signs a device certificate (client authentication, CN = Unit
-// ID, one year) for the CSR's key with the given serial.
+// ID, valid DeviceValidity) for the CSR's key with the given serial.
 func (ca *CA) IssueDevice(csr *x509.CertificateRequest, unitID string, serial *big.Int) (*x509.Certificate, error) {
+	notAfter := time.Now().AddDate(1, 0, 0)
+	if ca.DeviceValidity > 0 {
+		notAfter = time.Now().Add(ca.DeviceValidity)
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
 		Subject:      pkix.Name{Organization: []string{"ums-lab"}, CommonName: unitID},
 		NotBefore:    time.Now().Add(-5 * time.Minute),
-		NotAfter:     time.Now().AddDate(1, 0, 0),
+		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}

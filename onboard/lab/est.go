@@ -146,12 +146,11 @@ func isKeyRefusal(err error) bool {
 // simpleReenroll renews the certificate of a registered device that
 // authenticates with its current certificate (mutual TLS).
 func (s *Server) simpleReenroll(w http.ResponseWriter, r *http.Request) {
-	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
-		http.Error(w, "re-enrollment needs the device certificate (mutual TLS)", http.StatusUnauthorized)
+	unitID, _, ok := s.deviceCert(w, r)
+	if !ok {
 		return
 	}
 	old := r.TLS.VerifiedChains[0][0]
-	unitID := old.Subject.CommonName
 	csr, err := readCSR(r)
 	if err != nil || csr.Subject.CommonName != unitID {
 		if err == nil {

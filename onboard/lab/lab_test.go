@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/onramp-os/onramp/license"
 )
 
 func TestStateFilesAndStableToken(t *testing.T) {
@@ -193,5 +195,34 @@ func TestSecretsAndUserCodes(t *testing.T) {
 		if len(u) != 9 || u[4] != '-' || normalizeUserCode(u) != u {
 			t.Fatalf("user code %q", u)
 		}
+	}
+}
+
+// The license signer is made once, kept 0600 with its certificate, and
+// signs licenses that verify against the lab root.
+func TestLicenseSigner(t *testing.T) {
+	st, err := OpenState(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a, err := st.signer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.signer()
+	if err != nil || !a.Key.Equal(b.Key) || a.Name() != SignerName {
+		t.Fatalf("second load: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(st.Dir, signerFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("%v %v", fi.Mode(), err)
+	}
+	as, err := st.AssignLicense(context.Background(), "005056938d22", "Kiosk", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := license.Verifier{Roots: st.RootPool(), UnitID: "005056938D22"}
+	if s := v.Verify("x.lic", as.Document); !s.Valid() || s.DaysLeft != 3 || s.License.Issuer != SignerName {
+		t.Fatalf("%+v", s)
 	}
 }

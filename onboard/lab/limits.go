@@ -9,23 +9,30 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/onramp-os/onramp/onboard"
 )
 
 // Body limits: a CSR is a few hundred bytes, every form and JSON request a
-// few dozen.
+// few dozen, a check-in a few hundred (a few kilobytes on a machine with
+// many interfaces and disks).
 const (
-	maxCSR  = 64 << 10
-	maxForm = 4 << 10
+	maxCSR     = 64 << 10
+	maxForm    = 4 << 10
+	maxCheckIn = 64 << 10
 )
 
 // limitBodies caps every request body before a handler sees it: 64 KiB
-// for EST, 4 KiB for everything else. A handler reading past the cap gets
+// for EST and check-ins, 4 KiB for everything else. A handler reading past the cap gets
 // an error (and the client 413 from requestTooLarge).
 func limitBodies(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit := int64(maxForm)
-		if strings.HasPrefix(r.URL.Path, estPrefix) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, estPrefix):
 			limit = maxCSR
+		case r.URL.Path == onboard.CheckInPath:
+			limit = maxCheckIn
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)

@@ -44,6 +44,9 @@ type Config struct {
 	// (the demo's fixed token); an existing state must have this root.
 	// Nil makes a fresh root.
 	RootCA *tls.Certificate
+	// DeviceCertValidity is how long issued device certificates are valid
+	// (default one year; tests of re-enrollment shorten it).
+	DeviceCertValidity time.Duration
 	// SourceLimit and UnitLimit are the budgets of failed enrollment
 	// authentications per source address and per Unit ID (zero values:
 	// DefaultSourceLimit, DefaultUnitLimit).
@@ -100,6 +103,7 @@ func NewServer(st *State, cfg Config) (*Server, error) {
 		hosts = append(hosts, h)
 	}
 	hosts = append(hosts, cfg.Hosts...)
+	st.CA.DeviceValidity = cfg.DeviceCertValidity
 	cert, err := st.CA.ServerCertificate(hosts)
 	if err != nil {
 		return nil, err
@@ -128,6 +132,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.routesEST(mux)
 	s.routesService(mux)
+	s.routesCheckIn(mux)
 	return s.logRequests(limitBodies(mux))
 }
 

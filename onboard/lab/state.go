@@ -1,8 +1,8 @@
 // Package lab is ums-lab, a small but real reference server for the
 // management side of onboarding: an EST server (RFC 7030: cacerts,
 // simpleenroll with first-authentication keys, simplereenroll with mutual
-// TLS) backed by its own two-level CA, a device registry, and an
-// Onboarding Service (e-mail and domain routing, device-flow sign-in with a
+// TLS) backed by its own two-level CA, a device registry with check-ins
+// (mutual TLS), revocation and signed licenses, and an Onboarding Service (e-mail and domain routing, device-flow sign-in with a
 // built-in test identity provider). Tests, demos and technicians use it; it
 // is not a production UMS. State lives in one directory: the CA files and
 // an SQLite database that the CLI may use while the server runs.

@@ -100,7 +100,7 @@ func openStore(path string) (*store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(8)
-	if _, err := db.Exec(schema); err != nil {
+	if _, err := db.Exec(schema + lifeSchema); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("initialise %s: %w", path, err)
 	}

@@ -121,6 +121,9 @@ func (a *prompter) onboarding() error {
 				return err
 			}
 			if server == "" {
+				if err := firstboot.SkipOnboarding(a.cfg); err != nil {
+					return err
+				}
 				a.say("%s", a.t("starter.note"))
 				return nil
 			}

@@ -31,6 +31,18 @@ func loadKeymapCmd(cfg *Config, layout, variant string) tea.Cmd {
 
 type finishedMsg struct{ err error }
 
+// skipCmd ends a setup without onboarding: the Starter license, then
+// setup.done.
+func skipCmd(m *Model) tea.Cmd {
+	cfg, c := m.cfg, m.choice
+	return func() tea.Msg {
+		if err := firstboot.SkipOnboarding(&cfg.Config); err != nil {
+			return finishedMsg{err: err}
+		}
+		return finishedMsg{err: firstboot.Finish(&cfg.Config, c)}
+	}
+}
+
 func finishCmd(m *Model) tea.Cmd {
 	cfg, c := m.cfg, m.choice
 	return func() tea.Msg { return finishedMsg{err: firstboot.Finish(&cfg.Config, c)} }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/onramp-os/onramp/firstboot"
 	"github.com/onramp-os/onramp/i18n"
+	"github.com/onramp-os/onramp/license"
 	"github.com/onramp-os/onramp/sysconf"
 	"github.com/onramp-os/onramp/tui/widget"
 )
@@ -101,6 +102,7 @@ func (d *infoDialog) view(m *Model) string {
 		{m.t("info.ip"), dash(strings.Join(d.data.Addrs, "\n"))},
 		{m.t("info.hostname"), dash(d.data.Hostname)},
 		{m.t("info.os"), dash(strings.TrimSpace(d.data.OSName + " " + d.data.OSVersion))},
+		{m.t("info.licenses"), dash(licenseLines(m, d.data.Licenses))},
 		{m.t("info.version"), dash(m.cfg.Version)},
 	}
 	w := 0
@@ -119,4 +121,13 @@ func (d *infoDialog) view(m *Model) string {
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// licenseLines is one line per license with its state.
+func licenseLines(m *Model, st []license.Status) string {
+	lines := make([]string, 0, len(st))
+	for _, s := range st {
+		lines = append(lines, firstboot.LicenseText(m.t, s))
+	}
+	return strings.Join(lines, "\n")
 }

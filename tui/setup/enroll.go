@@ -223,6 +223,9 @@ func (*starterPage) name() string         { return "starter" }
 func (*starterPage) step() firstboot.Step { return firstboot.StepOnboarding }
 
 func (p *starterPage) update(m *Model, msg tea.Msg) tea.Cmd {
+	if k, ok := msg.(tea.KeyMsg); ok && k.String() == "enter" {
+		return skipCmd(m)
+	}
 	return finishing(m, msg, &p.err, false)
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/onramp-os/onramp/demo"
+	"github.com/onramp-os/onramp/license"
 	"github.com/onramp-os/onramp/netcfg/sim"
 	"github.com/onramp-os/onramp/sysconf"
 )
@@ -204,6 +205,12 @@ func TestSkipEverythingEndsWithTheStarterLicense(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(cfg.Sys.Path("/"), sysconf.DonePath)); err != nil {
 		t.Error(err)
 	}
+	// The Starter license is on DATA, and F1 shows it with its days left.
+	st, err := license.Verifier{UnitID: "005056938D22", Now: cfg.Now()}.ReadRoot(cfg.Sys.Path("/"))
+	if err != nil || len(st) != 1 || st[0].State != license.Valid || st[0].License.Product != license.ProductStarter || st[0].DaysLeft != 30 {
+		t.Fatalf("licenses %+v, %v", st, err)
+	}
+	drive(t, cfg).send(f1).expect("Licenses", "Starter, 30 days left")
 }
 
 func TestInfoDialogFromEveryScreen(t *testing.T) {
