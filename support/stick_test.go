@@ -57,14 +57,15 @@ func useFakeBlock(t *testing.T) *fakeBlock {
 }
 
 // add presents the real block device node (a loop device, and its
-// partitions) as a disk with the given removable flag.
-func (f *fakeBlock) add(t *testing.T, node string, removable bool, backing string) {
+// partitions) as a disk with the given removable flag; its backing file is
+// the real one (on a tmpfs: testutil.LoopDevice), so it is no system disk.
+func (f *fakeBlock) add(t *testing.T, node string, removable bool) {
 	t.Helper()
 	name := filepath.Base(node)
 	real := filepath.Join("/sys/class/block", name)
 	dir := filepath.Join(f.sys, "devices/virtual/block", name)
 	attrs := map[string]string{"dev": "", "size": "", "ro": "", "removable": map[bool]string{true: "1", false: "0"}[removable],
-		"queue/logical_block_size": "", "queue/physical_block_size": "", "loop/backing_file": backing}
+		"queue/logical_block_size": "", "queue/physical_block_size": "", "loop/backing_file": ""}
 	f.device(t, real, dir, name, attrs)
 	entries, _ := os.ReadDir(real)
 	for _, e := range entries {
@@ -146,7 +147,7 @@ func TestToStickFAT(t *testing.T) {
 	loop := testutil.LoopDevice(t, img)
 	testutil.Run(t, "mkfs.vfat", "-n", "STICK", loop)
 	f := useFakeBlock(t)
-	f.add(t, loop, true, img)
+	f.add(t, loop, true)
 
 	saved, err := ToStick(context.Background(), stickOptions(t))
 	if err != nil {
@@ -181,7 +182,7 @@ func TestToStickUsesItsMount(t *testing.T) {
 	loop, part := testutil.PartitionedLoop(t, 64<<20)
 	testutil.Run(t, "mkfs.ext4", "-q", part)
 	f := useFakeBlock(t)
-	f.add(t, loop, true, "stick.img")
+	f.add(t, loop, true)
 	mp := t.TempDir()
 	must(t, unix.Mount(part, mp, "ext4", 0, ""))
 	t.Cleanup(func() { _ = unix.Unmount(mp, 0) })
@@ -219,8 +220,8 @@ func TestToStickNoStick(t *testing.T) {
 	fixed, blank := testutil.LoopDevice(t, fixedImg), testutil.LoopDevice(t, blankImg)
 	testutil.Run(t, "mkfs.vfat", fixed) // a file system, but not on a removable drive
 	f := useFakeBlock(t)
-	f.add(t, fixed, false, fixedImg)
-	f.add(t, blank, true, blankImg)
+	f.add(t, fixed, false)
+	f.add(t, blank, true)
 	before := [2]string{fileHash(t, fixedImg), fileHash(t, blankImg)}
 
 	_, err := ToStick(context.Background(), stickOptions(t))
@@ -268,7 +269,7 @@ func TestToStickMountsAndUnmounts(t *testing.T) {
 	loop := testutil.LoopDevice(t, img)
 	testutil.Run(t, "mkfs.ext4", "-q", loop)
 	f := useFakeBlock(t)
-	f.add(t, loop, true, img)
+	f.add(t, loop, true)
 
 	// The drive a failed write or install is about is never written.
 	o := stickOptions(t)
@@ -341,7 +342,7 @@ func TestToStickSkipsInstallerImage(t *testing.T) {
 	must(t, dev.Sync())
 	must(t, dev.Close())
 	f := useFakeBlock(t)
-	f.add(t, loop, true, "osc.iso")
+	f.add(t, loop, true)
 	before := fileHash(t, part)
 
 	_, err = ToStick(context.Background(), stickOptions(t))
