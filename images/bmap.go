@@ -328,3 +328,15 @@ func FindBmap(image string) string {
 		p = strings.TrimSuffix(p, ext)
 	}
 }
+
+// BmapPathFor is where a bmap of src belongs: beside the uncompressed
+// image's name (osc.iso.xz: osc.iso.bmap), where FindBmap and bmaptool look.
+func BmapPathFor(src Source) string {
+	p := src.Path
+	if ext := strings.ToLower(filepath.Ext(p)); src.Format != Raw && compressedExt[ext] {
+		p = strings.TrimSuffix(p, filepath.Ext(p))
+	}
+	return p + ".bmap"
+}
+
+var compressedExt = map[string]bool{".xz": true, ".gz": true, ".gzip": true, ".zst": true, ".zstd": true, ".bz2": true}
