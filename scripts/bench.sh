@@ -8,13 +8,15 @@
 #    and 120 MiB/s read (a USB 2 stick) by the cgroup v1 blkio controller
 #    (blkio.throttle.{write,read}_bps_device); every command runs in that
 #    cgroup;
-#  - host cache: a plain loop device, whose data stays in the backing file's
+#  - host-cache: a plain loop device, whose data stays in the backing file's
 #    page cache (memory speed: what the tools themselves cost).
 # Caches are dropped before each run; the final sync is inside the timing
 # (dd conv=fsync, osc and bmaptool sync before they exit). Write+verify:
 # osc reads the target back; dd is followed by cmp of the image and the
 # target; bmaptool checks the image against the bmap's checksums as it copies
-# (it does not read the target back). Needs root.
+# (it does not read the target back). BENCH_TARGETS="throttled host-cache"
+# picks targets; BENCH_REPS (host cache, default 5) and BENCH_THROTTLED_REPS
+# (default 1: the throttle makes those runs steady) set the rounds. Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (loop devices, cgroups, drop_caches)" >&2; exit 1; }
@@ -74,66 +76,83 @@ once() {
 	tail -1 "$tf"; rm -f "$tf" "$tf.err"
 }
 
-# run NAME CMD...: REPS runs; the median time, the rate over the image, its
-# ratio to this block's dd (write rows) or dd + cmp (verify rows), peak RSS.
-run() {
-	local name=$1; shift
-	local secs rss times=() peak=0
-	for _ in $(seq "$REPS"); do
-		read -r secs rss < <(once "$@")
-		times+=("$secs"); [ "$rss" -gt "$peak" ] && peak=$rss
+# Rows of one block, measured together: row NAME COMMAND adds one (a shell
+# command line), measure runs REPS rounds over all rows, interleaved (the
+# load of a shared machine drifts, and each row sees the same drift), and
+# prints per row the median time, the rate over the image, its ratio to this
+# block's dd (write rows) or dd + cmp (verify rows), and the peak RSS.
+rows=()
+declare -A cmds
+row() { rows+=("$1"); cmds[$1]=$2; }
+measure() {
+	local name secs rss rep
+	declare -A times peak med
+	for rep in $(seq "$REPS"); do
+		for name in "${rows[@]}"; do
+			read -r secs rss < <(once bash -c "${cmds[$name]}")
+			times[$name]+="$secs "
+			[ "$rss" -gt "${peak[$name]:-0}" ] && peak[$name]=$rss
+		done
 	done
-	local med; med=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (REPS + 1) / 2 ))p")
-	local ref what
-	case $name in
-	"dd + cmp"*) vbase=$med ;;
-	"dd"*) base=$med ;;
-	"xz -dc"*) xzbase=$med ;;
-	esac
-	case $name in
-	*.xz) ref=$xzbase what="xz|dd" ;;
-	*no-verify*) ref=$base what="dd" ;;
-	*"(verify)"|*"+ cmp"|"bmaptool copy") ref=$vbase what="dd+cmp" ;;
-	*) ref=$base what="dd" ;;
-	esac
-	printf '%-34s %7.2f s %7.1f MiB/s %6.2fx %-7s rss %5.1f MiB  (%s)\n' "$name" "$med" \
-		"$(echo "$isize / 1048576 / $med" | bc -l)" "$(echo "$med / $ref" | bc -l)" "$what" \
-		"$(echo "$peak / 1024" | bc -l)" "${times[*]}"
+	local base="" vbase="" xzbase="" ref what
+	for name in "${rows[@]}"; do
+		med[$name]=$(printf '%s\n' ${times[$name]} | sort -n | sed -n "$(( (REPS + 1) / 2 ))p")
+		case $name in
+		"dd + cmp") vbase=${med[$name]} ;;
+		"dd"*) base=${med[$name]} ;;
+		"xz -dc"*) xzbase=${med[$name]} ;;
+		esac
+	done
+	for name in "${rows[@]}"; do
+		case $name in
+		*.xz) ref=$xzbase what="xz|dd" ;;
+		*no-verify*) ref=$base what="dd" ;;
+		*"(verify)"|*"+ cmp"|"bmaptool copy") ref=$vbase what="dd+cmp" ;;
+		*) ref=$base what="dd" ;;
+		esac
+		printf '%-34s %7.2f s %7.1f MiB/s %6.2fx %-7s rss %5.1f MiB  (%s)\n' "$name" "${med[$name]}" \
+			"$(echo "$isize / 1048576 / ${med[$name]}" | bc -l)" "$(echo "${med[$name]} / $ref" | bc -l)" "$what" \
+			"$(echo "${peak[$name]} / 1024" | bc -l)" "${times[$name]% }"
+	done
+	rows=()
+	cmds=()
 }
 
-# block IMAGE TARGET BMAP: the rows of one image on one target.
+# block IMAGE TARGET BMAP: the rows every image gets on a target.
 block() {
 	local img=$1 T=$2 bmap=$3
 	isize=$(stat -c %s "$img")
-	run "dd bs=4M oflag=direct" dd if="$img" of="$T" bs=4M oflag=direct conv=fsync,notrunc
-	run "dd + cmp" bash -c "dd if='$img' of='$T' bs=4M oflag=direct conv=fsync,notrunc status=none && cmp -n $isize '$img' '$T'"
-	run "bmaptool copy --no-verify" bmaptool -q copy --no-verify --bmap "$bmap" "$img" "$T"
-	run "bmaptool copy" bmaptool -q copy --bmap "$bmap" "$img" "$T"
-	run "osc write --no-verify" "$osc" write --yes --force --no-verify "$img" "$T"
-	run "osc write (verify)" "$osc" write --yes --force "$img" "$T"
+	row "dd bs=4M oflag=direct" "exec dd if='$img' of='$T' bs=4M oflag=direct conv=fsync,notrunc"
+	row "dd + cmp" "dd if='$img' of='$T' bs=4M oflag=direct conv=fsync,notrunc status=none && exec cmp -n $isize '$img' '$T'"
+	row "bmaptool copy --no-verify" "exec bmaptool -q copy --no-verify --bmap '$bmap' '$img' '$T'"
+	row "bmaptool copy" "exec bmaptool -q copy --bmap '$bmap' '$img' '$T'"
+	row "osc write --no-verify" "exec '$osc' write --yes --force --no-verify '$img' '$T'"
+	row "osc write (verify)" "exec '$osc' write --yes --force '$img' '$T'"
 }
 
-echo "median of runs (throttled: ${BENCH_THROTTLED_REPS:-1}, host cache: ${BENCH_REPS:-3}); ratio to dd (write rows), to dd + cmp (verify rows: bmaptool copy checks the image, osc reads the target back), .xz to xz -dc | dd"
-for target in throttled "host cache"; do
+echo "median of interleaved runs (throttled: ${BENCH_THROTTLED_REPS:-1}, host cache: ${BENCH_REPS:-5}); ratio to dd (write rows), to dd + cmp (verify rows: bmaptool copy checks the image, osc reads the target back), .xz to xz -dc | dd"
+for target in ${BENCH_TARGETS:-throttled host-cache}; do
 	if [ "$target" = throttled ]; then
 		T=$slow REPS=${BENCH_THROTTLED_REPS:-1}
 	else
-		T=$cached REPS=${BENCH_REPS:-3}
+		T=$cached REPS=${BENCH_REPS:-5}
 	fi
 	for kind in random installer; do
 		img=$dir/$kind.img
 		echo "== $kind image ($((SIZE >> 20)) MiB, no bmap) -> $target ($T)"
 		block "$img" "$T" "$img.bmaptool"
-		if [ "$target" = "host cache" ]; then
-			run "osc write --no-verify .zst" "$osc" write --yes --force --no-verify "$img.zst" "$T"
+		if [ "$target" = host-cache ]; then
+			row "osc write --no-verify .zst" "exec '$osc' write --yes --force --no-verify '$img.zst' '$T'"
 		fi
-		if [ "$target" = "host cache" ] && [ -s "$img.xz" ]; then
-			run "xz -dc | dd" bash -c "xz -dc '$img.xz' | dd of='$T' bs=4M iflag=fullblock oflag=direct conv=fsync,notrunc"
-			run "osc write --no-verify .xz" "$osc" write --yes --force --no-verify "$img.xz" "$T"
+		if [ "$target" = host-cache ] && [ -s "$img.xz" ]; then
+			row "xz -dc | dd" "xz -dc '$img.xz' | dd of='$T' bs=4M iflag=fullblock oflag=direct conv=fsync,notrunc"
+			row "osc write --no-verify .xz" "exec '$osc' write --yes --force --no-verify '$img.xz' '$T'"
 		fi
+		measure
 	done
 	img=$dir/sparse.img
 	echo "== sparse image ($((SPARSE_SIZE >> 20)) MiB, bmap: $(grep -o '<MappedBlocksCount> *[0-9]*' "$img.bmap" | grep -o '[0-9]*$') blocks mapped) -> $target ($T)"
 	block "$img" "$T" "$img.bmap"
-	run "osc write --no-bmap (verify)" "$osc" write --yes --force --no-bmap "$img" "$T"
+	row "osc write --no-bmap (verify)" "exec '$osc' write --yes --force --no-bmap '$img' '$T'"
+	measure
 done
