@@ -87,8 +87,12 @@ const mapAlign = 4096
 // Write streams src onto every target at once from a single read of the
 // image: reading and decompressing overlap writing, the first MiB is written
 // last, each target is synced and, with Verify, read back and compared chunk
-// by chunk. A failing target does not stop the others. Safety checks
-// (blockdev.Drive.Check) are the caller's job and come before Write.
+// by chunk. A failing target does not stop the others. Chunks of zeros are
+// not written where making the target read zeros is cheaper (a hole punched
+// in a file, a discard on a device that reads zeros after one). With
+// opt.Bmap only its ranges are written and verified, the rest made to read
+// zeros. Safety checks (blockdev.Drive.Check) are the caller's job and come
+// before Write.
 func Write(ctx context.Context, src Source, paths []string, opt Options) []Result {
 	opt.defaults()
 	results := make([]Result, len(paths))
