@@ -24,6 +24,7 @@ type target struct {
 	zeroFrom int64 // file bytes at and after this offset are known to be zero; -1 when none are
 	zero     zeroMethod
 	zeros    []byte // an aligned block of zeros for writeZeros, allocated on first use
+	scan     []byte // the read buffer of zeroScan, allocated on first use
 	pending  extent // a range to zero, grown while the ranges to zero are contiguous
 
 	written  atomic.Int64
@@ -50,10 +51,7 @@ func openTarget(path string, size int64) (*target, error) {
 			return nil, err
 		}
 		t.f, t.block, t.direct = f, true, true
-		t.zero = zeroOut
-		if discardZeroes(f) {
-			t.zero = zeroDiscard
-		}
+		t.zero = blockZeroMethod(f)
 		if t.devSize, err = blockdev.DeviceSize(f); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("size of %s: %w", path, err)
@@ -254,4 +252,5 @@ func (t *target) close() {
 	}
 	t.f.Close()
 	freeAligned(t.zeros)
+	freeAligned(t.scan)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -20,39 +21,62 @@ type zeroMethod int
 
 const (
 	zeroWrite   zeroMethod = iota // write zeros
-	zeroOut                       // BLKZEROOUT: the device zeroes (offloaded where it can, else the kernel writes zeros)
+	zeroOut                       // BLKZEROOUT: the device zeroes by itself
 	zeroDiscard                   // BLKDISCARD: the device reads zeros after a discard
 	zeroPunch                     // a file: punch a hole
+	zeroScan                      // read, and write zeros where it is not zero yet
 )
 
-// discardZeroes tells whether the block device f reads zeros where it was
-// discarded: the kernel says so (BLKDISCARDZEROES, queue/discard_zeroes_data;
-// kernels since 4.12 never do), or it is a loop device over a file, whose
-// discard punches a hole in that file.
-func discardZeroes(f *os.File) bool {
-	if v, err := unix.IoctlGetUint32(int(f.Fd()), unix.BLKDISCARDZEROES); err == nil && v == 1 {
-		return true
-	}
+// sysfsDir is the sysfs directory of the disk behind the block device f
+// (for a partition, its disk's).
+func sysfsDir(f *os.File) (string, bool) {
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return false
+		return "", false
 	}
 	dir, err := filepath.EvalSymlinks(filepath.Join(sysDevBlock, fmt.Sprintf("%d:%d", unix.Major(st.Rdev), unix.Minor(st.Rdev))))
 	if err != nil {
-		return false
+		return "", false
 	}
 	if _, err := os.Stat(filepath.Join(dir, "partition")); err == nil {
-		dir = filepath.Dir(dir) // a partition: its disk says
+		dir = filepath.Dir(dir)
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, "queue", "discard_zeroes_data")); err == nil && strings.TrimSpace(string(b)) == "1" {
-		return true
+	return dir, true
+}
+
+func readSysfs(dir, name string) string {
+	b, _ := os.ReadFile(filepath.Join(dir, name))
+	return strings.TrimSpace(string(b))
+}
+
+// blockZeroMethod picks how the block device f is made to read zeros where
+// it is not written. A discard, where the device reads zeros after one: the
+// kernel says so (BLKDISCARDZEROES, queue/discard_zeroes_data; kernels since
+// 4.12 never do), or it is a loop device over a file, whose discard punches
+// a hole in that file. Else BLKZEROOUT where the device zeroes by itself
+// (queue/write_zeroes_max_bytes); else, as a USB stick, reading what is
+// there and writing zeros only over what is not zero, since such a device
+// reads faster than it writes and often holds zeros already.
+func blockZeroMethod(f *os.File) zeroMethod {
+	if v, err := unix.IoctlGetUint32(int(f.Fd()), unix.BLKDISCARDZEROES); err == nil && v == 1 {
+		return zeroDiscard
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "loop", "backing_file"))
-	if err != nil {
-		return false
+	dir, ok := sysfsDir(f)
+	if !ok {
+		return zeroScan
 	}
-	fi, err := os.Stat(strings.TrimSpace(string(b)))
-	return err == nil && fi.Mode().IsRegular()
+	if readSysfs(dir, "queue/discard_zeroes_data") == "1" {
+		return zeroDiscard
+	}
+	if backing := readSysfs(dir, "loop/backing_file"); backing != "" {
+		if fi, err := os.Stat(backing); err == nil && fi.Mode().IsRegular() {
+			return zeroDiscard
+		}
+	}
+	if n, err := strconv.ParseInt(readSysfs(dir, "queue/write_zeroes_max_bytes"), 10, 64); err == nil && n > 0 {
+		return zeroOut
+	}
+	return zeroScan
 }
 
 // blockRange issues a BLKDISCARD or BLKZEROOUT over [off, end).
@@ -92,6 +116,8 @@ func (t *target) zeroRange(off, end int64) error {
 	for aligned > off && t.zero != zeroWrite {
 		var err error
 		switch t.zero {
+		case zeroScan:
+			err = t.zeroScan(off, aligned)
 		case zeroPunch:
 			err = unix.Fallocate(int(t.f.Fd()), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, aligned-off)
 		case zeroDiscard:
@@ -109,6 +135,8 @@ func (t *target) zeroRange(off, end int64) error {
 		switch t.zero {
 		case zeroDiscard:
 			t.zero = zeroOut
+		case zeroOut:
+			t.zero = zeroScan
 		default:
 			t.zero = zeroWrite
 		}
@@ -134,6 +162,47 @@ func (t *target) writeZeros(off, end int64) error {
 			return err
 		}
 		off += n
+	}
+	return nil
+}
+
+// zeroScan reads [off, end) (aligned) and writes zeros over the blocks that
+// are not zero.
+func (t *target) zeroScan(off, end int64) error {
+	if t.scan == nil {
+		b, err := alignedBuf(1 << 20)
+		if err != nil {
+			return err
+		}
+		t.scan = b
+	}
+	if err := t.setDirect(true); err != nil {
+		return err
+	}
+	for off < end {
+		n := int(min(int64(len(t.scan)), end-off))
+		m, err := t.readAt(t.scan[:n], off)
+		if err != nil {
+			return err
+		}
+		if m < n {
+			return fmt.Errorf("read %s: it ends at %d bytes", t.path, off+int64(m))
+		}
+		for i := 0; i < n; {
+			if allZero(t.scan[i:min(i+mapAlign, n)]) {
+				i += mapAlign
+				continue
+			}
+			j := i + mapAlign
+			for j < n && !allZero(t.scan[j:min(j+mapAlign, n)]) {
+				j += mapAlign
+			}
+			if err := t.writeZeros(off+int64(i), off+int64(min(j, n))); err != nil {
+				return err
+			}
+			i = j
+		}
+		off += int64(n)
 	}
 	return nil
 }
