@@ -40,7 +40,7 @@ type Options struct {
 	// Bmap, when set, is the image's block map (LoadBmap): only its ranges
 	// are written and verified, each checked against its checksum as the
 	// image streams past; the target is made to read zeros elsewhere
-	// (discarded where that reads zeros, else zeroed; a file gets holes).
+	// (blockZeroMethod; a file gets holes).
 	Bmap *Bmap
 }
 
