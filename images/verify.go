@@ -11,6 +11,9 @@ import (
 	"github.com/onramp-os/onramp/internal/exitcode"
 )
 
+// verifyInFlight is how many bytes the read-back keeps requested at least.
+const verifyInFlight = 8 << 20
+
 // testHookBeforeVerify, when set by a test, runs between a target's final
 // sync and its read-back (to corrupt it, as a faulty stick would).
 var testHookBeforeVerify func(path string)
@@ -29,10 +32,10 @@ func (p *pipeline) verify(ctx context.Context, t *target) error {
 		n   int
 		err error
 	}
-	// Up to depth reads are in flight at once (a deeper queue than one
-	// read at a time reads a flash drive faster); results are taken in
-	// order.
-	const depth = 3
+	// Up to depth reads are in flight at once, at least 8 MiB (a deeper
+	// queue than one read at a time reads a flash drive faster, and a
+	// throttled one sooner); results are taken in order.
+	depth := max(3, verifyInFlight/p.opt.ChunkSize)
 	free := make(chan []byte, depth)
 	for range depth {
 		b, err := alignedBuf(p.opt.ChunkSize)
