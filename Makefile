@@ -69,6 +69,9 @@ demo: deps build
 demo-osc: deps build
 	$(BIN)/osc --demo
 
+# Benchmarks, each side by side with its baseline in one run (root):
+# scripts/bench.sh: osc write against dd, dd + cmp and bmaptool copy, on a
+# loop device throttled to 40/120 MiB/s (cgroup v1 blkio) and on host cache.
 bench: deps build
 	./scripts/bench.sh
 	ONRAMP_BIN=$(CURDIR)/$(BIN) ./scripts/bench-onboard.sh

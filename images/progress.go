@@ -20,6 +20,7 @@ type Progress struct {
 	Phase  Phase
 	Bytes  int64
 	Total  int64         // 0 when the image size is not known in advance
+	Mapped int64         // with a bmap: the bytes of the image it maps, the only ones written and verified; else 0
 	Rate   float64       // bytes per second over the last few seconds
 	ETA    time.Duration // -1 when unknown
 }
@@ -87,7 +88,7 @@ func (p *pipeline) reportProgress() (stop func()) {
 				}
 			}
 			rate := meters[i].add(now, done)
-			p.opt.Progress(Progress{Target: t.path, Phase: ph, Bytes: done, Total: total, Rate: rate, ETA: eta(done, total, rate)})
+			p.opt.Progress(Progress{Target: t.path, Phase: ph, Bytes: done, Total: total, Mapped: p.mapped, Rate: rate, ETA: eta(done, total, rate)})
 		}
 	}
 	quit := make(chan struct{})

@@ -22,6 +22,10 @@ type target struct {
 	align    int   // alignment direct I/O needs (logical block size)
 	devSize  int64 // capacity of a block device; -1 for files
 	zeroFrom int64 // file bytes at and after this offset are known to be zero; -1 when none are
+	zero     zeroMethod
+	zeros    []byte // an aligned block of zeros for writeZeros, allocated on first use
+	scan     []byte // the read buffer of zeroScan, allocated on first use
+	pending  extent // a range to zero, grown while the ranges to zero are contiguous
 
 	written  atomic.Int64
 	verified atomic.Int64
@@ -35,7 +39,7 @@ type target struct {
 // Block devices are opened exclusively; a missing file is created, a smaller
 // one grows to size (sparse), a larger one keeps its size.
 func openTarget(path string, size int64) (*target, error) {
-	t := &target{path: path, devSize: -1, zeroFrom: -1, align: 4096}
+	t := &target{path: path, devSize: -1, zeroFrom: -1, align: 4096, zero: zeroPunch}
 	t.phase.Store(PhaseWrite)
 	isBlock, err := blockdev.IsBlockDevice(path)
 	switch {
@@ -47,6 +51,7 @@ func openTarget(path string, size int64) (*target, error) {
 			return nil, err
 		}
 		t.f, t.block, t.direct = f, true, true
+		t.zero = blockZeroMethod(f)
 		if t.devSize, err = blockdev.DeviceSize(f); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("size of %s: %w", path, err)
@@ -208,6 +213,33 @@ func (t *target) fitSize(size int64) error {
 	return nil
 }
 
+// zeroesCheaply says whether making a range read zeros costs less than
+// writing them.
+func (t *target) zeroesCheaply() bool { return t.zero == zeroPunch || t.zero == zeroDiscard }
+
+// clear makes [off, end) read zeros, joining contiguous ranges into one
+// call (flushed by flushClear).
+func (t *target) clear(off, end int64) error {
+	if off >= end {
+		return nil
+	}
+	if t.pending.end == off && t.pending.end > t.pending.off {
+		t.pending.end = end
+		return nil
+	}
+	if err := t.flushClear(); err != nil {
+		return err
+	}
+	t.pending = extent{off, end}
+	return nil
+}
+
+func (t *target) flushClear() error {
+	p := t.pending
+	t.pending = extent{}
+	return t.zeroRange(p.off, p.end)
+}
+
 // close re-reads the partition table of a block device (a warning when the
 // kernel refuses: the new partitions appear after replugging) and closes.
 func (t *target) close() {
@@ -219,4 +251,6 @@ func (t *target) close() {
 		}
 	}
 	t.f.Close()
+	freeAligned(t.zeros)
+	freeAligned(t.scan)
 }

@@ -11,27 +11,31 @@ import (
 	"github.com/onramp-os/onramp/internal/exitcode"
 )
 
+// verifyInFlight is how many bytes the read-back keeps requested at least.
+const verifyInFlight = 8 << 20
+
 // testHookBeforeVerify, when set by a test, runs between a target's final
 // sync and its read-back (to corrupt it, as a faulty stick would).
 var testHookBeforeVerify func(path string)
 
-// verify reads t back with direct I/O, chunk by chunk, and compares each
-// chunk's 64-bit xxHash with the one taken while the image streamed past. Reading
-// ahead overlaps hashing.
+// verify reads back what t was written, chunk by chunk with direct I/O (with
+// a bmap, only the mapped parts), and compares each chunk's 64-bit xxHash
+// with the one taken while the image streamed past. Reading ahead overlaps
+// hashing.
 func (p *pipeline) verify(ctx context.Context, t *target) error {
 	if testHookBeforeVerify != nil {
 		testHookBeforeVerify(t.path)
 	}
 	type readChunk struct {
 		buf []byte
-		off int64
+		cs  chunkSum
 		n   int
 		err error
 	}
-	// Up to depth reads are in flight at once (a deeper queue than one
-	// read at a time reads a flash drive faster); results are taken in
-	// order.
-	const depth = 3
+	// Up to depth reads are in flight at once, at least 8 MiB (a deeper
+	// queue than one read at a time reads a flash drive faster, and a
+	// throttled one sooner); results are taken in order.
+	depth := max(3, verifyInFlight/p.opt.ChunkSize)
 	free := make(chan []byte, depth)
 	for range depth {
 		b, err := alignedBuf(p.opt.ChunkSize)
@@ -54,7 +58,7 @@ func (p *pipeline) verify(ctx context.Context, t *target) error {
 	go func() {
 		defer close(producing)
 		defer close(full)
-		for off := int64(0); off < p.written; off += int64(p.opt.ChunkSize) {
+		for _, cs := range p.sums {
 			var b []byte
 			select {
 			case b = <-free:
@@ -65,12 +69,22 @@ func (p *pipeline) verify(ctx context.Context, t *target) error {
 			reads.Add(1)
 			go func() {
 				defer reads.Done()
-				want := int(min(int64(p.opt.ChunkSize), p.written-off))
-				n, err := t.readAt(b[:roundUp(int64(want), int64(t.align))], off)
-				if err == nil && n < want {
-					err = fmt.Errorf("read back %s: it ends at %d bytes, the image has %d", t.path, off+int64(n), p.written)
+				// The spans are packed into b; all but the image's last end on
+				// mapAlign, so every read stays aligned.
+				pos := 0
+				for _, s := range cs.spans {
+					want := int(s.end - s.off)
+					n, err := t.readAt(b[pos:pos+int(roundUp(int64(want), int64(t.align)))], s.off)
+					if err == nil && n < want {
+						err = fmt.Errorf("read back %s: it ends at %d bytes, the image has %d", t.path, s.off+int64(n), p.written)
+					}
+					if err != nil {
+						res <- readChunk{err: err}
+						return
+					}
+					pos += want
 				}
-				res <- readChunk{b, off, min(n, want), err}
+				res <- readChunk{b, cs, pos, nil}
 			}()
 			select {
 			case full <- res:
@@ -80,9 +94,10 @@ func (p *pipeline) verify(ctx context.Context, t *target) error {
 		}
 	}()
 
-	for i := 0; ; i++ {
+	for {
 		next, ok := <-full
 		if !ok {
+			t.verified.Store(p.written)
 			return nil
 		}
 		rc := <-next
@@ -92,37 +107,44 @@ func (p *pipeline) verify(ctx context.Context, t *target) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if xxhash.Sum64(rc.buf[:rc.n]) != p.hashes[i] {
-			bad := p.firstDifference(rc.buf[:rc.n], rc.off)
+		if xxhash.Sum64(rc.buf[:rc.n]) != rc.cs.sum {
+			bad := p.firstDifference(rc.buf[:rc.n], rc.cs.spans)
 			return exitcode.New(exitcode.VerifyFailed,
 				"verification failed: %s differs from the image at byte %d (offset 0x%x); the drive may be faulty or counterfeit",
 				t.path, bad, bad)
 		}
-		t.verified.Add(int64(rc.n))
+		t.verified.Store(rc.cs.off + int64(rc.cs.n))
 		free <- rc.buf
 	}
 }
 
-// firstDifference finds the exact offset of the first wrong byte in a chunk
-// read back from a target by reading the image again up to that chunk. It
-// falls back to the chunk's start if the image cannot be re-read.
-func (p *pipeline) firstDifference(got []byte, off int64) int64 {
+// firstDifference finds the exact offset of the first wrong byte in spans
+// read back from a target (packed in got) by reading the image again up to
+// them. It falls back to the first span's start if the image cannot be
+// re-read.
+func (p *pipeline) firstDifference(got []byte, spans []extent) int64 {
+	first := spans[0].off
 	rd, err := p.src.Open()
 	if err != nil {
-		return off
+		return first
 	}
 	defer rd.Close()
-	if _, err := io.CopyN(io.Discard, rd, off); err != nil {
-		return off
+	if _, err := io.CopyN(io.Discard, rd, first); err != nil {
+		return first
 	}
-	want := make([]byte, len(got))
+	want := make([]byte, spans[len(spans)-1].end-first)
 	if _, err := io.ReadFull(rd, want); err != nil {
-		return off
+		return first
 	}
-	for i := range got {
-		if got[i] != want[i] {
-			return off + int64(i)
+	pos := 0
+	for _, s := range spans {
+		w := want[s.off-first : s.end-first]
+		for i := range w {
+			if got[pos+i] != w[i] {
+				return s.off + int64(i)
+			}
 		}
+		pos += len(w)
 	}
-	return off
+	return first
 }

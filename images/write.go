@@ -3,8 +3,10 @@ package images
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -22,22 +24,33 @@ const headSize = 1 << 20
 
 // Options tune Write.
 type Options struct {
-	Verify    bool // read every target back with direct I/O and compare
-	ChunkSize int  // bytes per I/O, a multiple of 1 MiB; default 4 MiB
-	Buffers   int  // chunks in flight between reading and writing; default 8
+	Verify bool // read every target back with direct I/O and compare
+	// ChunkSize is the bytes per I/O, a multiple of 1 MiB; default 1 MiB.
+	// Buffers is how many chunks are in flight between reading and writing;
+	// default 4. Small chunks and few of them keep the data in the CPU's
+	// caches between the read and the write: 8 chunks of 4 MiB made osc
+	// slower than dd writing onto a device as fast as memory (make bench,
+	// host cache), and a slow device gains nothing from more.
+	ChunkSize int
+	Buffers   int
 	// Progress, when set, is called from one goroutine a few times a second
 	// and once at the end of each phase.
 	Progress         func(Progress)
 	ProgressInterval time.Duration // default 200 ms
+	// Bmap, when set, is the image's block map (LoadBmap): only its ranges
+	// are written and verified, each checked against its checksum as the
+	// image streams past; the target is made to read zeros elsewhere
+	// (blockZeroMethod; a file gets holes).
+	Bmap *Bmap
 }
 
 func (o *Options) defaults() {
 	if o.ChunkSize <= 0 {
-		o.ChunkSize = 4 << 20
+		o.ChunkSize = 1 << 20
 	}
 	o.ChunkSize = int(roundUp(int64(o.ChunkSize), headSize))
 	if o.Buffers <= 0 {
-		o.Buffers = 8
+		o.Buffers = 4
 	}
 	if o.ProgressInterval <= 0 {
 		o.ProgressInterval = 200 * time.Millisecond
@@ -48,28 +61,49 @@ func (o *Options) defaults() {
 type Result struct {
 	Target   string
 	Bytes    int64 // image bytes written
+	Mapped   int64 // with a bmap: the image bytes it maps, which were written and verified; else 0
 	Verified bool
 	Warnings []string
 	Err      error // kinds: Refused, VerifyFailed, ImageInvalid, Aborted, Failure
 }
 
+// extent is a range of image bytes, [off, end).
+type extent struct{ off, end int64 }
+
 // chunk is one buffer of the image on its way to every target.
 type chunk struct {
-	buf  []byte // aligned, ChunkSize long; data is buf[:n]
-	n    int
-	off  int64
-	zero bool // all bytes are zero (computed only when a target can skip them)
-	refs atomic.Int32
+	buf    []byte // aligned, ChunkSize long; data is buf[:n]
+	n      int
+	off    int64
+	mapped []extent // the parts to write and verify (all of it without a bmap); the rest is made to read zeros
+	zero   bool     // all bytes are zero (computed only when a target can zero more cheaply than write)
+	refs   atomic.Int32
 }
+
+// mapAlign is the granularity of what a bmap maps as written: ranges are
+// widened to it so every write and read-back is aligned for direct I/O.
+const mapAlign = 4096
 
 // Write streams src onto every target at once from a single read of the
 // image: reading and decompressing overlap writing, the first MiB is written
 // last, each target is synced and, with Verify, read back and compared chunk
-// by chunk. A failing target does not stop the others. Safety checks
-// (blockdev.Drive.Check) are the caller's job and come before Write.
+// by chunk. A failing target does not stop the others. Chunks of zeros are
+// not written where making the target read zeros is cheaper (a hole punched
+// in a file, a discard on a device that reads zeros after one). With
+// opt.Bmap only its ranges are written and verified, the rest made to read
+// zeros. Safety checks (blockdev.Drive.Check) are the caller's job and come
+// before Write.
 func Write(ctx context.Context, src Source, paths []string, opt Options) []Result {
 	opt.defaults()
 	results := make([]Result, len(paths))
+	if opt.Bmap != nil {
+		if err := opt.Bmap.Check(src); err != nil {
+			for i, p := range paths {
+				results[i] = Result{Target: p, Err: err}
+			}
+			return results
+		}
+	}
 	var live []*target
 	var liveIdx []int
 	size := int64(0)
@@ -91,11 +125,17 @@ func Write(ctx context.Context, src Source, paths []string, opt Options) []Resul
 	}
 
 	p := &pipeline{src: src, opt: opt, targets: live, total: src.Size}
+	if b := opt.Bmap; b != nil {
+		p.mapping = widenMapping(b)
+		p.check = &bmapCheck{b: b, image: src.Path, h: b.newHash()}
+		p.mapped = b.MappedBytes()
+	}
 	p.run(ctx)
 
 	for j, t := range live {
 		r := &results[liveIdx[j]]
 		r.Bytes = t.written.Load()
+		r.Mapped = p.mapped
 		r.Err = t.err
 		r.Verified = t.err == nil && opt.Verify
 		r.Warnings = t.warnings
@@ -110,12 +150,29 @@ type pipeline struct {
 	total   int64 // image size for progress: exact, a lower bound, or 0 when unknown
 
 	head []byte // first MiB of the image, written last
-	// hashes holds one xxHash64 per chunk for the read-back. The threat is a
-	// faulty or fake stick, not an adversary, so a fast non-cryptographic hash
-	// is enough: SHA-256 costs ~0.6 s of CPU per GiB here, xxHash ~0.08 s,
-	// and decompression needs that CPU.
-	hashes  []uint64
+	// sums holds, per chunk with something mapped, an xxHash64 of its mapped
+	// bytes for the read-back. The threat is a faulty or fake stick, not an
+	// adversary, so a fast non-cryptographic hash is enough: SHA-256 costs
+	// ~0.6 s of CPU per GiB here, xxHash ~0.08 s, and decompression needs
+	// that CPU.
+	sums    []chunkSum
 	written int64 // image bytes read, known once reading ends
+
+	// With a bmap: what is written (its ranges widened to mapAlign, and the
+	// head), the cursor into it, the check of the range checksums, and the
+	// bytes the bmap maps.
+	mapping []extent
+	mi      int
+	check   *bmapCheck
+	mapped  int64
+}
+
+// chunkSum is what the read-back of one chunk checks.
+type chunkSum struct {
+	off   int64
+	n     int
+	spans []extent
+	sum   uint64
 }
 
 func (p *pipeline) run(ctx context.Context) {
@@ -165,12 +222,14 @@ func (p *pipeline) stream(ctx context.Context, cancel context.CancelFunc) error 
 		return err
 	}
 
-	skipZeros := false
+	// Without a bmap, zero chunks are looked for when some target can
+	// zero them more cheaply than write them.
+	findZeros := false
 	feeds := make([]chan *chunk, len(p.targets))
 	var writers sync.WaitGroup
 	var failed atomic.Int32
 	for i, t := range p.targets {
-		skipZeros = skipZeros || t.zeroFrom >= 0
+		findZeros = findZeros || (p.mapping == nil && t.zeroesCheaply())
 		feeds[i] = make(chan *chunk, p.opt.Buffers)
 		writers.Add(1)
 		go func() {
@@ -207,14 +266,28 @@ func (p *pipeline) stream(ctx context.Context, cancel context.CancelFunc) error 
 		}
 		n, err := io.ReadFull(rd, buf[:p.opt.ChunkSize])
 		if n > 0 {
-			c := &chunk{buf: buf, n: n, off: off}
+			if b := p.opt.Bmap; b != nil && off+int64(n) > b.ImageSize {
+				pool <- buf
+				return exitcode.New(exitcode.ImageInvalid, "bmap %s: ImageSize %d, but %s is larger", b.Path, b.ImageSize, p.src.Path)
+			}
+			c := &chunk{buf: buf, n: n, off: off, mapped: p.spansIn(off, off+int64(n))}
+			if p.check != nil {
+				if err := p.check.feed(off, buf[:n]); err != nil {
+					pool <- buf
+					return err
+				}
+			}
 			if off == 0 {
 				copy(p.head, buf[:min(n, headSize)])
 			}
-			if p.opt.Verify {
-				p.hashes = append(p.hashes, xxhash.Sum64(buf[:n]))
+			if p.opt.Verify && len(c.mapped) > 0 {
+				d := xxhash.New()
+				for _, s := range c.mapped {
+					d.Write(buf[s.off-off : s.end-off])
+				}
+				p.sums = append(p.sums, chunkSum{off: off, n: n, spans: c.mapped, sum: d.Sum64()})
 			}
-			c.zero = skipZeros && allZero(buf[:n])
+			c.zero = findZeros && allZero(buf[:n])
 			c.refs.Store(int32(len(feeds)))
 			for _, f := range feeds {
 				f <- c
@@ -228,6 +301,9 @@ func (p *pipeline) stream(ctx context.Context, cancel context.CancelFunc) error 
 			if off == 0 {
 				return exitcode.New(exitcode.ImageInvalid, "%s: the image is empty", p.src.Path)
 			}
+			if b := p.opt.Bmap; b != nil && off != b.ImageSize {
+				return exitcode.New(exitcode.ImageInvalid, "bmap %s: ImageSize %d, but %s holds %d bytes", b.Path, b.ImageSize, p.src.Path, off)
+			}
 			return nil
 		}
 		if err != nil {
@@ -236,21 +312,113 @@ func (p *pipeline) stream(ctx context.Context, cancel context.CancelFunc) error 
 	}
 }
 
-// writeChunk writes c to t, leaving out the head and zero chunks over a
-// region of a file that is already a hole.
+// writeChunk writes the mapped parts of c to t and makes the rest read
+// zeros, as it does with a chunk of zeros where that is cheaper than
+// writing. The head is left out: it is written last.
 func (p *pipeline) writeChunk(t *target, c *chunk) error {
-	data, off := c.buf[:c.n], c.off
-	if off < headSize {
-		skip := min(int64(len(data)), headSize-off)
-		data, off = data[skip:], off+skip
-	}
-	if len(data) > 0 && !(c.zero && t.zeroFrom >= 0 && off >= t.zeroFrom) {
-		t.touched = true
-		if err := t.writeAt(data, off); err != nil {
+	pos, end := c.off, c.off+int64(c.n)
+	for _, s := range c.mapped {
+		if err := p.clear(t, pos, s.off); err != nil {
 			return err
 		}
+		pos = s.end
+		if c.zero && t.zeroesCheaply() {
+			if err := p.clear(t, s.off, s.end); err != nil {
+				return err
+			}
+			continue
+		}
+		if lo := max(s.off, headSize); lo < s.end {
+			t.touched = true
+			if err := t.writeAt(c.buf[lo-c.off:s.end-c.off], lo); err != nil {
+				return err
+			}
+		}
+	}
+	if err := p.clear(t, pos, end); err != nil {
+		return err
 	}
 	t.written.Add(int64(c.n))
+	return nil
+}
+
+// clear makes [off, end) of t read zeros, leaving out the head.
+func (p *pipeline) clear(t *target, off, end int64) error {
+	off = max(off, headSize)
+	if off >= end {
+		return nil
+	}
+	t.touched = true
+	return t.clear(off, end)
+}
+
+// widenMapping turns a bmap's ranges into the spans written: widened to
+// mapAlign, joined where they meet, and with the head, which is always
+// written whole.
+func widenMapping(b *Bmap) []extent {
+	out := []extent{{0, min(headSize, b.ImageSize)}}
+	for _, r := range b.Ranges {
+		s, e := b.rangeBytes(r)
+		s, e = s/mapAlign*mapAlign, min(roundUp(e, mapAlign), b.ImageSize)
+		if last := &out[len(out)-1]; s <= last.end {
+			last.end = max(last.end, e)
+			continue
+		}
+		out = append(out, extent{s, e})
+	}
+	return out
+}
+
+// spansIn is what is mapped in [off, end); chunks come in order.
+func (p *pipeline) spansIn(off, end int64) []extent {
+	if p.mapping == nil {
+		return []extent{{off, end}}
+	}
+	for p.mi < len(p.mapping) && p.mapping[p.mi].end <= off {
+		p.mi++
+	}
+	var out []extent
+	for _, m := range p.mapping[p.mi:] {
+		if m.off >= end {
+			break
+		}
+		out = append(out, extent{max(off, m.off), min(end, m.end)})
+	}
+	return out
+}
+
+// bmapCheck checks the image against the checksums of a bmap's ranges as it
+// streams past.
+type bmapCheck struct {
+	b     *Bmap
+	image string
+	i     int // the next range to check
+	h     hash.Hash
+}
+
+func (c *bmapCheck) feed(off int64, data []byte) error {
+	end := off + int64(len(data))
+	for ; c.i < len(c.b.Ranges); c.i++ {
+		r := c.b.Ranges[c.i]
+		if r.Checksum == "" {
+			continue
+		}
+		s, e := c.b.rangeBytes(r)
+		if s >= end {
+			return nil
+		}
+		if lo, hi := max(s, off), min(e, end); lo < hi {
+			c.h.Write(data[lo-off : hi-off])
+		}
+		if e > end {
+			return nil
+		}
+		if got := hex.EncodeToString(c.h.Sum(nil)); got != r.Checksum {
+			return exitcode.New(exitcode.ImageInvalid, "%s does not match its bmap %s: Range %d-%d has %s %s, the bmap says %s",
+				c.image, c.b.Path, r.First, r.Last, c.b.ChecksumType, got, r.Checksum)
+		}
+		c.h.Reset()
+	}
 	return nil
 }
 
@@ -279,6 +447,9 @@ func (p *pipeline) finish(ctx context.Context, t *target, readErr error) {
 }
 
 func (p *pipeline) complete(ctx context.Context, t *target) error {
+	if err := t.flushClear(); err != nil {
+		return err
+	}
 	if err := t.fitSize(p.written); err != nil {
 		return err
 	}

@@ -9,8 +9,10 @@ package medium
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,6 +79,10 @@ type Result struct {
 	Size                 int64 // bytes, padding and backup GPT included
 	Memtest              bool
 	BackupSize           int64 // the OSC-BACKUP partition, 0 without one
+	// Bmap is the block map written beside the ISO (Path + ".bmap"), for
+	// osc write and bmaptool copy: zeros (the backup partition's empty data
+	// area, padding) are unmapped.
+	Bmap *images.Bmap
 }
 
 // Build writes the installer medium for the payload p, which the caller has
@@ -84,7 +90,9 @@ type Result struct {
 // onramp/ gets what the manifest lists, manifest.json and manifest.sig, and
 // nothing else of the directory. Every payload file is read through the
 // manifest check again as it is copied, and the ISO's own onramp/ is
-// verified before it is renamed to out: out is complete or untouched.
+// verified before it is renamed to out: out is complete or untouched. Its
+// block map, out.bmap, follows it; an old one is removed first, so out.bmap
+// never describes another ISO.
 func Build(ctx context.Context, p *images.Payload, out string, opt Options) (*Result, error) {
 	variant, err := checkOptions(p, out, &opt)
 	if err != nil {
@@ -143,15 +151,27 @@ func Build(ctx context.Context, p *images.Payload, out string, opt Options) (*Re
 	if err := verifyCopy(ctx, tmp.Name(), p, opt.Verify); err != nil {
 		return nil, err
 	}
+	bmap, err := images.CreateBmap(ctx, images.Source{Path: tmp.Name(), Format: images.Raw, Size: size, SizeExact: true})
+	if err != nil {
+		return nil, err
+	}
+	bmapPath := out + ".bmap"
+	if err := os.Remove(bmapPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("remove the old %s: %w", bmapPath, err)
+	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
 		return nil, fmt.Errorf("rename to %s: %w", out, err)
 	}
 	done = true
+	bmap.Path = bmapPath
+	if err := images.WriteBmapFile(bmapPath, bmap); err != nil {
+		return nil, err
+	}
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
 		d.Close()
 	}
-	return &Result{Path: out, Label: label, Variant: variant, Size: size, Memtest: opt.Memtest != "", BackupSize: opt.BackupSize}, nil
+	return &Result{Path: out, Label: label, Variant: variant, Size: size, Memtest: opt.Memtest != "", BackupSize: opt.BackupSize, Bmap: bmap}, nil
 }
 
 // checkOptions refuses, before anything is written, what cannot make a

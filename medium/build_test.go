@@ -156,7 +156,7 @@ func TestBuildStandard(t *testing.T) {
 	if fi, _ := os.Stat(iso); fi.Mode().Perm() != 0o644 {
 		t.Errorf("mode %v, want 0644", fi.Mode().Perm())
 	}
-	if left := leftovers(t, dir, filepath.Base(iso)); len(left) > 0 {
+	if left := leftovers(t, dir, filepath.Base(iso), filepath.Base(iso)+".bmap"); len(left) > 0 {
 		t.Errorf("left behind: %v", left)
 	}
 	// Built again over itself: replaced whole.
@@ -198,6 +198,7 @@ func TestBuildBackupPartition(t *testing.T) {
 	if blocks := volumeBlocksOf(t, iso); start*512 < blocks*2048 {
 		t.Errorf("OSC-BACKUP starts at %d, inside the ISO volume (%d bytes)", start*512, blocks*2048)
 	}
+	checkBackupBmap(t, iso, res, start*512, sectors*512)
 	part := filepath.Join(t.TempDir(), "backup.img")
 	testutil.Run(t, "dd", "if="+iso, "of="+part, "bs=512", fmt.Sprintf("skip=%d", start), fmt.Sprintf("count=%d", sectors), "status=none")
 	testutil.Run(t, "fsck.fat", "-n", part)
@@ -205,6 +206,35 @@ func TestBuildBackupPartition(t *testing.T) {
 	if info := testutil.Run(t, "minfo", "-i", part, "::"); !strings.Contains(info, "FAT32") && !strings.Contains(info, "fat32") {
 		t.Errorf("mtools does not see FAT32:\n%s", info)
 	}
+}
+
+// checkBackupBmap: the ISO's bmap maps the payload and the backup
+// partition's metadata but not its empty data area, and bmaptool copy with
+// it writes the ISO exactly.
+func checkBackupBmap(t *testing.T, iso string, res *Result, start, size int64) {
+	t.Helper()
+	testutil.RequireTools(t, "bmaptool", "cmp")
+	b, err := images.LoadBmap(iso + ".bmap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(iso); b.ImageSize != fi.Size() || b.MappedBlocks != res.Bmap.MappedBlocks {
+		t.Fatalf("bmap: ImageSize %d, %d blocks mapped; result %+v", b.ImageSize, b.MappedBlocks, res.Bmap)
+	}
+	var inPart int64
+	for _, r := range b.Ranges {
+		s, e := r.First*b.BlockSize, (r.Last+1)*b.BlockSize
+		inPart += max(0, min(e, start+size)-max(s, start))
+	}
+	if inPart == 0 || inPart > 64<<10 {
+		t.Errorf("bmap maps %d bytes of the %d-byte backup partition; want its boot sectors and FAT starts only", inPart, size)
+	}
+	if b.MappedBytes() > start+inPart+(64<<10) { // the ISO, the partition's metadata, the backup GPT
+		t.Errorf("bmap maps %d of %d bytes; the partition starts at %d", b.MappedBytes(), b.ImageSize, start)
+	}
+	out := filepath.Join(t.TempDir(), "stick.img")
+	testutil.Run(t, "bmaptool", "copy", iso, out)
+	testutil.Run(t, "cmp", iso, out)
 }
 
 func TestBuildLegacy(t *testing.T) {
@@ -371,7 +401,7 @@ func TestBuildCommand(t *testing.T) {
 	if code != 5 || !strings.Contains(out, images.KernelName) {
 		t.Errorf("tampered payload: exit %d, want 5:\n%s", code, out)
 	}
-	if left := leftovers(t, dir, filepath.Base(iso)); len(left) > 0 {
+	if left := leftovers(t, dir, filepath.Base(iso), filepath.Base(iso)+".bmap"); len(left) > 0 {
 		t.Errorf("left behind: %v", left)
 	}
 }

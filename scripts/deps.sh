@@ -11,6 +11,7 @@ packages=(
 	openssl                    # independent judge of enrolled certificates (openssl verify)
 	tmux                       # driving the built TUI binaries in tests
 	time bc                    # make bench: elapsed time and peak RSS
+	bmap-tools                 # bmaptool: osc's bmaps checked against it (tests), the baseline of make bench
 	xorriso mtools             # osc install tests: installer ISOs and layout-1 FAT disks
 	isolinux syslinux-common   # osc image build --variant legacy: ISOLINUX, its modules, isohdpfx.bin
 	iproute2 dnsmasq-base      # netcfg tests: network namespaces, veth, a real DHCP/DNS server

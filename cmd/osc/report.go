@@ -38,6 +38,7 @@ type event struct {
 	Phase    string   `json:"phase,omitempty"`
 	Bytes    *int64   `json:"bytes,omitempty"`
 	Total    *int64   `json:"total,omitempty"`
+	Mapped   int64    `json:"mapped,omitempty"`
 	Rate     *float64 `json:"rate,omitempty"`
 	ETA      *float64 `json:"eta_s,omitempty"`
 	Verified *bool    `json:"verified,omitempty"`
@@ -104,7 +105,7 @@ func (r *reporter) checksumProgress(image string) func(done, total int64) {
 
 func (r *reporter) progress(p images.Progress) {
 	if r.json {
-		e := event{Event: "progress", Target: p.Target, Phase: string(p.Phase), Bytes: &p.Bytes, Total: &p.Total, Rate: &p.Rate}
+		e := event{Event: "progress", Target: p.Target, Phase: string(p.Phase), Bytes: &p.Bytes, Total: &p.Total, Mapped: p.Mapped, Rate: &p.Rate}
 		if p.ETA >= 0 {
 			s := p.ETA.Seconds()
 			e.ETA = &s
@@ -197,12 +198,15 @@ func (r *reporter) results(rs []images.Result) error {
 		}
 		if r.json {
 			n, v := res.Bytes, res.Verified
-			r.emit(event{Event: "done", Target: res.Target, Bytes: &n, Verified: &v})
+			r.emit(event{Event: "done", Target: res.Target, Bytes: &n, Mapped: res.Mapped, Verified: &v})
 			continue
 		}
 		how := "written"
 		if res.Verified {
 			how = "written and verified"
+		}
+		if res.Mapped > 0 {
+			how += fmt.Sprintf(" (%s of it mapped by the bmap)", blockdev.HumanSize(res.Mapped))
 		}
 		r.say(fmt.Sprintf("OK %s: %s %s. It is now safe to remove the stick.", res.Target, blockdev.HumanSize(res.Bytes), how))
 	}

@@ -16,19 +16,26 @@ import (
 )
 
 type writeFlags struct {
-	yes, force, noVerify, json bool
+	yes, force, noVerify, json, noBmap bool
+	bmap                               string
 }
 
 func newWriteCmd(s streams) *cobra.Command {
 	var f writeFlags
 	cmd := &cobra.Command{
-		Use:   "write [--yes] [--force] [--no-verify] [--json] IMAGE TARGET [TARGET...]",
+		Use:   "write [--yes] [--force] [--no-verify] [--json] [--bmap FILE | --no-bmap] IMAGE TARGET [TARGET...]",
 		Short: "Write an installer image to one or more USB sticks, verified",
 		Long: `Write IMAGE (.iso, .img, .raw, optionally compressed .xz, .gz, .zst, .bz2) to every
 TARGET at once: block devices (/dev/sdX) or image files. Safety checks come first:
 the system disk is never written; mounted, read-only and fixed disks only with --force.
 A published checksum (IMAGE.sha256, SHA256SUMS) is checked before writing. Every target
-is read back and compared unless --no-verify.`,
+is read back and compared unless --no-verify.
+
+A block map (bmaptool's IMAGE.bmap, found beside the image as bmaptool looks for it, also
+osc.iso.bmap for osc.iso.xz, or given with --bmap) limits writing and verifying to the
+blocks that hold data, each checked against the map's checksums; the rest of the target
+is made to read zeros, as in the image. A map that does not fit the image is refused
+(exit 5). --no-bmap writes and verifies every byte.`,
 		Args: cobra.MinimumNArgs(2),
 		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 			if len(args) == 0 {
@@ -53,6 +60,8 @@ is read back and compared unless --no-verify.`,
 	fl.BoolVar(&f.force, "force", false, "also write mounted, read-only or non-removable disks (never the system disk)")
 	fl.BoolVar(&f.noVerify, "no-verify", false, "skip reading the targets back")
 	fl.BoolVar(&f.json, "json", false, "print progress and results as JSON lines on stdout")
+	fl.StringVar(&f.bmap, "bmap", "", "the image's block map (bmaptool's format); default: IMAGE.bmap if there is one")
+	fl.BoolVar(&f.noBmap, "no-bmap", false, "ignore a block map beside the image: write and verify every byte")
 	return cmd
 }
 
@@ -64,8 +73,15 @@ func runWrite(ctx context.Context, s streams, f writeFlags, image string, target
 			}
 		}
 	}
+	if f.noBmap && f.bmap != "" {
+		return exitcode.New(exitcode.Usage, "--bmap and --no-bmap exclude each other")
+	}
 	rep := newReporter(s, f.json)
 	src, err := images.Inspect(image)
+	if err != nil {
+		return rep.fatal(err)
+	}
+	bmap, err := loadBmap(src, f)
 	if err != nil {
 		return rep.fatal(err)
 	}
@@ -94,8 +110,32 @@ func runWrite(ctx context.Context, s streams, f writeFlags, image string, target
 		rep.info(fmt.Sprintf("SHA-256 of %s matches %s", image, from))
 	}
 
-	results := images.Write(ctx, src, targets, images.Options{Verify: !f.noVerify, Progress: rep.progress})
+	if bmap != nil {
+		rep.info(fmt.Sprintf("bmap %s: %s of %s mapped; only those are written and verified", bmap.Path,
+			blockdev.HumanSize(bmap.MappedBytes()), blockdev.HumanSize(bmap.ImageSize)))
+	}
+	results := images.Write(ctx, src, targets, images.Options{Verify: !f.noVerify, Progress: rep.progress, Bmap: bmap})
 	return rep.results(results)
+}
+
+// loadBmap reads the block map given with --bmap or found beside the image,
+// checked against it; nil when there is none or --no-bmap.
+func loadBmap(src images.Source, f writeFlags) (*images.Bmap, error) {
+	path := f.bmap
+	if path == "" && !f.noBmap {
+		path = images.FindBmap(src.Path)
+	}
+	if path == "" {
+		return nil, nil
+	}
+	b, err := images.LoadBmap(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Check(src); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // confirm asks once for all targets, default No. Targets with warnings
