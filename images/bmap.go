@@ -341,3 +341,23 @@ func BmapPathFor(src Source) string {
 }
 
 var compressedExt = map[string]bool{".xz": true, ".gz": true, ".gzip": true, ".zst": true, ".zstd": true, ".bz2": true}
+
+// BmapFor is the block map to write src with: the one at path, or with
+// path "" the one FindBmap finds beside the image; loaded and checked
+// against src. It is nil, with no error, when there is none.
+func BmapFor(src Source, path string) (*Bmap, error) {
+	if path == "" {
+		path = FindBmap(src.Path)
+	}
+	if path == "" {
+		return nil, nil
+	}
+	b, err := LoadBmap(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Check(src); err != nil {
+		return nil, err
+	}
+	return b, nil
+}

@@ -118,24 +118,13 @@ func runWrite(ctx context.Context, s streams, f writeFlags, image string, target
 	return rep.results(results)
 }
 
-// loadBmap reads the block map given with --bmap or found beside the image,
+// loadBmap is the block map given with --bmap or found beside the image,
 // checked against it; nil when there is none or --no-bmap.
 func loadBmap(src images.Source, f writeFlags) (*images.Bmap, error) {
-	path := f.bmap
-	if path == "" && !f.noBmap {
-		path = images.FindBmap(src.Path)
-	}
-	if path == "" {
+	if f.noBmap {
 		return nil, nil
 	}
-	b, err := images.LoadBmap(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := b.Check(src); err != nil {
-		return nil, err
-	}
-	return b, nil
+	return images.BmapFor(src, f.bmap)
 }
 
 // confirm asks once for all targets, default No. Targets with warnings

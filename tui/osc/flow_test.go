@@ -217,3 +217,47 @@ func TestEveryScreenFitsTheWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteUsesTheBmapBeside: a block map beside the image is used as osc
+// write uses it: a damaged one stops the write with its reason and leaves
+// the stick as it was.
+func TestWriteUsesTheBmapBeside(t *testing.T) {
+	dir := inTempDir(t)
+	makeISO(t, "isos/osc12.01.110.iso", "OSC12_01_110", 6<<20+512, true)
+	src, err := images.Inspect("isos/osc12.01.110.iso")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bm, err := images.CreateBmap(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := images.WriteBmapFile("isos/osc12.01.110.iso.bmap", bm); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile("isos/osc12.01.110.iso.bmap")
+	damaged := strings.Replace(string(data), "<MappedBlocksCount>", "<MappedBlocksCount> ", 1)
+	if err := os.WriteFile("isos/osc12.01.110.iso.bmap", []byte(damaged), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(dir, "stick.img")
+	old := bytes.Repeat([]byte{0xAA}, 8<<20)
+	if err := os.WriteFile(target, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tm := start(t, Config{Dir: "isos", ListDrives: drives(), Sticks: []Stick{{Path: target, Name: "Test stick", Size: 8 << 20}}})
+	waitFor(t, tm, "OSC12_01_110")
+	tm.Send(key(tea.KeyEnter))
+	waitFor(t, tm, "Test stick (file)")
+	tm.Send(key(tea.KeyEnter))
+	waitFor(t, tm, "will be replaced")
+	tm.Send(key(tea.KeyTab))
+	tm.Send(key(tea.KeyEnter))
+	waitFor(t, tm, "anyway?")
+	tm.Send(key(tea.KeyTab))
+	tm.Send(key(tea.KeyEnter))
+	waitFor(t, tm, "BmapFileChecksum")
+	if got, _ := os.ReadFile(target); !bytes.Equal(got, old) {
+		t.Error("the stick changed although the bmap was refused")
+	}
+}

@@ -100,7 +100,15 @@ func (j *writeJob) start(shared *oscShared, cfg *Config, src images.Source, stic
 					return
 				}
 			}
-			res := cfg.Write(j.ctx, src, target, images.Options{Verify: true, Progress: j.report})
+			// A block map beside the image limits writing and verifying to
+			// what the image holds, as osc write does; a damaged one stops
+			// the write with its reason.
+			bmap, err := images.BmapFor(src, "")
+			if err != nil {
+				j.done <- jobOutcome{result: images.Result{Target: target, Err: err}}
+				return
+			}
+			res := cfg.Write(j.ctx, src, target, images.Options{Verify: true, Progress: j.report, Bmap: bmap})
 			if exitcode.KindOf(res.Err) == exitcode.Aborted {
 				shared.fail(exitcode.New(exitcode.Aborted, "%s", stoppedText(stick.Name, true)))
 			}
