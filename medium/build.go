@@ -1,8 +1,8 @@
 // Package medium builds the installer medium: a hybrid ISO 9660 image (Rock
 // Ridge) holding a verified payload in onramp/, bootable by UEFI through
-// systemd-boot in an El Torito EFI image, by BIOS through ISOLINUX on the
-// legacy variant, from an optical drive and, written raw, from a USB stick
-// (hybrid MBR and GPT in the system area). It does not write sticks (that
+// shim and GRUB (Secure Boot) in an El Torito EFI image, by BIOS through
+// ISOLINUX on the legacy variant, from an optical drive and, written raw,
+// from a USB stick (hybrid MBR and GPT in the system area). It does not write sticks (that
 // is images.Write) and does not make payloads (images.SignPayload).
 package medium
 
@@ -193,8 +193,11 @@ func checkOptions(p *images.Payload, out string, opt *Options) (string, error) {
 			return usage("%s %s is not a readable file", flag, path)
 		}
 	}
-	if _, ok := p.Manifest.File(efiBootLoader); !ok {
-		return "", exitcode.New(exitcode.ImageInvalid, "payload %s has no %s, the UEFI boot loader the medium starts", p.Origin, efiBootLoader)
+	for _, f := range []string{efiBootLoader, efiGRUB} {
+		if _, ok := p.Manifest.File(f); !ok {
+			return "", exitcode.New(exitcode.ImageInvalid, "payload %s has no %s; the medium boots UEFI through %s (shim) and %s (GRUB)",
+				p.Origin, f, efiBootLoader, efiGRUB)
+		}
 	}
 	for _, f := range p.Manifest.Files {
 		if f.Size >= 1<<32 {
