@@ -123,6 +123,9 @@ chroot "$root" sh -euc '
 	echo onramp >/etc/hostname
 	printf "127.0.0.1\tlocalhost\n127.0.1.1\tonramp\n::1\tlocalhost ip6-localhost ip6-loopback\n" >/etc/hosts
 	mkdir -p /var/lib/onramp /var/log/journal /data
+	# The image is up to date as built: no ldconfig or catalog rebuild at
+	# the first boot (ConditionNeedsUpdate).
+	touch /etc/.updated /var/.updated
 	for a in '"${keymap_aliases[*]}"'; do
 		src=$(find /usr/share/keymaps/i386 -name "${a#*:}.kmap.gz" | head -n1)
 		[ -n "$src" ] || { echo "system: no console keymap ${a#*:} for ${a%%:*}" >&2; exit 1; }
