@@ -22,6 +22,7 @@ import (
 	"github.com/onramp-os/onramp/installer"
 	"github.com/onramp-os/onramp/internal/exitcode"
 	"github.com/onramp-os/onramp/internal/fatimage"
+	"github.com/onramp-os/onramp/internal/grubcfg"
 )
 
 // Variants of the medium (DESIGN.md "Installer medium").
@@ -243,6 +244,12 @@ func stageMedium(ctx context.Context, work string, p *images.Payload, variant st
 	}
 	efiSize, err := writeEFIImage(ctx, efiImage, p)
 	if err != nil {
+		return 0, err
+	}
+	// Started from an optical drive, GRUB reads from the ISO 9660 file
+	// system, not the EFI image: the same menu there (its kernel and initrd
+	// are the payload's in onramp/).
+	if err := copyTo(filepath.Join(work, filepath.FromSlash(grubcfg.EFIConfig)), bytes.NewReader(grubMenu())); err != nil {
 		return 0, err
 	}
 	copies := map[string]string{}

@@ -111,6 +111,11 @@ func checkEFIImage(t *testing.T, iso string, f fixture) {
 		}
 		last = i
 	}
+	// The same menu on the ISO 9660 side, where GRUB reads when started
+	// from an optical drive.
+	if iso9660Cfg, err := os.ReadFile(extract(t, iso, "/"+grubcfg.EFIConfig)); err != nil || string(iso9660Cfg) != cfg {
+		t.Errorf("ISO 9660 %s differs from the EFI image's (%v):\n%s", grubcfg.EFIConfig, err, iso9660Cfg)
+	}
 }
 
 // checkPayloadCopy compares onramp/ on the ISO with the payload directory
