@@ -40,7 +40,7 @@ test: deps lint build
 #    NVMe, migrate settings and licenses, first boot onboards against
 #    ums-lab through restricted user networking, the second boot comes up
 #    through networkd, an unsigned kernel is refused; SATA + rtl8139,
-#    eMMC/SD, SeaBIOS legacy (E2E_INSTALL_TIMEOUT, 2100 for all boots).
+#    eMMC/SD, SeaBIOS legacy (E2E_INSTALL_TIMEOUT, 2400 for all boots).
 # Together at most 45 minutes on 2 cores with the system cached.
 test-e2e: deps
 	./scripts/e2e/run.sh
