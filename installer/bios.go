@@ -8,6 +8,7 @@ import (
 
 	"github.com/onramp-os/onramp/images"
 	"github.com/onramp-os/onramp/internal/exitcode"
+	"github.com/onramp-os/onramp/internal/grubcfg"
 )
 
 // Legacy BIOS boot (the legacy variant): a payload holding GRUB's i386-pc
@@ -144,19 +145,10 @@ func (t *Target) writeBIOSBoot(b *biosBoot, part Part) error {
 	return nil
 }
 
-// grubConfig is GRUB's menu for slot A: the same kernel, initrd and options
-// as the systemd-boot entry.
+// grubConfig is GRUB's menu for slot A (UEFI and BIOS alike).
 func grubConfig(m *images.Manifest) []byte {
-	return fmt.Appendf(nil, `set default=0
-set timeout=3
-menuentry '%s %s' {
-	linux /onramp/a/vmlinuz %s
-	initrd /onramp/a/initrd.img
-}
-`, grubQuote(m.OSName), grubQuote(m.Version), slotOptions(m, "a"))
-}
-
-// grubQuote makes s safe inside GRUB's single quotes.
-func grubQuote(s string) string {
-	return string(bytes.ReplaceAll([]byte(s), []byte("'"), []byte(`'\''`)))
+	return grubcfg.Menu(3, []grubcfg.Entry{{
+		ID: "onramp-a", Title: m.OSName + " " + m.Version,
+		Kernel: "/onramp/a/vmlinuz", Initrd: "/onramp/a/initrd.img", Options: slotOptions(m, "a"),
+	}})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/onramp-os/onramp/images"
 	"github.com/onramp-os/onramp/internal/exitcode"
+	"github.com/onramp-os/onramp/internal/grubcfg"
 	"github.com/onramp-os/onramp/internal/testutil"
 )
 
@@ -28,8 +29,8 @@ func fakeGRUB() (boot, core []byte) {
 }
 
 // TestInstallBIOSBoot: GRUB's images are placed and patched as
-// grub-bios-setup does, the protective MBR entry stays, and grub.cfg boots
-// slot A like the systemd-boot entry.
+// grub-bios-setup does, the protective MBR entry stays, and the BIOS
+// grub.cfg boots slot A like the signed GRUB's (UEFI) menu.
 func TestInstallBIOSBoot(t *testing.T) {
 	testutil.RequireRoot(t)
 	boot, core := fakeGRUB()
@@ -76,15 +77,14 @@ func TestInstallBIOSBoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg, err1 := fsys.ReadFile(GRUBConfig)
-	entryConf, err2 := fsys.ReadFile("loader/entries/onramp-a.conf")
+	efiCfg, err2 := fsys.ReadFile(grubcfg.EFIConfig)
 	if err1 != nil || err2 != nil {
 		t.Fatal(err1, err2)
 	}
 	opts := "root=PARTLABEL=ONRAMP-SYS-A ro onramp.slot=a console=ttyS0,115200"
-	if !strings.Contains(string(entryConf), "options "+opts+"\n") ||
-		!strings.Contains(string(cfg), "linux /onramp/a/vmlinuz "+opts+"\n") ||
+	if !bytes.Equal(cfg, efiCfg) || !strings.Contains(string(cfg), "linux /onramp/a/vmlinuz "+opts+"\n") ||
 		!strings.Contains(string(cfg), "initrd /onramp/a/initrd.img\n") {
-		t.Errorf("entries differ:\n%s\n%s", entryConf, cfg)
+		t.Errorf("menus differ or lack slot A:\n%s\n%s", efiCfg, cfg)
 	}
 }
 

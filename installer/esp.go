@@ -15,10 +15,11 @@ import (
 
 	"github.com/onramp-os/onramp/images"
 	"github.com/onramp-os/onramp/internal/fatimage"
+	"github.com/onramp-os/onramp/internal/grubcfg"
 )
 
 // espFile is one file placed on the ESP: from the payload (checked against
-// the manifest as it is read) or generated (loader entries, release).
+// the manifest as it is read) or generated (GRUB's menu, release).
 type espFile struct {
 	dst  string // path on the ESP
 	src  string // payload path; empty for generated content
@@ -35,9 +36,10 @@ func slotOptions(m *images.Manifest, slot string) string {
 }
 
 // espFiles lists what the ESP of slot A holds: the payload's efi/ tree at
-// the root, kernel and initrd under onramp/a/, a boot loader entry for slot
-// A (systemd-boot / Boot Loader Specification), GRUB's menu when the
-// payload boots BIOS too, and release.json.
+// the root (shim as EFI/BOOT/BOOTX64.EFI and the signed GRUB beside it),
+// kernel and initrd under onramp/a/, GRUB's menu for slot A where the
+// signed GRUB reads it (grubcfg.EFIConfig) and, when the payload boots BIOS
+// too, where core.img does (GRUBConfig), and release.json.
 func espFiles(m *images.Manifest) ([]espFile, error) {
 	var files []espFile
 	for _, f := range m.Files {
@@ -45,20 +47,18 @@ func espFiles(m *images.Manifest) ([]espFile, error) {
 			files = append(files, espFile{dst: rest, src: f.Path})
 		}
 	}
+	menu := grubConfig(m)
 	files = append(files,
 		espFile{dst: "onramp/a/vmlinuz", src: images.KernelName},
 		espFile{dst: "onramp/a/initrd.img", src: images.InitrdName},
-		espFile{dst: "loader/loader.conf", data: []byte("default onramp-a.conf\ntimeout 3\n")},
-		espFile{dst: "loader/entries/onramp-a.conf", data: fmt.Appendf(nil,
-			"title   %s %s\nversion %s\nlinux   /onramp/a/vmlinuz\ninitrd  /onramp/a/initrd.img\noptions %s\n",
-			m.OSName, m.Version, m.Version, slotOptions(m, "a"))},
+		espFile{dst: grubcfg.EFIConfig, data: menu},
 	)
 	bios, err := hasBIOSBoot(m)
 	if err != nil {
 		return nil, err
 	}
 	if bios {
-		files = append(files, espFile{dst: GRUBConfig, data: grubConfig(m)})
+		files = append(files, espFile{dst: GRUBConfig, data: menu})
 	}
 	rel, err := json.MarshalIndent(release{Layout: LayoutVersion, OSName: m.OSName, OSVersion: m.Version, Variant: m.Variant}, "", "  ")
 	if err != nil {

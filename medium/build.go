@@ -1,8 +1,8 @@
 // Package medium builds the installer medium: a hybrid ISO 9660 image (Rock
 // Ridge) holding a verified payload in onramp/, bootable by UEFI through
-// systemd-boot in an El Torito EFI image, by BIOS through ISOLINUX on the
-// legacy variant, from an optical drive and, written raw, from a USB stick
-// (hybrid MBR and GPT in the system area). It does not write sticks (that
+// shim and GRUB (Secure Boot) in an El Torito EFI image, by BIOS through
+// ISOLINUX on the legacy variant, from an optical drive and, written raw,
+// from a USB stick (hybrid MBR and GPT in the system area). It does not write sticks (that
 // is images.Write) and does not make payloads (images.SignPayload).
 package medium
 
@@ -24,6 +24,7 @@ import (
 	"github.com/onramp-os/onramp/installer"
 	"github.com/onramp-os/onramp/internal/exitcode"
 	"github.com/onramp-os/onramp/internal/fatimage"
+	"github.com/onramp-os/onramp/internal/grubcfg"
 )
 
 // Variants of the medium (DESIGN.md "Installer medium").
@@ -213,8 +214,11 @@ func checkOptions(p *images.Payload, out string, opt *Options) (string, error) {
 			return usage("%s %s is not a readable file", flag, path)
 		}
 	}
-	if _, ok := p.Manifest.File(efiBootLoader); !ok {
-		return "", exitcode.New(exitcode.ImageInvalid, "payload %s has no %s, the UEFI boot loader the medium starts", p.Origin, efiBootLoader)
+	for _, f := range []string{efiBootLoader, efiGRUB} {
+		if _, ok := p.Manifest.File(f); !ok {
+			return "", exitcode.New(exitcode.ImageInvalid, "payload %s has no %s; the medium boots UEFI through %s (shim) and %s (GRUB)",
+				p.Origin, f, efiBootLoader, efiGRUB)
+		}
 	}
 	for _, f := range p.Manifest.Files {
 		if f.Size >= 1<<32 {
@@ -260,6 +264,12 @@ func stageMedium(ctx context.Context, work string, p *images.Payload, variant st
 	}
 	efiSize, err := writeEFIImage(ctx, efiImage, p)
 	if err != nil {
+		return 0, err
+	}
+	// Started from an optical drive, GRUB reads from the ISO 9660 file
+	// system, not the EFI image: the same menu there (its kernel and initrd
+	// are the payload's in onramp/).
+	if err := copyTo(filepath.Join(work, filepath.FromSlash(grubcfg.EFIConfig)), bytes.NewReader(grubMenu())); err != nil {
 		return 0, err
 	}
 	copies := map[string]string{}

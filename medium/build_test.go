@@ -12,6 +12,7 @@ import (
 
 	"github.com/onramp-os/onramp/images"
 	"github.com/onramp-os/onramp/internal/exitcode"
+	"github.com/onramp-os/onramp/internal/grubcfg"
 	"github.com/onramp-os/onramp/internal/testutil"
 )
 
@@ -83,6 +84,8 @@ func checkEFIImage(t *testing.T, iso string, f fixture) {
 	}
 	for name, want := range map[string][]byte{
 		"EFI/BOOT/BOOTX64.EFI": f.files[efiBootLoader],
+		"EFI/BOOT/grubx64.efi": f.files[efiGRUB],
+		"EFI/BOOT/mmx64.efi":   f.files["efi/EFI/BOOT/mmx64.efi"],
 		"onramp/vmlinuz":       f.files[images.KernelName],
 		"onramp/initrd.img":    f.files[images.InitrdName],
 	} {
@@ -90,21 +93,28 @@ func checkEFIImage(t *testing.T, iso string, f fixture) {
 			t.Errorf("EFI image: %s differs from the payload's", name)
 		}
 	}
-	if got := string(read("loader/loader.conf")); !strings.HasPrefix(got, "default standard.conf\ntimeout 5\n") {
-		t.Errorf("loader.conf:\n%s", got)
+	cfg := string(read(grubcfg.EFIConfig))
+	if !strings.Contains(cfg, "set default=0\nset timeout=5\n") {
+		t.Errorf("grub.cfg: no 5 s default:\n%s", cfg)
 	}
-	for id, opts := range map[string]string{
-		"standard": "quiet",
-		"verbose":  "loglevel=7 osc.verbose=1",
-		"failsafe": "nomodeset noapic osc.failsafe=1",
+	last := 0
+	for _, e := range []struct{ id, title, opts string }{
+		{"standard", "Standard Installation + Recovery", "quiet"},
+		{"verbose", "Verbose Installation + Recovery", "loglevel=7 osc.verbose=1"},
+		{"failsafe", "Failsafe Installation + Recovery", "nomodeset noapic osc.failsafe=1"},
 	} {
-		got := string(read("loader/entries/" + id + ".conf"))
-		for _, line := range []string{"linux    /onramp/vmlinuz\n", "initrd   /onramp/initrd.img\n",
-			"options  osc.mode=install console=tty0 console=ttyS0,115200 " + opts + "\n"} {
-			if !strings.Contains(got, line) {
-				t.Errorf("loader entry %s lacks %q:\n%s", id, line, got)
-			}
+		want := "menuentry '" + e.title + "' --id '" + e.id + "' {\n\tlinux /onramp/vmlinuz osc.mode=install console=tty0 console=ttyS0,115200 " +
+			e.opts + "\n\tinitrd /onramp/initrd.img\n}\n"
+		i := strings.Index(cfg, want)
+		if i < last {
+			t.Errorf("grub.cfg lacks %q in menu order:\n%s", want, cfg)
 		}
+		last = i
+	}
+	// The same menu on the ISO 9660 side, where GRUB reads when started
+	// from an optical drive.
+	if iso9660Cfg, err := os.ReadFile(extract(t, iso, "/"+grubcfg.EFIConfig)); err != nil || string(iso9660Cfg) != cfg {
+		t.Errorf("ISO 9660 %s differs from the EFI image's (%v):\n%s", grubcfg.EFIConfig, err, iso9660Cfg)
 	}
 }
 

@@ -6,21 +6,27 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/onramp-os/onramp/images"
 	"github.com/onramp-os/onramp/internal/fatimage"
+	"github.com/onramp-os/onramp/internal/grubcfg"
 )
 
-// efiBootLoader is the payload's UEFI boot loader (systemd-boot), which the
-// EFI image holds at the removable-media default path.
-const efiBootLoader = images.EFIDir + "/EFI/BOOT/BOOTX64.EFI"
+// The payload's UEFI boot chain, which the EFI image holds as the payload's
+// efi/ tree has it: shim (signed for Secure Boot) at the removable-media
+// default path, and the signed GRUB shim starts from the same directory.
+const (
+	efiBootLoader = images.EFIDir + "/EFI/BOOT/BOOTX64.EFI"
+	efiGRUB       = images.EFIDir + "/EFI/BOOT/grubx64.efi"
+)
 
 // efiLabel is the FAT volume label of the EFI image.
 const efiLabel = "OSC-EFI"
 
 // writeEFIImage creates the FAT image the El Torito EFI entry and the ESP
-// partition point at: systemd-boot, its menu, and the kernel and initrd it
-// boots (a UEFI boot loader reads only its own volume). It returns its
+// partition point at: the payload's efi/ tree (shim and GRUB), GRUB's menu,
+// and the kernel and initrd it boots (from its own volume). It returns its
 // size, a multiple of 2048 bytes.
 func writeEFIImage(ctx context.Context, path string, p *images.Payload) (int64, error) {
 	tree, err := fatimage.NewTree()
@@ -34,22 +40,22 @@ func writeEFIImage(ctx context.Context, path string, p *images.Payload) (int64, 
 		}
 		return tree.Add(dst, r)
 	}
-	for dst, src := range map[string]string{
-		"EFI/BOOT/BOOTX64.EFI": efiBootLoader,
-		kernelPath[1:]:         images.KernelName,
-		initrdPath[1:]:         images.InitrdName,
-	} {
+	files := map[string]string{
+		kernelPath[1:]: images.KernelName,
+		initrdPath[1:]: images.InitrdName,
+	}
+	for _, f := range p.Manifest.Files {
+		if rest, ok := strings.CutPrefix(f.Path, images.EFIDir+"/"); ok {
+			files[rest] = f.Path
+		}
+	}
+	for dst, src := range files {
 		if err := addPayloadFile(p, src, func(r io.Reader) error { return add(dst, r) }); err != nil {
 			return 0, err
 		}
 	}
-	if err := add("loader/loader.conf", bytes.NewReader(loaderConf())); err != nil {
+	if err := add(grubcfg.EFIConfig, bytes.NewReader(grubMenu())); err != nil {
 		return 0, err
-	}
-	for i, e := range menu {
-		if err := add("loader/entries/"+e.id+".conf", bytes.NewReader(loaderEntry(i, e))); err != nil {
-			return 0, err
-		}
 	}
 	size := fatSize(tree.Bytes(), tree.Files())
 	if err := os.Truncate(path, size); err != nil {

@@ -29,11 +29,13 @@ func samplePayload(t *testing.T, variant string) fixture {
 	t.Helper()
 	root := t.TempDir()
 	f := fixture{dir: filepath.Join(root, "payload"), files: map[string][]byte{
-		images.KernelName: bytes.Repeat([]byte("kernel"), 200_000),
-		images.InitrdName: bytes.Repeat([]byte("initrd"), 300_000),
-		images.SystemName: bytes.Repeat([]byte("squashfs"), 100_000),
-		efiBootLoader:     []byte("MZ dummy systemd-boot"),
-		"eula/en.txt":     []byte("You agree."),
+		images.KernelName:        bytes.Repeat([]byte("kernel"), 200_000),
+		images.InitrdName:        bytes.Repeat([]byte("initrd"), 300_000),
+		images.SystemName:        bytes.Repeat([]byte("squashfs"), 100_000),
+		efiBootLoader:            []byte("MZ dummy shim"),
+		efiGRUB:                  []byte("MZ dummy GRUB"),
+		"efi/EFI/BOOT/mmx64.efi": []byte("MZ dummy MokManager"),
+		"eula/en.txt":            []byte("You agree."),
 	}}
 	for name, content := range f.files {
 		p := filepath.Join(f.dir, filepath.FromSlash(name))

@@ -3,10 +3,12 @@ package medium
 import (
 	"fmt"
 	"strings"
+
+	"github.com/onramp-os/onramp/internal/grubcfg"
 )
 
-// Paths of the kernel and initrd, the same in the EFI image (where
-// systemd-boot reads them) and on the ISO 9660 side (where ISOLINUX does).
+// Paths of the kernel and initrd, the same in the EFI image (where GRUB
+// reads them) and on the ISO 9660 side (where ISOLINUX does).
 const (
 	kernelPath = "/onramp/vmlinuz"
 	initrdPath = "/onramp/initrd.img"
@@ -33,25 +35,25 @@ var menu = []bootEntry{
 
 func (e bootEntry) cmdline() string { return baseOptions + " " + e.options }
 
-// loaderConf is systemd-boot's loader/loader.conf: the menu and nothing
-// else (no entries it would add for other systems or the firmware setup).
-func loaderConf() []byte {
-	return fmt.Appendf(nil, "default %s.conf\ntimeout 5\nauto-entries no\nauto-firmware no\n", menu[0].id)
-}
+// menuTimeout is how long both menus wait for a choice, in seconds.
+const menuTimeout = 5
 
-// loaderEntry is loader/entries/ID.conf (Boot Loader Specification type 1);
-// the sort key keeps the menu in the order above.
-func loaderEntry(i int, e bootEntry) []byte {
-	return fmt.Appendf(nil, "title    %s\nsort-key onramp-%d\nlinux    %s\ninitrd   %s\noptions  %s\n",
-		e.title, i+1, kernelPath, initrdPath, e.cmdline())
+// grubMenu is the EFI image's grub.cfg (grubcfg.EFIConfig): the menu for
+// Debian's signed GRUB, which shim starts.
+func grubMenu() []byte {
+	entries := make([]grubcfg.Entry, len(menu))
+	for i, e := range menu {
+		entries[i] = grubcfg.Entry{ID: e.id, Title: e.title, Kernel: kernelPath, Initrd: initrdPath, Options: e.cmdline()}
+	}
+	return grubcfg.Menu(menuTimeout, entries)
 }
 
 // isolinuxConfig is isolinux/isolinux.cfg: the same menu, on the screen and
 // the first serial port, and "Memory Test" when memtest is set.
 func isolinuxConfig(title string, memtest bool) []byte {
 	var b strings.Builder
-	// SERIAL must come first; 5 s like systemd-boot (TIMEOUT is in 1/10 s).
-	fmt.Fprintf(&b, "SERIAL 0 115200\nUI menu.c32\nPROMPT 0\nTIMEOUT 50\nDEFAULT %s\nMENU TITLE %s\n", menu[0].id, title)
+	// SERIAL must come first; TIMEOUT is in 1/10 s.
+	fmt.Fprintf(&b, "SERIAL 0 115200\nUI menu.c32\nPROMPT 0\nTIMEOUT %d\nDEFAULT %s\nMENU TITLE %s\n", menuTimeout*10, menu[0].id, title)
 	for _, e := range menu {
 		fmt.Fprintf(&b, "\nLABEL %s\n  MENU LABEL %s\n  LINUX %s\n  INITRD %s\n  APPEND %s\n", e.id, e.title, kernelPath, initrdPath, e.cmdline())
 	}

@@ -147,8 +147,8 @@ func newImageBuildCmd(s streams) *cobra.Command {
 		Use:   "build --payload DIR --out FILE.iso [--variant standard|legacy] [--answers FILE] [--syslinux DIR] [--memtest FILE] [--backup-mib N]",
 		Short: "Build the bootable installer ISO (UEFI; legacy adds BIOS) from a payload directory",
 		Long: `Build the installer medium: an ISO 9660 image with the payload in onramp/, booting with
-UEFI (systemd-boot from the payload's efi/EFI/BOOT/BOOTX64.EFI) and, for --variant legacy,
-with BIOS (ISOLINUX), from a DVD or written raw to a USB stick (osc write). The payload's
+UEFI (the payload's efi/EFI/BOOT/BOOTX64.EFI, shim, starting grubx64.efi beside it: Secure
+Boot) and, for --variant legacy, with BIOS (ISOLINUX), from a DVD or written raw to a USB stick (osc write). The payload's
 signature and every file hash are checked first (exit 5), and the copy on the ISO again
 before FILE.iso is replaced. --answers FILE becomes /autoinstall.yaml for an unattended
 installation; the ISO is then mode 0600. FILE.iso.bmap, its block map (osc image bmap),

@@ -10,7 +10,13 @@ packages=(
 	ovmf                       # UEFI firmware for booting the installer medium (medium-boot.sh)
 	cpio gzip xz-utils zstd    # unpack .debs and kernel modules, pack the initramfs
 	kmod                       # modinfo/depmod for the guest's module tree
-	squashfs-tools             # make image: mksquashfs for the sample system's system.squashfs
+	squashfs-tools             # make image: mksquashfs for the system's system.squashfs
+	mmdebstrap                 # make image: the Debian 13 system (scripts/image/build.sh)
+	debian-archive-keyring     # make image: trixie's archive keys for mmdebstrap
+	sbsigntool                 # install.sh: sbverify/sbattach on the Secure Boot chain
+	xorriso                    # install.sh: the ISOs' El Torito records
+	gdisk                      # install.sh: sgdisk -v on the installed disks
+	dosfstools mtools          # install.sh: fsck.fat, mcopy on the ESP and the stick
 	socat                      # install.sh: the guest's guestfwd to ums-lab on the host's loopback
 	ca-certificates            # apt-get download over https mirrors
 )

@@ -2,11 +2,11 @@
 # Boots the installer medium `osc image build` makes, in QEMU (TCG), the ways
 # a technician starts it: UEFI (OVMF) from a CD-ROM, UEFI from a USB stick the
 # ISO was written to with `osc write`, and BIOS (SeaBIOS) from a USB stick
-# holding the legacy ISO. The payload is a smoke payload: Debian's kernel, an
-# initramfs whose /init prints a marker with its command line and powers off,
-# systemd-boot as the UEFI loader and memtest86+ for the legacy menu, all
-# from Debian packages fetched with `apt-get download` (nothing of the guest
-# is installed on the host). A boot passes when the marker shows the
+# holding the legacy ISO. The payload is a smoke payload: the system's
+# kernel, shim and GRUB as the UEFI loaders and memtest86+ for the legacy
+# menu (make image's Debian 13 system, scripts/image/system.sh, cached), and
+# an initramfs whose /init (busybox-static, fetched with `apt-get download`)
+# prints a marker with its command line and powers off. A boot passes when the marker shows the
 # installer's command line (osc.mode=install, from the boot menu's default
 # entry) after the boot menu was drawn on the serial console, and QEMU powers
 # off; the legacy menu's Memory Test is also chosen (keys sent over the
@@ -28,9 +28,10 @@ export PATH=/usr/local/go/bin:$PATH
 "$root/scripts/e2e/deps.sh" # QEMU, OVMF
 mkdir -p "$out"
 
-kpkg=$(debian_kernel_pkg)
-debian_fetch "$out" "$kpkg" systemd-boot-efi busybox-static memtest86+
+debian_fetch "$out" busybox-static
 stage=$out/stage
+"$root/scripts/image/system.sh" "$root/build/image/system"
+sysboot=$root/build/image/system/boot
 go build -o "$out/osc" ./cmd/osc
 osc=$out/osc
 
@@ -38,8 +39,9 @@ marker=ONRAMP-MEDIUM-BOOT
 pl=$out/payload
 rm -rf "$pl" "$out/initramfs"
 mkdir -p "$pl/efi/EFI/BOOT" "$pl/eula" "$out/initramfs"/{bin,dev,proc}
-cp "$stage/boot/vmlinuz-${kpkg#linux-image-}" "$pl/vmlinuz"
-cp "$stage/usr/lib/systemd/boot/efi/systemd-bootx64.efi" "$pl/efi/EFI/BOOT/BOOTX64.EFI"
+cp "$sysboot/vmlinuz" "$pl/vmlinuz"
+cp "$sysboot/shimx64.efi" "$pl/efi/EFI/BOOT/BOOTX64.EFI"
+cp "$sysboot/grubx64.efi" "$pl/efi/EFI/BOOT/grubx64.efi"
 cp "$stage/bin/busybox" "$out/initramfs/bin/busybox"
 mknod -m 600 "$out/initramfs/dev/console" c 5 1
 cat >"$out/initramfs/init" <<EOF
@@ -68,7 +70,7 @@ build() { # build NAME ARGS...: osc image build, timed
 	echo "medium-boot: built $name.iso in $(echo "$(date +%s.%N) - $t0" | bc | xargs printf '%.2f') s"
 }
 build standard --payload "$pl"
-build legacy --payload "$pl-legacy" --variant legacy --memtest "$stage/boot/memtest86+x64.bin"
+build legacy --payload "$pl-legacy" --variant legacy --memtest "$sysboot/memtest86+x64.bin" --syslinux "$sysboot/syslinux"
 
 stick() { # stick ISO IMG: the ISO written with osc write to a 256 MiB stick image
 	rm -f "$2" && truncate -s 256M "$2"

@@ -1,76 +1,62 @@
 #!/usr/bin/env bash
-# Builds the sample base system of `make image` (issue 7) and its signed
-# payload from Debian packages fetched with `apt-get download` (nothing of
-# the guest is installed on the host) and our static binaries:
+# Builds the base system of `make image`, Debian 13 "trixie" (issue 20),
+# and its signed payloads and installer media:
 #
-#   build/image/payload/   vmlinuz, initrd.img, system.squashfs,
-#                          efi/EFI/BOOT/BOOTX64.EFI, eula/{en,de}.txt,
-#                          manifest.json + manifest.sig (scripts/image/dev.key)
+#   build/image/system/    the system tree (scripts/image/system.sh:
+#                          mmdebstrap from scripts/image/packages, with
+#                          scripts/image/rootfs/), its boot files and
+#                          packages.manifest; cached by the hash of the
+#                          package lists and those scripts
+#   build/image/payload/   vmlinuz (signed by Debian), initrd.img
+#                          (initramfs-tools), system.squashfs,
+#                          efi/EFI/BOOT/{BOOTX64.EFI (shim), grubx64.efi,
+#                          mmx64.efi}, eula/{en,de}.txt, manifest.json +
+#                          manifest.sig (scripts/image/dev.key)
 #   build/image/payload-legacy/
 #                          the same signed as variant legacy, with GRUB's
 #                          bios/boot.img and bios/core.img for BIOS boot
-#   build/image/memtest86+x64.bin, build/image/syslinux/
-#                          what `osc image build --variant legacy` takes
+#   build/image/packages.manifest
+#                          every package of the system with its version and
+#                          installed size (KiB)
 #   build/image/osc-VERSION.iso, build/image/osc-VERSION_legacy.iso
 #                          the installer media (osc image build)
 #   build/image/bin/osc, build/image/bin/setup-assistant
 #                          the static binaries of the image (this osc
 #                          trusts the development key)
 #
-# initrd.img: busybox, the kernel modules of /etc/onramp/modules and
-# scripts/image/initrd-init. system.squashfs: busybox, osc and
-# setup-assistant (static; this osc also trusts the development key), the
-# tools osc install runs (mke2fs, debugfs, mkfs.fat, mcopy, blkid),
-# loadkeys with console keymaps, tzdata, CA certificates, the EULAs and
-# scripts/image/system-init as /sbin/init.
-#
-# Idempotent: downloads and the unpacked packages are cached under
-# build/image/; the rest is rebuilt every run (about 20 s, and the media).
-# VERSION (default 12.5.0) sets the manifest's and os-release's version.
+# system.squashfs is the system tree with our binaries, the EULAs and
+# Onramp's os-release (based on Debian 13 trixie), zstd-compressed; it is
+# made again only when the tree, the binaries, the EULAs or VERSION
+# changed (build/image/system.squashfs.key).
+# VERSION (default 12.5.0) sets the manifest's and os-release's version;
+# SQUASHFS_LEVEL (default 19) the zstd level of system.squashfs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 here=$root/scripts/image
 out=$root/build/image
-stage=$out/stage
 payload=$out/payload
 export PATH=/usr/local/go/bin:$PATH
-# shellcheck source=scripts/lib/debian-guest.sh
-. "$root/scripts/lib/debian-guest.sh"
 
 os_name="Onramp OS"
 version=${VERSION:-12.5.0}
-# The smallest target the sample runs on: ESP, two 1 GiB slots and DATA fit
-# in 4 GiB (the e2e targets are 4 GiB sparse files).
+level=${SQUASHFS_LEVEL:-19}
+# The smallest target the system runs on: ESP, two slots (twice
+# system.squashfs each, osc image sign's default) and DATA fit in 4 GiB.
 min_target=$((4 << 30))
-
-# Kernel modules the initrd loads: disks (virtio, SATA, USB, CD), the file
-# systems of the medium, the slots and DATA (ext4 asks the crypto API for
-# crc32c when mounting), the overlay root, and AF_PACKET for the DHCP
-# client of the setup assistant.
-modules=(virtio_pci virtio_blk virtio_scsi virtio_net ahci sd_mod sr_mod cdrom usb_storage uas
-	xhci_pci xhci_hcd ehci_pci squashfs ext4 crc32c_generic crc32c_intel vfat nls_cp437 nls_ascii nls_utf8
-	isofs overlay loop af_packet)
-
-# XKB layouts (what the setup assistant writes as KEYMAP) whose console
-# keymap console-data names differently.
-keymap_aliases=(gb:uk ch:sg-latin1 at:de pt:pt-latin1 se:se-latin1 be:be-latin1 br:br-abnt2
-	cz:cz-lat2 tr:trq de-nodeadkeys:de-latin1-nodeadkeys us-altgr-intl:us-intl.iso15)
+if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+	SOURCE_DATE_EPOCH=$(git -C "$here" log -1 --format=%ct -- packages packages-boot 2>/dev/null || true)
+	SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1767225600} # 2026-01-01, outside a git checkout
+fi
+export SOURCE_DATE_EPOCH
 
 start=$(date +%s)
-"$root/scripts/e2e/deps.sh" # mksquashfs, kmod, cpio, zstd
-
-kpkg=$(debian_kernel_pkg)
-kver=${kpkg#linux-image-}
-# Programs taken with their libraries (debian_add_binary), and data.
-# grub-common's grub-mkimage runs on the host from the staging tree, with
-# the guest's libraries, to make GRUB's core.img for the legacy payload.
-tools=(e2fsprogs dosfstools mtools util-linux kbd grub-common)
-data=(busybox-static systemd-boot-efi console-data tzdata ca-certificates grub-pc-bin memtest86+ isolinux syslinux-common)
-want=("$kpkg" "${tools[@]}" "${data[@]}")
-while read -r p; do want+=("$p"); done < <(debian_lib_deps "${tools[@]}")
-debian_fetch "$out" "${want[@]}"
-[ -d "$stage/lib/modules/$kver" ] || { echo "image: no modules for $kver in $stage" >&2; exit 1; }
+"$root/scripts/deps.sh"     # mkfs.fat, mcopy for osc
+"$root/scripts/e2e/deps.sh" # mmdebstrap, mksquashfs
+sys=$out/system
+"$here/system.sh" "$sys"
+system_s=$(($(date +%s) - start))
+boot=$sys/boot
 
 # Our programs, static. The osc of the image trusts the development key as
 # a built-in key, so the medium installs its own payload without
@@ -80,101 +66,65 @@ mkdir -p "$out/bin"
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/onramp-os/onramp/images.extraTrustedKey=$devkey" \
 	-o "$out/bin/osc" ./cmd/osc
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/bin/setup-assistant" ./cmd/setup-assistant
+cp "$sys/packages.manifest" "$out/packages.manifest"
 
-rm -rf "$payload"
-mkdir -p "$payload/efi/EFI/BOOT" "$payload/eula"
-cp "$stage/boot/vmlinuz-$kver" "$payload/vmlinuz"
-cp "$stage/usr/lib/systemd/boot/efi/systemd-bootx64.efi" "$payload/efi/EFI/BOOT/BOOTX64.EFI"
-cp "$here"/eula/*.txt "$payload/eula/"
-
-# busybox_links ROOT links every applet of ROOT/bin/busybox at its usual
-# place, leaving programs already there alone.
-busybox_links() {
-	local a
-	for a in $("$1/bin/busybox" --list-full); do
-		[ -e "$1/$a" ] || [ -L "$1/$a" ] || { mkdir -p "$1/$(dirname "$a")"; ln -s /bin/busybox "$1/$a"; }
-	done
-}
-
-# --- initrd.img ---
-initrd=$out/initrd
-rm -rf "$initrd"
-mkdir -p "$initrd"/{bin,sbin,usr/bin,usr/sbin,etc/onramp,lib/onramp,proc,sys,dev,run,newroot}
-cp "$stage/bin/busybox" "$initrd/bin/busybox"
-busybox_links "$initrd"
-debian_add_modules "$stage" "$initrd" "$kver" "${modules[@]}"
-# The ones that are files (the rest are built into the kernel), in order;
-# modprobe loads what each depends on.
-for m in "${modules[@]}"; do
-	f=$(modinfo -k "$kver" -b "$stage" -n "$m" 2>/dev/null || true)
-	if [ -n "$f" ] && [ -f "$f" ]; then echo "$m"; fi
-done >"$initrd/etc/onramp/modules"
-install -m 0755 "$here/initrd-init" "$initrd/init"
-install -m 0644 "$here/lib.sh" "$initrd/lib/onramp/lib.sh"
-(cd "$initrd" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet --reproducible | gzip -9n >"$payload/initrd.img")
-
-# --- system.squashfs ---
-rootfs=$out/rootfs
-rm -rf "$rootfs"
-mkdir -p "$rootfs"/{bin,sbin,usr/bin,usr/sbin,lib/onramp,etc/ssl/certs,proc,sys,dev,run,tmp,data,root,mnt} \
-	"$rootfs"/{var/lib/onramp,var/log,usr/share/onramp/eula}
-chmod 1777 "$rootfs/tmp"
-chmod 0700 "$rootfs/root"
-# Debian's programs first, then busybox's applets where none is there.
-debian_add_binary "$stage" "$rootfs" mke2fs debugfs mkfs.fat mcopy blkid loadkeys
-cp "$stage/etc/mke2fs.conf" "$rootfs/etc/"
-# mcopy converts file names to the DOS code page with iconv: glibc's
-# modules for code pages 850 (mtools' default) and 437 (the ESP's).
-gconv=usr/lib/x86_64-linux-gnu/gconv
-mkdir -p "$rootfs/$gconv"
-cp -a "$stage/$gconv"/{IBM850.so,IBM437.so,gconv-modules,gconv-modules.d} "$rootfs/$gconv/"
-cp "$stage/bin/busybox" "$rootfs/bin/busybox"
-busybox_links "$rootfs"
-install -m 0755 "$out/bin/osc" "$out/bin/setup-assistant" "$rootfs/usr/bin/"
-install -m 0755 "$here/system-init" "$rootfs/sbin/init"
-install -m 0755 "$here/session" "$rootfs/lib/onramp/session"
-install -m 0644 "$here/lib.sh" "$rootfs/lib/onramp/lib.sh"
-install -m 0644 "$here"/eula/*.txt "$rootfs/usr/share/onramp/eula/"
-# Console keymaps for loadkeys, with the XKB names the assistant writes.
-mkdir -p "$rootfs/usr/share/keymaps"
-cp -a "$stage/usr/share/keymaps/i386" "$rootfs/usr/share/keymaps/"
-for a in "${keymap_aliases[@]}"; do
-	src=$(find "$rootfs/usr/share/keymaps/i386" -name "${a#*:}.kmap.gz" | head -n1)
-	[ -n "$src" ] || { echo "image: no console keymap ${a#*:} for ${a%%:*}" >&2; exit 1; }
-	ln -s "$(basename "$src")" "$(dirname "$src")/${a%%:*}.kmap.gz"
-done
-# Time zones (not the leap-second "right/" copies) for /etc/localtime.
-mkdir -p "$rootfs/usr/share/zoneinfo"
-(cd "$stage/usr/share/zoneinfo" && tar --exclude=./right -cf - .) | tar -xf - -C "$rootfs/usr/share/zoneinfo"
-# The CA bundle update-ca-certificates would make, for the e-mail
-# onboarding's TLS to the Onboarding Service.
-cat "$stage"/usr/share/ca-certificates/mozilla/*.crt >"$rootfs/etc/ssl/certs/ca-certificates.crt"
-
-cat >"$rootfs/etc/os-release" <<EOF
-NAME="$os_name"
-VERSION="$version (sample)"
+# os-release: Onramp OS on Debian 13 trixie (VERSION_CODENAME, DEBIAN_VERSION_FULL).
+debver=$(cat "$sys/root/etc/debian_version")
+os_release="NAME=\"$os_name\"
+VERSION=\"$version (Debian $debver trixie)\"
 ID=onramp
 ID_LIKE=debian
 VERSION_ID=$version
-PRETTY_NAME="$os_name $version"
-HOME_URL="https://github.com/onramp-os/onramp"
-EOF
-# root logs in on the console without a password: a sample system.
-echo "root::0:0:root:/root:/bin/sh" >"$rootfs/etc/passwd"
-echo "nobody:x:65534:65534:nobody:/nonexistent:/bin/false" >>"$rootfs/etc/passwd"
-printf 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
-printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$rootfs/etc/hosts"
-printf 'export PS1='"'"'\\h:\\w\\$ '"'"'\n[ -f /etc/locale.conf ] && . /etc/locale.conf && export LANG\n' >"$rootfs/etc/profile"
-ln -s ../proc/mounts "$rootfs/etc/mtab"
-: >"$rootfs/etc/fstab"
+VERSION_CODENAME=trixie
+DEBIAN_VERSION_FULL=$debver
+PRETTY_NAME=\"$os_name $version\"
+HOME_URL=\"https://github.com/onramp-os/onramp\"
+"
 
-rm -f "$payload/system.squashfs"
-mksquashfs "$rootfs" "$payload/system.squashfs" -comp zstd -Xcompression-level 15 -all-root \
-	-mkfs-time 0 -all-time 0 -noappend -quiet >/dev/null
+# --- system.squashfs ---
+sq=$out/system.squashfs
+sqkey=$({
+	cat "$sys/key"
+	echo "$level $SOURCE_DATE_EPOCH $os_release"
+	sha256sum "$out/bin/osc" "$out/bin/setup-assistant" "$here"/eula/*.txt | cut -d' ' -f1
+} | sha256sum | cut -d' ' -f1)
+squashfs_s=0
+if [ ! -f "$sq" ] || [ "$(cat "$sq.key" 2>/dev/null)" != "$sqkey" ]; then
+	sq_start=$(date +%s)
+	# A hard-linked copy of the cached tree: files added or replaced are
+	# removed first, so the cache stays as built.
+	st=$out/squashfs-root
+	rm -rf "$st" "$sq" "$sq.key"
+	cp -al "$sys/root" "$st"
+	# The kernel and initrd boot from the ESP; the slot needs no copy.
+	rm -f "$st"/boot/vmlinuz-* "$st"/boot/initrd.img-* "$st"/vmlinuz* "$st"/initrd.img*
+	rm -f "$st/etc/os-release"
+	printf '%s' "$os_release" >"$st/etc/os-release"
+	install -m 0755 "$out/bin/osc" "$out/bin/setup-assistant" "$st/usr/bin/"
+	mkdir -p "$st/usr/share/onramp/eula"
+	install -m 0644 "$here"/eula/*.txt "$st/usr/share/onramp/eula/"
+	# (mksquashfs takes its time stamps from SOURCE_DATE_EPOCH.)
+	mksquashfs "$st" "$sq" -comp zstd -Xcompression-level "$level" -noappend -quiet >/dev/null
+	rm -rf "$st"
+	echo "$sqkey" >"$sq.key"
+	squashfs_s=$(($(date +%s) - sq_start))
+fi
+
+rm -rf "$payload"
+mkdir -p "$payload/efi/EFI/BOOT" "$payload/eula"
+cp "$boot/vmlinuz" "$boot/initrd.img" "$payload/"
+ln "$sq" "$payload/system.squashfs"
+# Secure Boot: shim (Microsoft-signed) at the removable-media path starts
+# grubx64.efi beside it (and MokManager when asked), which starts the
+# Debian-signed kernel; osc writes GRUB's menu (internal/grubcfg).
+cp "$boot/shimx64.efi" "$payload/efi/EFI/BOOT/BOOTX64.EFI"
+cp "$boot/grubx64.efi" "$payload/efi/EFI/BOOT/grubx64.efi"
+cp "$boot/mmx64.efi" "$payload/efi/EFI/BOOT/mmx64.efi"
+cp "$here"/eula/*.txt "$payload/eula/"
 
 # --- sign ---
-# The installed system's boot entries (systemd-boot and GRUB) get both
-# consoles; the last one is /dev/console, where the boot markers go.
+# The installed system's boot entry gets both consoles; the last one is
+# /dev/console, where the boot markers go.
 kernel_options="console=tty0 console=ttyS0,115200"
 "$out/bin/osc" image sign --key "$here/dev.key" --os-name "$os_name" --version "$version" \
 	--min-target-size "$min_target" --kernel-options "$kernel_options" "$payload"
@@ -188,31 +138,20 @@ rm -rf "$legacy"
 cp -al "$payload" "$legacy"
 rm -f "$legacy/manifest.json" "$legacy/manifest.sig"
 mkdir -p "$legacy/bios"
-grub=$stage/usr/lib/grub/i386-pc
-cp "$grub/boot.img" "$legacy/bios/boot.img"
-"$stage/lib64/ld-linux-x86-64.so.2" --library-path "$stage/lib/x86_64-linux-gnu:$stage/usr/lib/x86_64-linux-gnu" \
-	"$stage/usr/bin/grub-mkimage" -O i386-pc -d "$grub" -p '(hd0,gpt1)/grub' -o "$legacy/bios/core.img" \
-	biosdisk part_gpt part_msdos fat normal configfile linux boot echo test search serial terminal
+cp "$boot/bios/boot.img" "$boot/bios/core.img" "$legacy/bios/"
 "$out/bin/osc" image sign --key "$here/dev.key" --os-name "$os_name" --version "$version" --variant legacy \
 	--min-target-size "$min_target" --kernel-options "$kernel_options" "$legacy"
-
-# --- what the legacy medium's ISOLINUX needs ---
-cp "$stage/boot/memtest86+x64.bin" "$out/memtest86+x64.bin"
-rm -rf "$out/syslinux"
-mkdir -p "$out/syslinux"
-cp "$stage"/usr/lib/ISOLINUX/{isolinux.bin,isohdpfx.bin} "$stage"/usr/lib/syslinux/modules/bios/{ldlinux,menu,libutil,libcom32}.c32 \
-	"$out/syslinux/"
 payload_s=$(($(date +%s) - start))
 
 # --- the installer media ---
 iso_start=$(date +%s)
 "$out/bin/osc" image build --payload "$payload" --out "$out/osc-$version.iso"
 "$out/bin/osc" image build --payload "$legacy" --variant legacy --out "$out/osc-${version}_legacy.iso" \
-	--memtest "$out/memtest86+x64.bin" --syslinux "$out/syslinux"
+	--memtest "$boot/memtest86+x64.bin" --syslinux "$boot/syslinux"
 iso_s=$(($(date +%s) - iso_start))
 
 size() { du -h --apparent-size "$1" | cut -f1; }
-echo "image: payload $(du -sh --apparent-size "$payload" | cut -f1) (system.squashfs $(size "$payload/system.squashfs")," \
-	"initrd.img $(size "$payload/initrd.img"), vmlinuz $(size "$payload/vmlinuz"); kernel $kver) in ${payload_s}s;" \
+echo "image: system $(cut -c1-12 "$sys/key") in ${system_s}s, system.squashfs $(size "$sq") (zstd-$level) in ${squashfs_s}s" \
+	"(0: cached), initrd.img $(size "$payload/initrd.img"), vmlinuz $(size "$payload/vmlinuz"); payloads at ${payload_s}s;" \
 	"osc-$version.iso $(size "$out/osc-$version.iso"), osc-${version}_legacy.iso $(size "$out/osc-${version}_legacy.iso") in ${iso_s}s;" \
 	"total $(($(date +%s) - start))s" >&2

@@ -1,5 +1,7 @@
-# Shared by the scripts that build guest systems from Debian packages
-# (scripts/e2e/build-initramfs.sh, scripts/image/build.sh): packages are
+# Shared by the test scripts that build small guests from Debian packages
+# (scripts/e2e/build-initramfs.sh for the WLAN guest, scripts/e2e/
+# medium-boot.sh for its marker initramfs; the product system is built by
+# scripts/image/system.sh with mmdebstrap instead): packages are
 # fetched with `apt-get download` and unpacked with `dpkg -x` into a staging
 # tree, and the programs, libraries and kernel modules a guest needs are
 # picked from there. Nothing of the guest is installed on the host.

@@ -1,6 +1,5 @@
-# Shell functions shared by the sample system's boot scripts (initrd-init,
-# system-init, session); installed as /lib/onramp/lib.sh in the initrd and
-# the system. POSIX sh (busybox ash); needs /proc and /dev mounted.
+# Shell functions shared by the system's boot scripts in /usr/lib/onramp
+# (installer, firstboot, ready, session; started by systemd units). POSIX sh.
 
 # say prints a line on every console the kernel writes to (the screen and
 # the serial line alike, as listed in /proc/consoles), else on /dev/console.
