@@ -1,7 +1,6 @@
 package agent_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -24,6 +23,7 @@ import (
 	"time"
 
 	"github.com/onramp-os/onramp/agent"
+	"github.com/onramp-os/onramp/internal/testutil"
 	"github.com/onramp-os/onramp/license"
 	"github.com/onramp-os/onramp/onboard"
 	"github.com/onramp-os/onramp/onboard/lab"
@@ -38,24 +38,7 @@ type env struct {
 	addr   string
 	root   string
 	cancel context.CancelFunc
-	logs   *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs   *testutil.SyncBuffer
 }
 
 func enrolled(t *testing.T, cfg lab.Config) *env {
@@ -86,7 +69,7 @@ func enrolled(t *testing.T, cfg lab.Config) *env {
 		onboard.ServerRequest{Server: host, Port: p, OTP: otp, Token: srv.Token()}); err != nil {
 		t.Fatal(err)
 	}
-	return &env{srv: srv, addr: addr, root: root, cancel: cancel, logs: &syncBuffer{}}
+	return &env{srv: srv, addr: addr, root: root, cancel: cancel, logs: &testutil.SyncBuffer{}}
 }
 
 func (e *env) config() agent.Config {

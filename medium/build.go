@@ -20,11 +20,14 @@ import (
 	"github.com/diskfs/go-diskfs/backend/file"
 	"github.com/diskfs/go-diskfs/filesystem/iso9660"
 
+	"github.com/onramp-os/onramp/firstboot"
 	"github.com/onramp-os/onramp/images"
 	"github.com/onramp-os/onramp/installer"
+	"github.com/onramp-os/onramp/internal/atomicfile"
 	"github.com/onramp-os/onramp/internal/exitcode"
 	"github.com/onramp-os/onramp/internal/fatimage"
 	"github.com/onramp-os/onramp/internal/grubcfg"
+	"github.com/onramp-os/onramp/internal/inputfile"
 )
 
 // Variants of the medium (DESIGN.md "Installer medium").
@@ -73,6 +76,9 @@ const DefaultBackupSize = 64 << 20
 // minBackupSize keeps FAT32 above its minimum cluster count with 512-byte
 // clusters (65525), so every FAT reader agrees on the type.
 const minBackupSize = 33 << 20
+
+// MaxBackupSize bounds the OSC-BACKUP partition (1 TiB).
+const MaxBackupSize = 1 << 40
 
 // Result describes a medium Build wrote.
 type Result struct {
@@ -194,8 +200,8 @@ func checkOptions(p *images.Payload, out string, opt *Options) (string, error) {
 		return usage("--memtest needs --variant %s (the memory test boots with BIOS)", Legacy)
 	case variant != Legacy && len(opt.SyslinuxDirs) > 0:
 		return usage("--syslinux needs --variant %s", Legacy)
-	case opt.BackupSize != 0 && (opt.BackupSize < minBackupSize || opt.BackupSize%(1<<20) != 0 || opt.BackupSize > 1<<40):
-		return usage("--backup-mib %d: the backup partition is 0 (none) or %d to %d MiB", opt.BackupSize>>20, minBackupSize>>20, 1<<20)
+	case opt.BackupSize != 0 && (opt.BackupSize < minBackupSize || opt.BackupSize%(1<<20) != 0 || opt.BackupSize > MaxBackupSize):
+		return usage("--backup-mib %d: the backup partition is 0 (none) or %d to %d MiB", opt.BackupSize>>20, minBackupSize>>20, MaxBackupSize>>20)
 	}
 	if fi, err := os.Stat(p.Origin); err != nil || !fi.IsDir() {
 		return usage("--payload %s is not a payload directory", p.Origin)
@@ -274,7 +280,23 @@ func stageMedium(ctx context.Context, work string, p *images.Payload, variant st
 	}
 	copies := map[string]string{}
 	if opt.Answers != "" {
-		copies[answersPath] = opt.Answers
+		// Checked as the live installer will check them (it runs osc
+		// install there): a medium with answers that fail would only fail
+		// on the device. Staged 0600: they may hold a one-time password.
+		data, err := inputfile.Read(opt.Answers, firstboot.MaxAnswersSize)
+		if err != nil {
+			return 0, exitcode.New(exitcode.Usage, "--answers: %v", err)
+		}
+		a, err := installer.ParseAnswers(data, true)
+		if err != nil {
+			return 0, exitcode.Wrap(exitcode.Usage, fmt.Errorf("--answers %s: %w", opt.Answers, err))
+		}
+		if !a.Set["accept_eula"] {
+			return 0, exitcode.New(exitcode.Usage, "--answers %s: accept_eula: required: the live installer has no other way to accept the license", opt.Answers)
+		}
+		if err := atomicfile.WriteFile(filepath.Join(work, answersPath), data, 0o600); err != nil {
+			return 0, err
+		}
 	}
 	if variant == Legacy {
 		for name, src := range sl.files {

@@ -258,7 +258,7 @@ func TestBuildLegacy(t *testing.T) {
 	dir := t.TempDir()
 	answers := filepath.Join(t.TempDir(), "answers.yaml")
 	memtest := filepath.Join(t.TempDir(), "memtest86+x64.bin")
-	os.WriteFile(answers, []byte("target: auto\nafter: poweroff\n"), 0o600)
+	os.WriteFile(answers, []byte("target: auto\naccept_eula: true\nafter: poweroff\n"), 0o644)
 	os.WriteFile(memtest, []byte("memtest kernel"), 0o644)
 	iso := filepath.Join(dir, "osc-12.5.0_legacy.iso")
 	res, err := f.build(t, iso, Options{Variant: Legacy, Answers: answers, Memtest: memtest})
@@ -267,6 +267,11 @@ func TestBuildLegacy(t *testing.T) {
 	}
 	if !res.Memtest || res.Variant != Legacy {
 		t.Errorf("result %+v", res)
+	}
+	// The answers may hold a one-time password: readable by root only on
+	// the medium, whatever mode the file had.
+	if out := testutil.Run(t, "xorriso", "-indev", iso, "-find", "/autoinstall.yaml", "-exec", "lsdl"); !strings.Contains(out, "-rw-------") {
+		t.Errorf("/autoinstall.yaml on the medium: %s, want -rw-------", out)
 	}
 	_, bios := checkHybrid(t, iso, true)
 	checkEFIImage(t, iso, f)
@@ -326,6 +331,9 @@ func TestBuildRefuses(t *testing.T) {
 		"memtest, standard":  {opt: Options{Memtest: "/dev/null"}, kind: exitcode.Usage, msg: "--memtest"},
 		"syslinux, standard": {opt: Options{SyslinuxDirs: []string{empty}}, kind: exitcode.Usage, msg: "--syslinux"},
 		"answers missing":    {opt: Options{Answers: filepath.Join(empty, "nope")}, kind: exitcode.Usage, msg: "--answers"},
+		"answers, no EULA":   {opt: Options{Answers: writeTemp(t, "target: auto\naccept_eula: false\n")}, kind: exitcode.Usage, msg: "accept_eula (line 2)"},
+		"answers, EULA left": {opt: Options{Answers: writeTemp(t, "target: auto\n")}, kind: exitcode.Usage, msg: "accept_eula: required"},
+		"answers, bad key":   {opt: Options{Answers: writeTemp(t, "target: auto\naccept_eula: true\ntargte: x\n")}, kind: exitcode.Usage, msg: "targte (line 3): unknown key"},
 		"out is a directory": {out: empty, kind: exitcode.Usage, msg: "--out"},
 		"backup too small":   {opt: Options{BackupSize: 8 << 20}, kind: exitcode.Usage, msg: "--backup-mib"},
 		"backup not in MiB":  {opt: Options{BackupSize: 64<<20 + 512}, kind: exitcode.Usage, msg: "--backup-mib"},
@@ -414,4 +422,14 @@ func TestBuildCommand(t *testing.T) {
 	if left := leftovers(t, dir, filepath.Base(iso), filepath.Base(iso)+".bmap"); len(left) > 0 {
 		t.Errorf("left behind: %v", left)
 	}
+}
+
+// writeTemp writes content into a new file and returns its path.
+func writeTemp(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "answers.yaml")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -155,6 +155,10 @@ installation; the ISO is then mode 0600. FILE.iso.bmap, its block map (osc image
 is written beside it: osc write and bmaptool copy then skip its empty space.`,
 		Args: cobra.NoArgs,
 		RunE: cli.RunE(func(cmd *cobra.Command, _ []string) error {
+			if backupMiB < 0 || backupMiB > medium.MaxBackupSize>>20 {
+				// Checked before the shift: a huge count would wrap around.
+				return exitcode.New(exitcode.Usage, "--backup-mib %d: the backup partition is 0 (none) or up to %d MiB", backupMiB, medium.MaxBackupSize>>20)
+			}
 			rep := newReporter(s, false)
 			p, err := openVerifiedPayload(cmd.Context(), rep, payload, trustKeys, skipSig)
 			if err != nil {

@@ -94,3 +94,19 @@ func readHead(t *testing.T, dev string) []byte {
 	}
 	return b
 }
+
+// TestImageBuildBackupSizeRange: a backup size so large that it would wrap
+// around when turned into bytes is refused (exit 2), before any payload is
+// read; so is a negative one.
+func TestImageBuildBackupSizeRange(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "x.iso")
+	for _, n := range []string{"17592186044480", "-1"} {
+		r := run(t, context.Background(), "", "image", "build", "--payload", "/nonexistent", "--out", out, "--backup-mib", n)
+		if r.code != 2 || !strings.Contains(r.stderr, "--backup-mib "+n) {
+			t.Errorf("--backup-mib %s: exit %d, %q; want 2 naming it", n, r.code, r.stderr)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("an ISO was written")
+	}
+}

@@ -1,36 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/onramp-os/onramp/internal/testutil"
 )
-
-// syncBuffer is a bytes.Buffer safe to read while the process writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestSignalsEndThePromptsAndRemoveTheDemoKeys: SIGHUP (a closed
 // terminal), SIGTERM and Ctrl+C end the plain prompts while they wait for
@@ -47,7 +27,7 @@ func TestSignalsEndThePromptsAndRemoveTheDemoKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer stdin.Close()
-		var out syncBuffer
+		var out testutil.SyncBuffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -7,31 +7,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/onramp-os/onramp/internal/testutil"
 	"github.com/onramp-os/onramp/onboard"
 	"github.com/onramp-os/onramp/onboard/lab"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // run runs ums-lab in-process and returns exit code, stdout and stderr.
 func run(t *testing.T, stdin string, args ...string) (int, string, string) {
@@ -43,10 +25,10 @@ func run(t *testing.T, stdin string, args ...string) (int, string, string) {
 
 // serve starts "ums-lab serve" on a free port and returns its address and
 // log; it stops when the test ends.
-func serve(t *testing.T, state string, extra ...string) (string, *syncBuffer) {
+func serve(t *testing.T, state string, extra ...string) (string, *testutil.SyncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	done := make(chan int)
 	go func() {
 		done <- Run(ctx, strings.NewReader(""), &bytes.Buffer{}, logs, append([]string{"serve", "--state", state, "--listen", "127.0.0.1:0"}, extra...))
