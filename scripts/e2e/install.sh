@@ -32,9 +32,8 @@
 # E2E_INSTALL_TIMEOUT (seconds, default 2400) bounds the QEMU boots
 # together (building the image before them is not counted); E2E_BUILD=0
 # skips rebuilding the image; E2E_ACCEL picks QEMU's accelerator (default
-# tcg); E2E_ROWS (default "nvme unsigned migrate legacy": steps 2+4+5, 6,
-# 3, 9; add "sata mmc" for steps 7 and 8, make test-e2e-hardware, which
-# do not fit CI's time with the rest; unsigned needs nvme) picks rows, and
+# tcg); E2E_ROWS (default "nvme unsigned migrate sata mmc legacy": steps
+# 2+4+5, 6, 3, 7, 8, 9; unsigned needs nvme) picks rows, and
 # E2E_WORK (default build/e2e-install) the work directory, so row groups
 # can run side by side. A failing boot prints its serial log; a summary of
 # timings ends a pass.
@@ -52,7 +51,7 @@ ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.ms.fd # Secure Boot, needs SMM
 ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.ms.fd # Microsoft's keys enrolled, Secure Boot on
 accel=${E2E_ACCEL:-tcg}
 budget=${E2E_INSTALL_TIMEOUT:-2400}
-rows=" ${E2E_ROWS:-nvme unsigned migrate legacy} "
+rows=" ${E2E_ROWS:-nvme unsigned migrate sata mmc legacy} "
 mac=52:54:00:0e:2e:01
 unit_id=5254000E2E01 # the Unit ID of that NIC (DESIGN.md: the MAC, upper-case hex)
 lab_ip=192.0.2.100   # ums-lab as the guests see it (guestfwd)
