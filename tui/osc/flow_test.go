@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/onramp-os/onramp/blockdev"
 	"github.com/onramp-os/onramp/images"
@@ -32,17 +33,7 @@ func TestWriteThroughTheScreens(t *testing.T) {
 	stick := Stick{Path: target, Name: "Test stick", Size: 8 << 20}
 
 	tm := start(t, Config{Dir: "isos", ListDrives: drives(), Sticks: []Stick{stick}})
-	waitFor(t, tm, "OSC12_01_110")
-	tm.Send(key(tea.KeyEnter))
-	waitFor(t, tm, "Test stick (file)")
-	tm.Send(key(tea.KeyEnter))
-	waitFor(t, tm, "will be replaced")
-	tm.Send(key(tea.KeyTab))
-	tm.Send(key(tea.KeyEnter))
-	// The file is far smaller than a stick should be: osc asks again.
-	waitFor(t, tm, "anyway?")
-	tm.Send(key(tea.KeyTab))
-	tm.Send(key(tea.KeyEnter))
+	startWriting(t, tm)
 	waitFor(t, tm, "safe to remove")
 	view := finalView(t, tm)
 
@@ -246,6 +237,18 @@ func TestWriteUsesTheBmapBeside(t *testing.T) {
 		t.Fatal(err)
 	}
 	tm := start(t, Config{Dir: "isos", ListDrives: drives(), Sticks: []Stick{{Path: target, Name: "Test stick", Size: 8 << 20}}})
+	startWriting(t, tm)
+	waitFor(t, tm, "BmapFileChecksum")
+	if got, _ := os.ReadFile(target); !bytes.Equal(got, old) {
+		t.Error("the stick changed although the bmap was refused")
+	}
+}
+
+// startWriting picks the image OSC12_01_110 and the file "Test stick" by
+// keys, and confirms twice (the file is far smaller than a stick should
+// be: osc asks again).
+func startWriting(t *testing.T, tm *teatest.TestModel) {
+	t.Helper()
 	waitFor(t, tm, "OSC12_01_110")
 	tm.Send(key(tea.KeyEnter))
 	waitFor(t, tm, "Test stick (file)")
@@ -256,8 +259,4 @@ func TestWriteUsesTheBmapBeside(t *testing.T) {
 	waitFor(t, tm, "anyway?")
 	tm.Send(key(tea.KeyTab))
 	tm.Send(key(tea.KeyEnter))
-	waitFor(t, tm, "BmapFileChecksum")
-	if got, _ := os.ReadFile(target); !bytes.Equal(got, old) {
-		t.Error("the stick changed although the bmap was refused")
-	}
 }
