@@ -24,6 +24,9 @@ type Answers struct {
 	Timezone   string // a tz name or "auto"
 	Time       string // "2026-11-27T10:00:00", optional
 	Onboarding OnboardingAnswer
+	// RootPasswordHash is root's password as a crypt(3) hash: it opens
+	// the rescue consoles once the setup is done (sysconf.RootPasswordPath).
+	RootPasswordHash string
 
 	// lines maps each key's path ("network.wlan.key") to its line in the
 	// file, so that CheckAnswers' errors name the line too.
@@ -119,10 +122,11 @@ func ParseAnswers(data []byte) (Answers, error) {
 		return a, err
 	}
 	err = fields(root, "", map[string]func(*yaml.Node, string) error{
-		"language": str(&a.Language),
-		"eula":     str(&a.EULA),
-		"timezone": str(&a.Timezone),
-		"time":     str(&a.Time),
+		"language":           str(&a.Language),
+		"eula":               str(&a.EULA),
+		"timezone":           str(&a.Timezone),
+		"time":               str(&a.Time),
+		"root_password_hash": str(&a.RootPasswordHash),
 		"keyboard": func(n *yaml.Node, p string) error {
 			return fields(n, p, map[string]func(*yaml.Node, string) error{"layout": str(&a.Keyboard.Layout), "variant": str(&a.Keyboard.Variant)})
 		},

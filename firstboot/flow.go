@@ -26,6 +26,7 @@ type System interface {
 	LoadState() (sysconf.SetupState, bool, error)
 	SaveState(sysconf.SetupState) error
 	MarkDone(at time.Time) error
+	WriteRootPassword(hash string) error
 }
 
 // Step is a step of the header; pages belong to one.

@@ -68,6 +68,11 @@ func checkAnswers(a Answers, layouts []sysconf.Layout, zones []sysconf.Zone, pro
 			return &AnswerError{Field: "time", Msg: err.Error()}
 		}
 	}
+	if a.RootPasswordHash != "" {
+		if err := sysconf.CheckCryptHash(a.RootPasswordHash); err != nil {
+			return &AnswerError{Field: "root_password_hash", Msg: err.Error()}
+		}
+	}
 	o := a.Onboarding
 	problem := func(field, key string) error { return &AnswerError{Field: "onboarding." + field, Msg: en.T(key)} }
 	switch {
@@ -239,6 +244,12 @@ func RunUnattended(cfg Config, a Answers, log io.Writer) (Outcome, error) {
 	}
 	if out.Onboarded, err = unattendedOnboarding(ctx, &cfg, a.Onboarding, &c, log); err != nil {
 		return out, err
+	}
+	if a.RootPasswordHash != "" {
+		if err := cfg.Sys.WriteRootPassword(a.RootPasswordHash); err != nil {
+			return out, err
+		}
+		fmt.Fprintln(log, "root password set: it opens the rescue consoles (tty11, tty12)")
 	}
 	if err := Finish(&cfg, c); err != nil {
 		return out, err

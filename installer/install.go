@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/onramp-os/onramp/images"
 	"github.com/onramp-os/onramp/internal/exitcode"
+	"github.com/onramp-os/onramp/sysconf"
 )
 
 // Mode is a --migrate-settings / --migrate-licenses choice.
@@ -76,6 +78,9 @@ type Result struct {
 	BackupInMemory   bool   `json:"backup_in_memory,omitempty"`
 	MigratedSettings int    `json:"migrated_settings"`
 	MigratedLicenses int    `json:"migrated_licenses"`
+	// FirstBootSkipped: Options.FirstBoot was not written, since the
+	// migrated settings are of a device whose setup is done.
+	FirstBootSkipped bool   `json:"first_boot_skipped,omitempty"`
 	SystemSHA256     string `json:"system_sha256"`
 }
 
@@ -197,7 +202,15 @@ func Install(ctx context.Context, t *Target, plan *Plan, opt Options) (res *Resu
 	if plan.Licenses {
 		licenses = ex.Licenses
 	}
-	if !t.Block && (opt.FirstBoot != nil || len(settings) > 0) {
+	firstBoot := opt.FirstBoot
+	if _, done := settings[strings.TrimPrefix(sysconf.DonePath, "/")]; done && firstBoot != nil {
+		// The migrated settings are a set-up device: it boots ready and
+		// the assistant does not run, so its answers (which may hold a
+		// one-time password) are not left on DATA.
+		firstBoot = nil
+		res.FirstBootSkipped = true
+	}
+	if !t.Block && (firstBoot != nil || len(settings) > 0) {
 		// The image will hold a one-time password or the device's private
 		// key: only its owner may read it, as with any other secret.
 		if err := os.Chmod(t.Path, 0o600); err != nil {
@@ -207,7 +220,7 @@ func Install(ctx context.Context, t *Target, plan *Plan, opt Options) (res *Resu
 	if err := t.resetTable(); err != nil {
 		return nil, err
 	}
-	sum, err := t.writeAll(ctx, opt.Payload, plan, settings, licenses, opt.FirstBoot, rep)
+	sum, err := t.writeAll(ctx, opt.Payload, plan, settings, licenses, firstBoot, rep)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package installer
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -216,5 +217,59 @@ func TestSettingsWinOverTheUpper(t *testing.T) {
 	}
 	if string(ex.Settings["etc/locale.conf"].Data) != "LANG=fr_FR.UTF-8\n" {
 		t.Errorf("locale.conf, only in the upper directory: %q", ex.Settings["etc/locale.conf"].Data)
+	}
+}
+
+// TestFirstBootAnswersSkippedForASetUpDevice: reinstalling a device whose
+// settings (what a real setup assistant run wrote, saved into DATA as the
+// system does) say the setup is done, with first-boot answers holding a
+// one-time password: the settings are migrated and the answers are not
+// written, since the device boots ready and nothing would remove them.
+// Without migration the answers are written as before.
+func TestFirstBootAnswersSkippedForASetUpDevice(t *testing.T) {
+	testutil.RequireRoot(t)
+	root := deviceRoot(t)
+	p := testPayload(t, 1<<20)
+	img := sparseFile(t, 2<<30)
+	res, err := install(t, img, p, Auto, Auto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := res.Layout.Part(LabelData)
+	saveSettings(t, img, data, root, nil)
+	answers := []byte("language: de_DE\neula: accept\ntimezone: UTC\nonboarding: {server: ums.example.com, otp: ONE-TIME-9, token: 0439081D3038DE77}\n")
+	reinstall := func(mode Mode) *Result {
+		t.Helper()
+		tg, err := CheckTarget(img, p.Origin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tg.Close()
+		opt := Options{Payload: p, MigrateSettings: mode, MigrateLicenses: mode, BackupDir: filepath.Join(t.TempDir(), "backups"), FirstBoot: answers}
+		plan, err := Prepare(tg, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Install(context.Background(), tg, plan, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	answersOnData := func() bool {
+		dir := testutil.Mount(t, partLoop(t, img, data))
+		defer exec.Command("umount", dir).Run()
+		_, err := os.Stat(filepath.Join(dir, FirstBootAnswersPath))
+		return err == nil
+	}
+	res = reinstall(Auto)
+	if !res.FirstBootSkipped || res.MigratedSettings == 0 || answersOnData() {
+		t.Errorf("with migration: skipped %v, %d settings, answers on DATA %v; want skipped, settings, no answers",
+			res.FirstBootSkipped, res.MigratedSettings, answersOnData())
+	}
+	res = reinstall(No)
+	if res.FirstBootSkipped || res.MigratedSettings != 0 || !answersOnData() {
+		t.Errorf("without migration: skipped %v, %d settings, answers on DATA %v; want the answers written",
+			res.FirstBootSkipped, res.MigratedSettings, answersOnData())
 	}
 }

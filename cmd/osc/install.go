@@ -150,6 +150,9 @@ func runInstall(ctx context.Context, s streams, f installFlags) error {
 	for _, st := range states {
 		rep.say(fmt.Sprintf("  license %s: %s", st.File, st.Summary()))
 	}
+	if res.FirstBootSkipped {
+		rep.say("The first-boot answers were not used: the migrated settings are of a device that is set up, so it starts ready.")
+	}
 	if res.Backup != "" {
 		rep.say("Backup of the previous settings and licenses: " + res.Backup)
 	}

@@ -85,6 +85,43 @@ func TestOTPExampleWritesWhatItSays(t *testing.T) {
 	}
 }
 
+// TestRootPasswordHashIsKeptForTheRescueConsoles: the offline example's
+// root_password_hash lands in /etc/onramp/root-password, 0600, and is
+// never printed; a value that is not a crypt hash (a password typed in
+// plain) is refused naming the field, and nothing is written.
+func TestRootPasswordHashIsKeptForTheRescueConsoles(t *testing.T) {
+	root := t.TempDir()
+	code, out, errOut := runCLI(t, "--demo", "--demo-step", "0", "--root", root, "--non-interactive", "--answers", "../../examples/answers-offline-root.yaml")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	p := filepath.Join(root, "etc/onramp/root-password")
+	info, err := os.Stat(p)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("%s: %v %v, want mode 0600", p, info, err)
+	}
+	data, _ := os.ReadFile(p)
+	if !strings.HasPrefix(string(data), "$6$onrampsalt$") {
+		t.Errorf("%s holds %q", p, data)
+	}
+	if strings.Contains(out+errOut, "onrampsalt") {
+		t.Errorf("the hash was printed:\n%s%s", out, errOut)
+	}
+
+	root = t.TempDir()
+	answers := filepath.Join(t.TempDir(), "a.yaml")
+	if err := os.WriteFile(answers, []byte("language: en_US\neula: accept\nnetwork: skip\ntimezone: UTC\nonboarding: skip\nroot_password_hash: Plain-Secret-77\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCLI(t, "--demo", "--demo-step", "0", "--root", root, "--non-interactive", "--answers", answers)
+	if code != 2 || !strings.Contains(errOut, "root_password_hash (line 6)") || strings.Contains(out+errOut, "Plain-Secret-77") {
+		t.Errorf("plain password: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(root, "etc/locale.conf")); err == nil {
+		t.Error("the language was written before the refusal")
+	}
+}
+
 func TestInvalidAnswersNameTheField(t *testing.T) {
 	cases := map[string]string{
 		"language: xx_XX\neula: accept\ntimezone: UTC\nonboarding: skip\n":                                               "language",

@@ -32,8 +32,8 @@
 # E2E_INSTALL_TIMEOUT (seconds, default 2400) bounds the QEMU boots
 # together (building the image before them is not counted); E2E_BUILD=0
 # skips rebuilding the image; E2E_ACCEL picks QEMU's accelerator (default
-# tcg); E2E_ROWS (default "nvme unsigned migrate sata mmc legacy": steps
-# 2+4+5, 6, 3, 7, 8, 9; unsigned needs nvme) picks rows, and
+# tcg); E2E_ROWS (default "nvme unsigned chain migrate sata mmc legacy":
+# steps 2+4+5, 6, 6b, 3, 7, 8, 9; unsigned and chain need nvme) picks rows, and
 # E2E_WORK (default build/e2e-install) the work directory, so row groups
 # can run side by side. A failing boot prints its serial log; a summary of
 # timings ends a pass.
@@ -51,7 +51,7 @@ ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.ms.fd # Secure Boot, needs SMM
 ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.ms.fd # Microsoft's keys enrolled, Secure Boot on
 accel=${E2E_ACCEL:-tcg}
 budget=${E2E_INSTALL_TIMEOUT:-2400}
-rows=" ${E2E_ROWS:-nvme unsigned migrate sata mmc legacy} "
+rows=" ${E2E_ROWS:-nvme unsigned chain migrate sata mmc legacy} "
 mac=52:54:00:0e:2e:01
 unit_id=5254000E2E01 # the Unit ID of that NIC (DESIGN.md: the MAC, upper-case hex)
 lab_ip=192.0.2.100   # ums-lab as the guests see it (guestfwd)
@@ -144,6 +144,15 @@ answers "$work/install-answers-sata.yaml" /dev/sda "{wired: dhcp}" skip
 # eMMC/SD and legacy: no network.
 answers "$work/install-answers-mmc.yaml" /dev/mmcblk0 skip skip
 answers "$work/install-answers-legacy.yaml" auto skip skip
+# The chain's last reinstall: no migration and no first-boot answers, so
+# the setup assistant runs on the console again.
+cat >"$work/install-answers-fresh.yaml" <<EOF
+target: auto
+accept_eula: true
+migrate_settings: "no"
+migrate_licenses: "no"
+after: poweroff
+EOF
 umask 022
 
 timed "ISO build" bin/osc image build --payload "$payload" --trust-key "$devkey" --answers "$work/install-answers.yaml" \
@@ -157,6 +166,12 @@ for r in sata mmc; do
 done
 truncate -s 2G "$work/usb.img"
 timed "osc write" bin/osc write --yes --force "$work/osc-test.iso" "$work/usb.img"
+if row chain; then
+	bin/osc image build --payload "$payload" --trust-key "$devkey" --answers "$work/install-answers-fresh.yaml" \
+		--out "$work/osc-test-fresh.iso"
+	truncate -s 2G "$work/usb-fresh.img"
+	bin/osc write --yes --force "$work/osc-test-fresh.iso" "$work/usb-fresh.img" >/dev/null
+fi
 if row legacy; then
 	bin/osc image build --payload "$legacy_payload" --variant legacy --trust-key "$devkey" --answers "$work/install-answers-legacy.yaml" \
 		--memtest "$image/system/boot/memtest86+x64.bin" --syslinux "$image/system/boot/syslinux" --out "$work/osc-test_legacy.iso"
@@ -192,8 +207,47 @@ boot() {
 	echo "install-e2e: boot $name ($fw)"
 	boot_start=$(now)
 	timeout --kill-after=10 "$left" qemu-system-x86_64 "${firmware[@]}" -cpu max -smp 2 -m 2048 \
-		-display none -monitor none -serial "file:$log" -no-reboot "$@" &
+		-display none -monitor "unix:$work/$name.mon,server=on,wait=off" -serial "file:$log" -no-reboot "$@" &
 	qpid=$!
+}
+
+# keys NAME KEY...: presses keys on guest NAME's keyboard (QEMU's monitor
+# sendkey: "ctrl-alt-f11", "ret", "e", ...), a moment apart.
+keys() {
+	local name=$1 k
+	shift
+	for k in "$@"; do
+		echo "sendkey $k" | socat - "UNIX-CONNECT:$work/$name.mon" >/dev/null || fail "QEMU monitor of $name: sendkey $k"
+		sleep 0.3
+	done
+}
+# type_line NAME TEXT: types TEXT (letters, digits, space and - . / > $ ( ) *)
+# and RETURN on guest NAME's keyboard (US layout).
+type_line() {
+	local name=$1 text=$2 i c k
+	local -a ks=()
+	for ((i = 0; i < ${#text}; i++)); do
+		c=${text:i:1}
+		case $c in
+		[a-z0-9]) k=$c ;;
+		[A-Z]) k="shift-${c,,}" ;;
+		' ') k=spc ;;
+		-) k=minus ;;
+		.) k=dot ;;
+		/) k=slash ;;
+		'>') k=shift-dot ;;
+		'$') k=shift-4 ;;
+		'(') k=shift-9 ;;
+		')') k=shift-0 ;;
+		'*') k=shift-8 ;;
+		'=') k=equal ;;
+		';') k=semicolon ;;
+		'&') k=shift-7 ;;
+		*) fail "type_line: no key for '$c'" ;;
+		esac
+		ks+=("$k")
+	done
+	keys "$name" "${ks[@]}" ret
 }
 
 # The stick on USB 2.0, as most thin clients' front ports; the targets.
@@ -401,16 +455,36 @@ if row migrate; then
 fi
 
 # --- 4. first boot: static address on e1000e, onboarding against ums-lab ---
-if row nvme; then
-	"$root/bin/ums-lab" --state "$lab" serve --listen 127.0.0.1:0 --host "$lab_ip" 2>"$work/lab.log" &
+# start_lab: `ums-lab serve` on the host's loopback, its log appended to
+# $work/lab.log; sets lab_net, user networking on 192.0.2.0/24 that
+# reaches nothing but ums-lab (restrict=on; cmd: runs socat for every
+# connection, EST needs two). stop_lab ends it.
+lab_net=()
+start_lab() {
+	local port=""
+	: >"$work/lab.now.log"
+	"$root/bin/ums-lab" --state "$lab" serve --listen 127.0.0.1:0 --host "$lab_ip" 2>"$work/lab.now.log" &
 	labpid=$!
-	for _ in $(seq 50); do grep -q 'msg=serving' "$work/lab.log" && break; sleep 0.2; done
-	port=$(sed -n 's/.*msg=serving addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/lab.log")
-	[ -n "$port" ] || { cat "$work/lab.log"; fail "ums-lab serve did not start"; }
-	# User networking on 192.0.2.0/24 that reaches nothing but ums-lab
-	# (restrict=on; cmd: runs socat for every connection, EST needs two).
+	for _ in $(seq 50); do grep -q 'msg=serving' "$work/lab.now.log" && break; sleep 0.2; done
+	port=$(sed -n 's/.*msg=serving addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/lab.now.log")
+	[ -n "$port" ] || { cat "$work/lab.now.log"; fail "ums-lab serve did not start"; }
 	lab_net=(-netdev "user,id=n0,net=192.0.2.0/24,host=192.0.2.2,dns=192.0.2.3,restrict=on,guestfwd=tcp:$lab_ip:8443-cmd:socat - TCP:127.0.0.1:$port"
 		-device "e1000e,netdev=n0,mac=$mac")
+}
+stop_lab() {
+	kill "$labpid"
+	wait "$labpid" 2>/dev/null || true
+	labpid=""
+	cat "$work/lab.now.log" >>"$work/lab.log"
+}
+# lab_serial EVENT: the certificate serial of the lab's last log line
+# msg=EVENT ("enrolled", "checked in") for the Unit ID.
+lab_serial() {
+	grep -a "msg=\"\?$1\"\? unit_id=$unit_id " "$work/lab.log" "$work/lab.now.log" | tail -n1 | sed -n 's/.* serial=\([0-9a-f]*\).*/\1/p'
+}
+
+if row nvme; then
+	start_lab
 	# shellcheck disable=SC2046
 	boot firstboot sb $(nvme "$work/target.img") "${lab_net[@]}"
 	await "ONRAMP-FIRSTBOOT: DONE"
@@ -424,6 +498,15 @@ if row nvme; then
 	grep -q "^$unit_id " <<<"$devices" || fail "ums-lab does not list the device $unit_id"
 	nf=$(data_cmd "$work/target.img" "ls -l /system/upper/etc/systemd/network")
 	grep -q "50-onramp-" <<<"$nf" || fail "the first boot saved no systemd-networkd configuration: $nf"
+	# The settings went to DATA/settings as well (onramp-settings save).
+	for f in etc/systemd/network etc/onramp/ums/device.crt etc/locale.conf var/lib/onramp/setup.done; do
+		data_cmd "$work/target.img" "stat /settings/$f" | grep -q "Inode:" || fail "DATA/settings/$f is missing after the first boot"
+	done
+	enrolled=$(lab_serial enrolled)
+	[ -n "$enrolled" ] || fail "ums-lab logged no enrollment of $unit_id"
+	# A license for the device: it gets it at its next check-in.
+	bin/ums-lab --state "$lab" licenses assign --unit "$unit_id" --product "Onramp Workspace" --days 30 ||
+		fail "ums-lab licenses assign"
 
 	# --- 5. second boot: networkd brings the saved address up, ums-lab is reached
 	# A probe unit in DATA's upper layer (the test's, not the image's): once
@@ -455,16 +538,24 @@ if row nvme; then
 	boot secondboot sb $(nvme "$work/target.img") "${lab_net[@]}"
 	await "ONRAMP-PROBE: REACHED"
 	record "SB NVMe e1000e: second boot to ums-lab reached" "$at"
+	# The check-in agent, on its own: mTLS with the device certificate,
+	# the assigned license received.
+	await 'msg="checked in"'
+	record "SB NVMe e1000e: second boot to agent check-in" "$at"
 	stop
+	[ "$(lab_serial "checked in")" = "$enrolled" ] || fail "the agent did not check in with the enrolled certificate (serial $enrolled)"
+	out=$(bin/osc inspect "$work/target.img") || fail "osc inspect: $out"
+	grep -qE "Onramp Workspace, [0-9]+ days left" <<<"$out" || fail "the license assigned in ums-lab is not on DATA as valid: $out"
+	out=$(bin/ums-lab --state "$lab" devices list --json)
+	grep -q '"last_seen": *"20' <<<"$out" || fail "ums-lab shows no check-in of the device: $out"
+	echo "install-e2e: the agent checked in with certificate $enrolled and stored the license ums-lab assigned"
 	tr -d '\r' <"$log" | grep -aE "ONRAMP-PROBE|inet |routable|configured" || true
 	grep -aq "inet $guest_ip/24" "$log" || fail "the second boot did not bring up the static address $guest_ip/24"
 	grep -aE "routable +configured" "$log" >/dev/null || fail "networkd did not report the link configured"
 	grep -aq "ONRAMP-PROBE: os trixie" "$log" || fail "the installed system's /etc/os-release does not say trixie"
 	grep -aq "ONRAMP-PROBE: secureboot 1" "$log" || fail "the installed system did not boot with Secure Boot on"
 	grep -aq "ONRAMP-FIRSTBOOT" "$log" && fail "the setup ran again on the second boot"
-	kill "$labpid"
-	wait "$labpid" 2>/dev/null || true
-	labpid=""
+	stop_lab
 fi
 
 # --- 6. a kernel without its signature is refused -------------------------
@@ -483,6 +574,68 @@ if row unsigned; then
 	grep -aq "Linux version" "$log" && fail "the unsigned kernel ran"
 	echo "install-e2e: GRUB refused the unsigned kernel: $(grep -a -m1 'bad shim signature' "$log" | tr -d '\r')"
 	esp_put "$work/target.img" "$work/vmlinuz.signed" onramp/a/vmlinuz
+fi
+
+# --- 6b. the device's life: reinstall with and without migration ----------
+# (issue 14) The onboarded, checked-in NVMe device is reinstalled from the
+# same stick with "Migrate old settings": it boots straight to ready (no
+# setup), checks in with the same certificate and consumes no
+# first-authentication key. Then reinstalled without migration (a stick
+# with no first-boot answers): the setup assistant runs again, and its
+# rescue consoles work (issue 16): Ctrl+Alt+F11 shows the rescue banner,
+# RETURN gives a root shell, Ctrl+Alt+F1 goes back.
+if row chain; then
+	keys_before=$(bin/ums-lab --state "$lab" keys list)
+	crt_before=$(data_cmd "$work/target.img" "cat /settings/etc/onramp/ums/device.crt" | sha256sum)
+	boot chain-reinstall sb $(stick "$work/usb.img") $(nvme "$work/target.img") -nic none
+	await "ONRAMP-INSTALL: DONE"
+	record "chain: reinstall with migration (boot to install done)" "$at"
+	powered_off
+	grep -aq '"first_boot_skipped":true' "$log" || fail "the reinstall left the first-boot answers on a set-up device"
+	grep -aqE '"migrated_settings":[1-9]' "$log" || fail "the reinstall migrated no settings"
+	judge_disk "$work/target.img"
+	[ "$(data_cmd "$work/target.img" "cat /settings/etc/onramp/ums/device.crt" | sha256sum)" = "$crt_before" ] ||
+		fail "the reinstall did not carry the device certificate"
+	start_lab
+	# shellcheck disable=SC2046
+	boot chain-ready sb $(nvme "$work/target.img") "${lab_net[@]}"
+	await "ONRAMP-SYSTEM: READY"
+	record "chain: migrated system to ready" "$at"
+	await 'msg="checked in"'
+	record "chain: migrated system to agent check-in" "$at"
+	stop
+	stop_lab
+	grep -aq "ONRAMP-FIRSTBOOT" "$log" && fail "the setup ran on the migrated system"
+	grep -aq "laid back [1-9][0-9]* settings" "$log" || fail "the boot did not lay the settings of DATA into the system"
+	[ "$(lab_serial "checked in")" = "$enrolled" ] || fail "the migrated device checked in with another certificate than $enrolled"
+	[ "$(bin/ums-lab --state "$lab" keys list)" = "$keys_before" ] || fail "a first-authentication key was used by the migrated device"
+	[ "$(grep -ac 'msg=enrolled' "$work/lab.log")" -eq 1 ] || fail "the device enrolled again"
+	echo "install-e2e: chain: migrated device ready, checked in with certificate $enrolled, no key used"
+
+	boot chain-fresh sb $(stick "$work/usb-fresh.img") $(nvme "$work/target.img") -nic none
+	await "ONRAMP-INSTALL: DONE"
+	record "chain: reinstall without migration" "$at"
+	powered_off
+	grep -aq '"migrated_settings":0' "$log" || fail "the reinstall without migration carried settings"
+	# shellcheck disable=SC2046
+	boot chain-setup sb $(nvme "$work/target.img") -nic none
+	await "Device info"
+	record "chain: the setup assistant runs again" "$at"
+	sleep 3
+	keys chain-setup ctrl-alt-f11
+	sleep 3
+	# The rescue console tty11: its banner, then RETURN and a root shell
+	# that answers on the serial line.
+	keys chain-setup ret
+	sleep 3
+	type_line chain-setup 'echo RESCUE-$(id -un)-$((6*7))-$(cat /sys/class/tty/tty0/active) >/dev/ttyS0'
+	await "RESCUE-root-42-tty11"
+	record "chain: rescue shell on tty11" "$at"
+	type_line chain-setup '(sleep 4; echo BACK-$(cat /sys/class/tty/tty0/active)-END >/dev/ttyS0) &'
+	keys chain-setup ctrl-alt-f1
+	await "BACK-tty1-END"
+	stop
+	echo "install-e2e: chain: setup again after a reinstall without migration; rescue shell on tty11 gave root, Ctrl+Alt+F1 went back"
 fi
 
 # --- 7. SATA target, rtl8139 brought up by the installed system -----------

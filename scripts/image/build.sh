@@ -20,9 +20,10 @@
 #                          installed size (KiB)
 #   build/image/osc-VERSION.iso, build/image/osc-VERSION_legacy.iso
 #                          the installer media (osc image build)
-#   build/image/bin/osc, build/image/bin/setup-assistant
+#   build/image/bin/{osc,setup-assistant,onramp-settings,onramp-agent}
 #                          the static binaries of the image (this osc
-#                          trusts the development key)
+#                          trusts the development key); get_unit_id is osc
+#                          under that name
 #
 # system.squashfs is the system tree with our binaries, the EULAs and
 # Onramp's os-release (based on Debian 13 trixie), zstd-compressed; it is
@@ -65,7 +66,9 @@ devkey=$(grep -v -- ----- "$here/dev.pub" | tr -d '\n')
 mkdir -p "$out/bin"
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/onramp-os/onramp/images.extraTrustedKey=$devkey" \
 	-o "$out/bin/osc" ./cmd/osc
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/bin/setup-assistant" ./cmd/setup-assistant
+for p in setup-assistant onramp-settings onramp-agent; do
+	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/bin/$p" "./cmd/$p"
+done
 cp "$sys/packages.manifest" "$out/packages.manifest"
 
 # os-release: Onramp OS on Debian 13 trixie (VERSION_CODENAME, DEBIAN_VERSION_FULL).
@@ -86,7 +89,7 @@ sq=$out/system.squashfs
 sqkey=$({
 	cat "$sys/key"
 	echo "$level $SOURCE_DATE_EPOCH $os_release"
-	sha256sum "$out/bin/osc" "$out/bin/setup-assistant" "$here"/eula/*.txt | cut -d' ' -f1
+	sha256sum "$out"/bin/* "$here"/eula/*.txt | cut -d' ' -f1
 } | sha256sum | cut -d' ' -f1)
 squashfs_s=0
 if [ ! -f "$sq" ] || [ "$(cat "$sq.key" 2>/dev/null)" != "$sqkey" ]; then
@@ -100,7 +103,8 @@ if [ ! -f "$sq" ] || [ "$(cat "$sq.key" 2>/dev/null)" != "$sqkey" ]; then
 	rm -f "$st"/boot/vmlinuz-* "$st"/boot/initrd.img-* "$st"/vmlinuz* "$st"/initrd.img*
 	rm -f "$st/etc/os-release"
 	printf '%s' "$os_release" >"$st/etc/os-release"
-	install -m 0755 "$out/bin/osc" "$out/bin/setup-assistant" "$st/usr/bin/"
+	install -m 0755 "$out"/bin/* "$st/usr/bin/"
+	ln -s osc "$st/usr/bin/get_unit_id"
 	mkdir -p "$st/usr/share/onramp/eula"
 	install -m 0644 "$here"/eula/*.txt "$st/usr/share/onramp/eula/"
 	# (mksquashfs takes its time stamps from SOURCE_DATE_EPOCH.)

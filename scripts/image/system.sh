@@ -118,7 +118,10 @@ for m in proc sys dev; do
 done
 chroot "$root" sh -euc '
 	systemctl enable --quiet systemd-networkd.service systemd-resolved.service \
-		onramp-installer.service onramp-firstboot.service onramp-ready.service
+		onramp-installer.service onramp-firstboot.service onramp-ready.service \
+		onramp-agent.service onramp-settings-save.path onramp-settings-save.timer \
+		onramp-settings-shutdown.service onramp-root-password.path onramp-root-password.service \
+		onramp-rescue@tty11.service onramp-rescue@tty12.service
 	passwd --lock root >/dev/null
 	echo onramp >/etc/hostname
 	printf "127.0.0.1\tlocalhost\n127.0.1.1\tonramp\n::1\tlocalhost ip6-localhost ip6-loopback\n" >/etc/hosts
