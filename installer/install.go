@@ -75,9 +75,9 @@ type Result struct {
 	Existing *Existing `json:"existing"`
 	Backup   string    `json:"backup,omitempty"`
 	// BackupInMemory: the backup is on a RAM file system (InMemory).
-	BackupInMemory   bool   `json:"backup_in_memory,omitempty"`
-	MigratedSettings int    `json:"migrated_settings"`
-	MigratedLicenses int    `json:"migrated_licenses"`
+	BackupInMemory   bool `json:"backup_in_memory,omitempty"`
+	MigratedSettings int  `json:"migrated_settings"`
+	MigratedLicenses int  `json:"migrated_licenses"`
 	// FirstBootSkipped: Options.FirstBoot was not written, since the
 	// migrated settings are of a device whose setup is done.
 	FirstBootSkipped bool   `json:"first_boot_skipped,omitempty"`
