@@ -18,6 +18,7 @@ packages=(
 	gdisk                      # install.sh: sgdisk -v on the installed disks
 	dosfstools mtools          # install.sh: fsck.fat, mcopy on the ESP and the stick
 	socat                      # install.sh: the guest's guestfwd to ums-lab on the host's loopback
+	unzip                      # install.sh: the support bundle a failed first boot saved to a stick
 	ca-certificates            # apt-get download over https mirrors
 )
 

@@ -139,8 +139,11 @@ EOF
 # and the assistant checks that they answer.)
 answers "$work/install-answers.yaml" auto "{wired: {address: $guest_ip/24, gateway: 192.0.2.2}}" \
 	"{server: $lab_ip, port: 8443, otp: \"$otp\", token: \"$token\"}"
-# SATA: DHCP on whatever NIC the system brings up, no onboarding.
-answers "$work/install-answers-sata.yaml" /dev/sda "{wired: dhcp}" skip
+# SATA: DHCP on whatever NIC the system brings up; onboarding with a
+# one-time password ums-lab does not know, which fails (issue 16: the
+# support information goes to a second stick).
+answers "$work/install-answers-sata.yaml" /dev/sda "{wired: dhcp}" \
+	"{server: $lab_ip, port: 8443, otp: \"WRONG-Secret-7391\", token: \"$token\"}"
 # eMMC/SD and legacy: no network.
 answers "$work/install-answers-mmc.yaml" /dev/mmcblk0 skip skip
 answers "$work/install-answers-legacy.yaml" auto skip skip
@@ -649,12 +652,32 @@ if row sata; then
 	grep -aq '"event":"done","target":"/dev/sda"' "$log" || fail "the install did not go to /dev/sda (SATA)"
 	judge_disk "$work/sata.img"
 	# shellcheck disable=SC2046
-	boot sata-firstboot sb $(sata "$work/sata.img") -netdev user,id=n0,net=192.0.2.0/24,restrict=on -device rtl8139,netdev=n0
-	await "ONRAMP-FIRSTBOOT: DONE"
-	record "SATA rtl8139: first boot to setup done (DHCP)" "$at"
+	# A second stick (FAT, removable) for the support information.
+	truncate -s 64M "$work/support.img"
+	mkfs.fat -n SUPPORT "$work/support.img" >/dev/null
+	start_lab
+	# shellcheck disable=SC2046
+	boot sata-firstboot sb $(sata "$work/sata.img") "${lab_net[@]/e1000e/rtl8139}" \
+		-drive "if=none,id=support,format=raw,file=$work/support.img" -device usb-ehci,id=ehci2 \
+		-device usb-storage,bus=ehci2.0,drive=support,removable=on
+	await "ONRAMP-FIRSTBOOT: FAIL"
+	record "SATA rtl8139: first boot to the failed onboarding (DHCP)" "$at"
 	stop
+	stop_lab
 	grep -aqE "8139(cp|too) [^ ]+ enp[^ ]*: renamed from eth0" "$log" || fail "no rtl8139 driver took the NIC"
 	grep -aqE "network: enp[^ ]* online with 192\.0\.2\." "$log" || fail "the rtl8139 NIC did not come up with a DHCP lease"
+	grep -aq "ONRAMP-SUPPORT: " "$log" || fail "the failed first boot saved no support information to the stick"
+	zips=$(MTOOLS_SKIP_CHECK=1 mdir -b -i "$work/support.img" ::/ | grep -o 'onramp-support-[^/]*\.zip$' || true)
+	[ "$(wc -w <<<"$zips")" -eq 1 ] || fail "want one onramp-support-*.zip on the support stick, found: $zips"
+	rm -rf "$work/support" && mkdir -p "$work/support"
+	MTOOLS_SKIP_CHECK=1 mcopy -n -i "$work/support.img" "::/$zips" "$work/support/bundle.zip"
+	(cd "$work/support" && unzip -q bundle.zip -d x) || fail "the support bundle is not a valid zip"
+	[ -f "$work/support/x/manifest.json" ] || fail "the support bundle has no manifest.json"
+	grep -q '"unit_id"' "$work/support/x/manifest.json" || fail "the bundle's manifest names no Unit ID"
+	grep -rqa -e "WRONG-Secret-7391" -e "$token" "$work/support/x" "$work/support/bundle.zip" &&
+		fail "the support bundle holds the one-time password or the token"
+	MTOOLS_SKIP_CHECK=1 fsck.fat -n "$work/support.img" >/dev/null || fail "fsck.fat -n of the support stick"
+	echo "install-e2e: failed onboarding: $zips on the second stick ($(unzip -Z1 "$work/support/bundle.zip" | wc -l) entries, no secret), fsck.fat clean"
 fi
 
 # --- 8. eMMC/SD target -----------------------------------------------------
