@@ -19,6 +19,7 @@ packages=(
 	dosfstools mtools          # install.sh: fsck.fat, mcopy on the ESP and the stick
 	socat                      # install.sh: the guest's guestfwd to ums-lab on the host's loopback
 	unzip                      # install.sh: the support bundle a failed first boot saved to a stick
+	hostapd                    # install.sh: the access point the WLAN row injects into the installed system (not in the image)
 	ca-certificates            # apt-get download over https mirrors
 )
 

@@ -32,8 +32,8 @@
 # E2E_INSTALL_TIMEOUT (seconds, default 2400) bounds the QEMU boots
 # together (building the image before them is not counted); E2E_BUILD=0
 # skips rebuilding the image; E2E_ACCEL picks QEMU's accelerator (default
-# tcg); E2E_ROWS (default "nvme unsigned chain migrate sata mmc legacy":
-# steps 2+4+5, 6, 6b, 3, 7, 8, 9; unsigned and chain need nvme) picks rows, and
+# tcg); E2E_ROWS (default "nvme unsigned chain migrate sata mmc wlan
+# legacy": steps 2+4+5, 6, 6b, 3, 7, 8, 8b, 9; unsigned and chain need nvme) picks rows, and
 # E2E_WORK (default build/e2e-install) the work directory, so row groups
 # can run side by side. A failing boot prints its serial log; a summary of
 # timings ends a pass.
@@ -51,7 +51,7 @@ ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.ms.fd # Secure Boot, needs SMM
 ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.ms.fd # Microsoft's keys enrolled, Secure Boot on
 accel=${E2E_ACCEL:-tcg}
 budget=${E2E_INSTALL_TIMEOUT:-2400}
-rows=" ${E2E_ROWS:-nvme unsigned chain migrate sata mmc legacy} "
+rows=" ${E2E_ROWS:-nvme unsigned chain migrate sata mmc wlan legacy} "
 mac=52:54:00:0e:2e:01
 unit_id=5254000E2E01 # the Unit ID of that NIC (DESIGN.md: the MAC, upper-case hex)
 lab_ip=192.0.2.100   # ums-lab as the guests see it (guestfwd)
@@ -703,6 +703,118 @@ if row mmc; then
 	record "eMMC/SD: first boot to setup done" "$at"
 	stop
 	grep -aq "mmcblk0" "$log" || fail "the system did not start from mmcblk0"
+fi
+
+# --- 8b. WLAN on the installed system --------------------------------------
+# A disk installed by the host's osc with first-boot answers that join a
+# WPA2 network on wlan0. The test injects, into DATA's upper layer only, an
+# access point on the same machine: mac80211_hwsim with two radios, the
+# host's hostapd on wlan1 and busybox's udhcpd (the product image ships no
+# test tools). The first boot joins through the setup assistant; the
+# second boot comes up on its own (the generator's wpa_supplicant@wlan0,
+# systemd-networkd's DHCP on it).
+if row wlan; then
+	wlan_key=e2e-Wlan-Secret-5521
+	umask 077
+	cat >"$work/install-answers-wlan.yaml" <<EOF
+accept_eula: true
+firstboot:
+  language: en_US
+  eula: accept
+  network: {interface: wlan0, wlan: {ssid: OnrampE2E, key: "$wlan_key"}}
+  timezone: UTC
+  onboarding: skip
+EOF
+	umask 022
+	truncate -s 4G "$work/wlan.img"
+	bin/osc install --yes --source "$payload" --trust-key "$devkey" --target "$work/wlan.img" \
+		--answers "$work/install-answers-wlan.yaml" >"$work/wlan-install.log" 2>&1 ||
+		{ cat "$work/wlan-install.log"; fail "host install onto wlan.img"; }
+	mnt=$work/mnt
+	mkdir -p "$mnt"
+	part_loop "$work/wlan.img" 5
+	mount "$loop" "$mnt"
+	u=$mnt/system/upper
+	mkdir -p "$u/usr/local/sbin" "$u/etc/e2e" "$u/etc/systemd/system/multi-user.target.wants"
+	install -m 0755 /usr/sbin/hostapd "$u/usr/local/sbin/hostapd"
+	cat >"$u/etc/e2e/hostapd.conf" <<-EOF
+	interface=wlan1
+	driver=nl80211
+	ssid=OnrampE2E
+	hw_mode=g
+	channel=6
+	wpa=2
+	wpa_key_mgmt=WPA-PSK
+	rsn_pairwise=CCMP
+	wpa_passphrase=$wlan_key
+	EOF
+	cat >"$u/etc/e2e/udhcpd.conf" <<-EOF
+	start 192.0.2.50
+	end 192.0.2.60
+	interface wlan1
+	lease_file /run/e2e-udhcpd.leases
+	pidfile /run/e2e-udhcpd.pid
+	option subnet 255.255.255.0
+	option router 192.0.2.1
+	option lease 3600
+	EOF
+	cat >"$u/etc/systemd/system/onramp-e2e-ap.service" <<-EOF
+	[Unit]
+	Description=install-e2e access point (put into DATA by scripts/e2e/install.sh)
+	After=systemd-udevd.service local-fs.target
+	Before=onramp-firstboot.service network-pre.target
+	Wants=network-pre.target
+
+	[Service]
+	Type=oneshot
+	RemainAfterExit=yes
+	StandardOutput=journal+console
+	ExecStart=/bin/sh -euc 'modprobe mac80211_hwsim radios=2; for i in \$\$(seq 100); do [ -e /sys/class/net/wlan1 ] && break; sleep 0.2; done; ip link set wlan1 up; ip addr add 192.0.2.1/24 dev wlan1; /usr/local/sbin/hostapd -B -P /run/e2e-hostapd.pid /etc/e2e/hostapd.conf; touch /run/e2e-udhcpd.leases; busybox udhcpd /etc/e2e/udhcpd.conf; echo "ONRAMP-E2E: access point OnrampE2E on wlan1"'
+	EOF
+	ln -sf ../onramp-e2e-ap.service "$u/etc/systemd/system/multi-user.target.wants/onramp-e2e-ap.service"
+	umount "$mnt"
+	mnt=""
+	unloop
+	# shellcheck disable=SC2046
+	boot wlan-firstboot sb $(virtio "$work/wlan.img") -nic none
+	await "ONRAMP-FIRSTBOOT: DONE"
+	record "WLAN: first boot to setup done (joined OnrampE2E)" "$at"
+	stop
+	grep -aq "ONRAMP-E2E: access point" "$log" || fail "the injected access point did not start"
+	grep -aqE "network: wlan0 online with 192\.0\.2\.(5[0-9]|60)" "$log" || fail "the assistant did not join OnrampE2E with a DHCP lease on wlan0"
+	for f in etc/wpa_supplicant/wpa_supplicant-wlan0.conf etc/systemd/network/50-onramp-wlan0.network; do
+		data_cmd "$work/wlan.img" "stat /settings/$f" | grep -q "Inode:" || fail "DATA/settings/$f is missing after the WLAN first boot"
+	done
+	data_cmd "$work/wlan.img" "stat /settings/etc/wpa_supplicant/wpa_supplicant-wlan0.conf" | grep -q "Mode:  0600" ||
+		fail "the saved WLAN key is not mode 0600"
+	mkdir -p "$mnt"
+	part_loop "$work/wlan.img" 5
+	mount "$loop" "$mnt"
+	ud=$mnt/system/upper/etc/systemd/system
+	cat >"$ud/onramp-e2e-probe.service" <<-EOF
+	[Unit]
+	Description=install-e2e probe (put into DATA by scripts/e2e/install.sh)
+	Wants=network-online.target
+	After=network-online.target onramp-ready.service
+
+	[Service]
+	Type=oneshot
+	StandardOutput=journal+console
+	ExecStart=/bin/bash -c 'for i in \$\$(seq 60); do ip -4 -o addr show dev wlan0 | grep -q "inet 192.0.2." && break; sleep 1; done; ip -4 -o addr show dev wlan0; networkctl list --no-pager; systemctl is-active wpa_supplicant@wlan0.service; if ip -4 -o addr show dev wlan0 | grep -q "inet 192.0.2."; then echo "ONRAMP-PROBE: WLAN wlan0 up"; else echo "ONRAMP-PROBE: FAIL wlan0 has no address"; fi'
+	EOF
+	ln -sf ../onramp-e2e-probe.service "$ud/multi-user.target.wants/onramp-e2e-probe.service"
+	umount "$mnt"
+	mnt=""
+	unloop
+	# shellcheck disable=SC2046
+	boot wlan-secondboot sb $(virtio "$work/wlan.img") -nic none
+	await "ONRAMP-PROBE: WLAN wlan0 up"
+	record "WLAN: second boot to wlan0 up by itself" "$at"
+	stop
+	grep -aq "ONRAMP-FIRSTBOOT" "$log" && fail "the setup ran again on the WLAN second boot"
+	grep -aq "^active" "$log" || tr -d '\r' <"$log" | grep -q "^active" || fail "wpa_supplicant@wlan0 was not active on the second boot"
+	grep -ac -- "$wlan_key" "$work"/wlan-*.serial.log "$work/wlan-install.log" | grep -qv ':0$' && fail "the WLAN key appears in the logs"
+	echo "install-e2e: WLAN: joined on the first boot, up by itself on the second (wpa_supplicant@wlan0, networkd DHCP)"
 fi
 
 # --- 9. legacy: SeaBIOS, the legacy variant --------------------------------
