@@ -183,11 +183,11 @@ func matchPattern(pattern, value string) bool {
 	pi, vi, star, mark := 0, 0, -1, 0
 	for vi < len(v) {
 		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == v[vi]):
-			pi, vi = pi+1, vi+1
 		case pi < len(p) && p[pi] == '*':
 			star, mark = pi, vi
 			pi++
+		case pi < len(p) && (p[pi] == '?' || p[pi] == v[vi]):
+			pi, vi = pi+1, vi+1
 		case star >= 0:
 			pi, mark = star+1, mark+1
 			vi = mark
