@@ -30,8 +30,8 @@ func TestAutoTargetReasons(t *testing.T) {
 		disk("sdf", func(*blockdev.Drive) {}), // the installer medium
 	}
 	target := disk("nvme0n1", func(d *blockdev.Drive) { d.Transport = "nvme" })
-	if got, err := MatchTarget(append(ineligible, target), TargetRules{}, "sdf"); err != nil || got != "/dev/nvme0n1" {
-		t.Errorf("picked %q %v", got, err)
+	if d, err := MatchTarget(append(ineligible, target), TargetRules{}, "sdf"); err != nil || d.Path != "/dev/nvme0n1" {
+		t.Errorf("picked %q %v", d.Path, err)
 	}
 	_, err := MatchTarget(ineligible, TargetRules{}, "sdf")
 	for _, w := range []string{"target auto: no eligible internal disk", "/dev/sda (sata, 68.7 GB): system disk, mounted", "/dev/sdb (sata, 68.7 GB): mounted",

@@ -236,55 +236,56 @@ func (r TargetRules) judge(d blockdev.Drive, medium string) []string {
 	return why
 }
 
-// MatchTarget returns the path of the one drive r picks; medium is the
+// MatchTarget returns the one drive r picks; medium is the
 // kernel name of the disk osc runs from ("" when none). None or several
 // are Refused, listing the disks seen with their facts (and why each was
 // left out) or the candidates.
-func MatchTarget(drives []blockdev.Drive, r TargetRules, medium string) (string, error) {
+func MatchTarget(drives []blockdev.Drive, r TargetRules, medium string) (blockdev.Drive, error) {
 	var picked, seen []string
-	var path string
+	var match blockdev.Drive
 	for _, d := range drives {
 		why := r.judge(d, medium)
 		if len(why) == 0 {
-			path = d.Path
-			picked = append(picked, describeFacts(d))
-			seen = append(seen, describeFacts(d))
+			match = d
+			picked = append(picked, DescribeFacts(d))
+			seen = append(seen, DescribeFacts(d))
 			continue
 		}
-		seen = append(seen, describeFacts(d)+": "+strings.Join(why, ", "))
+		seen = append(seen, DescribeFacts(d)+": "+strings.Join(why, ", "))
 	}
+	var none blockdev.Drive
 	auto := len(r.shown) == 0
 	switch {
 	case len(picked) == 1:
-		return path, nil
+		return match, nil
 	case len(picked) == 0 && auto:
-		return "", exitcode.New(exitcode.Refused, "target auto: no eligible internal disk (not the installer medium or the system disk, "+
+		return none, exitcode.New(exitcode.Refused, "target auto: no eligible internal disk (not the installer medium or the system disk, "+
 			"not mounted, read-only, removable or USB); disks seen: %s", orNone(seen))
 	case len(picked) == 0:
-		return "", exitcode.New(exitcode.Refused, "target rules (%s): no disk matches (removable and USB disks only when named: "+
+		return none, exitcode.New(exitcode.Refused, "target rules (%s): no disk matches (removable and USB disks only when named: "+
 			"removable: true, bus: usb); disks seen: %s", r, orNone(seen))
 	case auto:
-		return "", exitcode.New(exitcode.Refused, "target auto: %d eligible internal disks, name one as target or give target rules: %s",
+		return none, exitcode.New(exitcode.Refused, "target auto: %d eligible internal disks, name one as target or give target rules: %s",
 			len(picked), strings.Join(picked, "; "))
 	}
-	return "", exitcode.New(exitcode.Refused, "target rules (%s): %d disks match, add a rule (serial, wwid, size) to pick one: %s",
+	return none, exitcode.New(exitcode.Refused, "target rules (%s): %d disks match, add a rule (serial, wwid, size) to pick one: %s",
 		r, len(picked), strings.Join(picked, "; "))
 }
 
 // ChooseTarget applies r to the disks of this machine, never choosing the
 // disk holding source (the installer medium).
-func ChooseTarget(r TargetRules, source string) (string, error) {
+func ChooseTarget(r TargetRules, source string) (blockdev.Drive, error) {
 	drives, err := blockdev.List()
 	if err != nil {
-		return "", fmt.Errorf("target %s: %w", r, err)
+		return blockdev.Drive{}, fmt.Errorf("target %s: %w", r, err)
 	}
 	medium, _ := diskOfPath(source)
 	return MatchTarget(drives, r, medium)
 }
 
-// describeFacts shows what rules can match of d: "/dev/sda (sata,
+// DescribeFacts shows what rules can match of d: "/dev/sda (sata,
 // 500.1 GB, model "Samsung SSD 860", serial "S3Z1NB0K123456A", wwid "…")".
-func describeFacts(d blockdev.Drive) string {
+func DescribeFacts(d blockdev.Drive) string {
 	facts := []string{orDash(d.Transport), blockdev.HumanSize(d.Size)}
 	for _, f := range []struct{ key, value string }{{"model", d.Model}, {"serial", d.Serial}, {"wwid", d.WWID}} {
 		if v := strings.Join(strings.Fields(f.value), " "); v != "" {

@@ -61,15 +61,15 @@ func TestMatchTargetQEMUDisks(t *testing.T) {
 		{"removable=true", ""},
 		{"bus=sata,serial=QM00014", ""},
 	} {
-		got, err := MatchTarget(drives, rules(t, c.rules), "sdb")
+		d, err := MatchTarget(drives, rules(t, c.rules), "sdb")
 		if c.want == "" {
 			if err == nil || exitcode.KindOf(err) != exitcode.Refused || !strings.Contains(err.Error(), "no disk matches") {
-				t.Errorf("%s: %q %v; want refused, no disk matches", c.rules, got, err)
+				t.Errorf("%s: %q %v; want refused, no disk matches", c.rules, d.Path, err)
 			}
 			continue
 		}
-		if err != nil || got != dev+c.want {
-			t.Errorf("%s: %q %v; want %s", c.rules, got, err, dev+c.want)
+		if err != nil || d.Path != dev+c.want {
+			t.Errorf("%s: %q %v; want %s", c.rules, d.Path, err, dev+c.want)
 		}
 	}
 
@@ -135,15 +135,15 @@ func TestMatchTargetRemovable(t *testing.T) {
 		{"removable=true,bus=sata", "", ""},            // sda is not removable
 		{"bus=usb,min_size=2G,max_size=3G", "", "sdb"}, // not the medium here
 	} {
-		got, err := MatchTarget(drives, rules(t, c.rules), c.medium)
+		d, err := MatchTarget(drives, rules(t, c.rules), c.medium)
 		if c.want == "" {
 			if err == nil {
-				t.Errorf("%s (medium %q): matched %s", c.rules, c.medium, got)
+				t.Errorf("%s (medium %q): matched %s", c.rules, c.medium, d.Path)
 			}
 			continue
 		}
-		if err != nil || got != dev+c.want {
-			t.Errorf("%s (medium %q): %q %v; want %s", c.rules, c.medium, got, err, c.want)
+		if err != nil || d.Path != dev+c.want {
+			t.Errorf("%s (medium %q): %q %v; want %s", c.rules, c.medium, d.Path, err, c.want)
 		}
 	}
 	_, err = MatchTarget(drives, rules(t, "model=Cruzer*"), "sdb")
