@@ -243,8 +243,12 @@ func (r TargetRules) judge(d blockdev.Drive, medium string) []string {
 func MatchTarget(drives []blockdev.Drive, r TargetRules, medium string) (blockdev.Drive, error) {
 	var picked, seen []string
 	var match blockdev.Drive
+	hint := ""
 	for _, d := range drives {
 		why := r.judge(d, medium)
+		if slices.Contains(why, "removable") || slices.Contains(why, "USB") {
+			hint = " (removable and USB disks only when named: removable: true, bus: usb)"
+		}
 		if len(why) == 0 {
 			match = d
 			picked = append(picked, DescribeFacts(d))
@@ -262,8 +266,7 @@ func MatchTarget(drives []blockdev.Drive, r TargetRules, medium string) (blockde
 		return none, exitcode.New(exitcode.Refused, "target auto: no eligible internal disk (not the installer medium or the system disk, "+
 			"not mounted, read-only, removable or USB); disks seen: %s", orNone(seen))
 	case len(picked) == 0:
-		return none, exitcode.New(exitcode.Refused, "target rules (%s): no disk matches (removable and USB disks only when named: "+
-			"removable: true, bus: usb); disks seen: %s", r, orNone(seen))
+		return none, exitcode.New(exitcode.Refused, "target rules (%s): no disk matches%s; disks seen: %s", r, hint, orNone(seen))
 	case auto:
 		return none, exitcode.New(exitcode.Refused, "target auto: %d eligible internal disks, name one as target or give target rules: %s",
 			len(picked), strings.Join(picked, "; "))
