@@ -2,6 +2,7 @@ package installer
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -300,6 +301,34 @@ func FuzzMatchPattern(f *testing.F) {
 		want := regexp.MustCompile(re.String()).MatchString(norm(value))
 		if got := matchPattern(pattern, value); got != want {
 			t.Fatalf("matchPattern(%q, %q) = %v, regexp %s says %v", pattern, value, got, re.String(), want)
+		}
+	})
+}
+
+// FuzzParseTargetFlag: --target's value is a path, rules that hold
+// together, or a usage error; never a panic.
+func FuzzParseTargetFlag(f *testing.F) {
+	for _, s := range []string{"auto", "/dev/sda", "bus=sata,min_size=16G", "bus=sata,bus=nvme,max_size=1.5TB", "model=QEMU*,removable=true",
+		"min_size=16G,max_size=1G", "bus=", "serial==x", "bus=sata,,", "wwid=t10.ATA  QEMU"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		r, ok, err := ParseTargetFlag(v)
+		switch {
+		case !ok && (r != nil || err != nil):
+			t.Fatalf("%q: a path, yet %+v %v", v, r, err)
+		case err != nil && exitcode.KindOf(err) != exitcode.Usage:
+			t.Fatalf("%q: %v is not a usage error", v, err)
+		case r == nil:
+			return
+		}
+		if r.MaxSize > 0 && r.MinSize > r.MaxSize || r.MinSize < 0 || r.MaxSize < 0 {
+			t.Fatalf("%q: sizes %d..%d", v, r.MinSize, r.MaxSize)
+		}
+		for _, b := range r.Bus {
+			if !slices.Contains(Buses, b) {
+				t.Fatalf("%q: bus %q", v, b)
+			}
 		}
 	})
 }
