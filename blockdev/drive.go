@@ -27,7 +27,8 @@ type Drive struct {
 	Vendor            string `json:"vendor,omitempty"`
 	Model             string `json:"model,omitempty"`
 	Serial            string `json:"serial,omitempty"`
-	Transport         string `json:"transport,omitempty"` // "usb", "sata", "nvme", "virtio", "loop", ...
+	WWID              string `json:"wwid,omitempty"`      // world-wide id ("eui.…", "naa.…", "t10.ATA …"), runs of spaces as one
+	Transport         string `json:"transport,omitempty"` // "usb", "sata", "nvme", "virtio", "mmc", "loop", ...
 
 	Removable bool `json:"removable"`
 	USB       bool `json:"usb"`

@@ -23,7 +23,7 @@ func TestListFakeSystem(t *testing.T) {
 	}
 	// Left out: partitions, dm-0 (stacked on nvme0n1p1), loop1 (no backing
 	// file), ram0, zram0, sdf (card reader without a card).
-	want := []string{"loop0", "nvme0n1", "sda", "sdaa", "sdb", "sdc", "sdd", "sde", "vda"}
+	want := []string{"loop0", "mmcblk0", "mmcblk0boot0", "nvme0n1", "sda", "sdaa", "sdb", "sdc", "sdd", "sde", "vda"}
 	if !reflect.DeepEqual(names, want) {
 		t.Fatalf("List names = %v, want %v", names, want)
 	}
@@ -32,7 +32,10 @@ func TestListFakeSystem(t *testing.T) {
 	tests := []Drive{
 		{
 			Name: "sda", Path: dev("sda"), Size: 976773168 * 512, LogicalBlockSize: 512, PhysicalBlockSize: 4096,
-			Model: "Samsung SSD 860", Transport: "sata", System: true, Mounted: true,
+			// The serial from VPD page 0x80, the WWID with its runs of
+			// spaces as one.
+			Model: "Samsung SSD 860", Serial: "S3Z1NB0K123456A", WWID: "t10.ATA Samsung SSD 860 EVO 500GB S3Z1NB0K123456A",
+			Transport: "sata", System: true, Mounted: true,
 			SystemUses: []string{"/", "swap"},
 			InUse: []string{
 				dev("sda1") + " mounted on /",
@@ -69,7 +72,7 @@ func TestListFakeSystem(t *testing.T) {
 		},
 		{
 			Name: "nvme0n1", Path: dev("nvme0n1"), Size: 976773168 * 512, LogicalBlockSize: 512, PhysicalBlockSize: 512,
-			Model: "Samsung SSD 970 EVO Plus 500GB", Serial: "S4EVNX0R123456", Transport: "nvme",
+			Model: "Samsung SSD 970 EVO Plus 500GB", Serial: "S4EVNX0R123456", WWID: "eui.0025385b71b07e2f", Transport: "nvme",
 			System: true, Mounted: true, SystemUses: []string{"/boot"},
 			InUse: []string{
 				dev("dm-0") + " mounted on /boot",
@@ -80,6 +83,17 @@ func TestListFakeSystem(t *testing.T) {
 		{
 			Name: "vda", Path: dev("vda"), Size: 20971520 * 512, LogicalBlockSize: 512, PhysicalBlockSize: 512,
 			Serial: "disk-serial-1", Transport: "virtio",
+		},
+		{
+			// eMMC: the card's name and serial, never removable (the
+			// mmc block driver does not set the flag).
+			Name: "mmcblk0", Path: dev("mmcblk0"), Size: 122142720 * 512, LogicalBlockSize: 512, PhysicalBlockSize: 512,
+			Model: "DA4064", Serial: "0x5f3a9c21", Transport: "mmc",
+		},
+		{
+			// Its boot partition is a read-only disk of its own.
+			Name: "mmcblk0boot0", Path: dev("mmcblk0boot0"), Size: 8192 * 512, LogicalBlockSize: 512, PhysicalBlockSize: 512,
+			Model: "DA4064", Serial: "0x5f3a9c21", Transport: "mmc", ReadOnly: true,
 		},
 		{
 			Name: "loop0", Path: dev("loop0"), Size: 131072 * 512, LogicalBlockSize: 512, PhysicalBlockSize: 512,

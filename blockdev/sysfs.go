@@ -107,6 +107,7 @@ func readDisk(name string) (d Drive, skip string, err error) {
 		Vendor:            cleanVendor(readAttr(dir, "device/vendor")),
 		Model:             firstAttr(dir, "device/model", "device/name"),
 		Serial:            firstAttr(dir, "device/serial", "serial"),
+		WWID:              strings.Join(strings.Fields(firstAttr(dir, "wwid", "device/wwid")), " "),
 		Transport:         transport,
 		Removable:         readAttr(dir, "removable") == "1",
 		USB:               usb,
@@ -115,7 +116,30 @@ func readDisk(name string) (d Drive, skip string, err error) {
 	if d.Serial == "" && usb {
 		d.Serial = usbSerial(resolved)
 	}
+	if d.Serial == "" {
+		d.Serial = vpdSerial(filepath.Join(dir, "device/vpd_pg80"))
+	}
 	return d, "", nil
+}
+
+// vpdSerial reads the unit serial number from a SCSI device's VPD page
+// 0x80, the one place sysfs shows the serial of a SATA disk (libata
+// answers the page with the ATA IDENTIFY serial): a 4-byte header (page
+// code 0x80, big-endian length), then the serial, padded with spaces.
+// Anything but printable ASCII gives "".
+func vpdSerial(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) < 4 || b[1] != 0x80 {
+		return ""
+	}
+	n := min(int(b[2])<<8|int(b[3]), len(b)-4)
+	serial := strings.TrimSpace(string(b[4 : 4+n]))
+	for _, c := range []byte(serial) {
+		if c < 0x20 || c > 0x7e {
+			return ""
+		}
+	}
+	return serial
 }
 
 // transportOf reads the bus from the device's place in /sys/devices, e.g.

@@ -10,9 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/onramp-os/onramp/blockdev"
 	"github.com/onramp-os/onramp/firstboot"
-	"github.com/onramp-os/onramp/internal/exitcode"
 	"github.com/onramp-os/onramp/netcfg"
 )
 
@@ -21,7 +19,7 @@ import (
 // medium. Its keys mirror osc install's flags.
 
 // AutoTarget is the target value that picks the single eligible internal
-// disk (PickInternalDisk).
+// disk: target rules without any rule (TargetRules).
 const AutoTarget = "auto"
 
 // The values of after:.
@@ -36,6 +34,8 @@ const (
 type Answers struct {
 	Target, MigrateSettings, MigrateLicenses, Lang, BackupDir, After string
 	AcceptEULA                                                       bool
+	// TargetRules is target: given as rules (a mapping); Target is then "".
+	TargetRules *TargetRules
 	// FirstBoot is the setup assistant's answers as a YAML document of its
 	// own, validated with the assistant's own validator; nil when absent.
 	FirstBoot []byte
@@ -81,7 +81,13 @@ func ParseAnswers(data []byte, live bool) (Answers, error) {
 		}
 	}
 	keys := map[string]func(string, *yaml.Node) error{
-		"target":           text(&a.Target),
+		"target": func(field string, v *yaml.Node) (err error) {
+			if v.Kind != yaml.MappingNode {
+				return text(&a.Target)(field, v)
+			}
+			a.TargetRules, err = targetRules(field, v)
+			return err
+		},
 		"migrate_settings": text(&a.MigrateSettings, string(Auto), string(Yes), string(No)),
 		"migrate_licenses": text(&a.MigrateLicenses, string(Auto), string(Yes), string(No)),
 		"lang":             text(&a.Lang),
@@ -126,6 +132,41 @@ func ParseAnswers(data []byte, live bool) (Answers, error) {
 		}
 	}
 	return a, nil
+}
+
+// targetRules reads target: given as rules, a mapping of rule keys to
+// text (bus also to a list of buses). Errors name the rule as field.key
+// and its line.
+func targetRules(field string, v *yaml.Node) (*TargetRules, error) {
+	r := &TargetRules{}
+	lines := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, val := v.Content[i], v.Content[i+1]
+		name := field + "." + k.Value
+		if lines[k.Value] != nil {
+			return nil, answerError(name, k, "given twice")
+		}
+		lines[k.Value] = k
+		values := []*yaml.Node{val}
+		if val.Kind == yaml.SequenceNode && k.Value == "bus" && len(val.Content) > 0 {
+			values = val.Content
+		}
+		for _, one := range values {
+			if one.Kind != yaml.ScalarNode || one.Tag == "!!null" || one.Value == "" {
+				return nil, answerError(name, one, "expected a text value")
+			}
+			if err := r.set(k.Value, one.Value); err != nil {
+				return nil, answerError(name, one, "%v", err)
+			}
+		}
+	}
+	if key, err := r.check(); err != nil {
+		if key == "" {
+			return nil, answerError(field, v, "%v", err)
+		}
+		return nil, answerError(field+"."+key, lines[key], "%v", err)
+	}
+	return r, nil
 }
 
 // firstBootAnswers checks the setup assistant's answers under field with
@@ -181,41 +222,6 @@ func sameNode(orig, copy *yaml.Node, line int) *yaml.Node {
 		}
 	}
 	return nil
-}
-
-// PickInternalDisk is the target auto: the one disk that is not the system
-// disk, not mounted (the installer medium is), not read-only, not removable
-// or USB, and not a loop device. None or several are refused, listing what
-// was seen.
-func PickInternalDisk(drives []blockdev.Drive) (string, error) {
-	var picked, seen []string
-	for _, d := range drives {
-		var why []string
-		for _, c := range []struct {
-			bad    bool
-			reason string
-		}{{d.System, "system disk"}, {d.Mounted, "mounted"}, {d.ReadOnly, "read-only"},
-			{d.Removable, "removable"}, {d.USB, "USB"}, {d.Transport == "loop", "loop device"}, {d.Size == 0, "empty"}} {
-			if c.bad {
-				why = append(why, c.reason)
-			}
-		}
-		if len(why) == 0 {
-			picked = append(picked, d.Path)
-			seen = append(seen, d.Describe())
-		} else {
-			seen = append(seen, fmt.Sprintf("%s (%s)", d.Describe(), strings.Join(why, ", ")))
-		}
-	}
-	switch {
-	case len(picked) == 1:
-		return picked[0], nil
-	case len(picked) == 0:
-		return "", exitcode.New(exitcode.Refused, "target auto: no eligible internal disk (not the system disk, not mounted, "+
-			"not read-only, not removable or USB); disks seen: %s", orNone(seen))
-	}
-	return "", exitcode.New(exitcode.Refused, "target auto: %d eligible internal disks, name one as target: %s",
-		len(picked), strings.Join(seen, "; "))
 }
 
 func orNone(list []string) string {

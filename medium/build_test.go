@@ -334,6 +334,8 @@ func TestBuildRefuses(t *testing.T) {
 		"answers, no EULA":   {opt: Options{Answers: writeTemp(t, "target: auto\naccept_eula: false\n")}, kind: exitcode.Usage, msg: "accept_eula (line 2)"},
 		"answers, EULA left": {opt: Options{Answers: writeTemp(t, "target: auto\n")}, kind: exitcode.Usage, msg: "accept_eula: required"},
 		"answers, bad key":   {opt: Options{Answers: writeTemp(t, "target: auto\naccept_eula: true\ntargte: x\n")}, kind: exitcode.Usage, msg: "targte (line 3): unknown key"},
+		"answers, bad rule": {opt: Options{Answers: writeTemp(t, "accept_eula: true\ntarget:\n  bus: sata\n  min_size: 64G\n  max_size: 32G\n")}, kind: exitcode.Usage,
+			msg: "target.max_size (line 5): 34.4 GB is below min_size 68.7 GB"},
 		"out is a directory": {out: empty, kind: exitcode.Usage, msg: "--out"},
 		"backup too small":   {opt: Options{BackupSize: 8 << 20}, kind: exitcode.Usage, msg: "--backup-mib"},
 		"backup not in MiB":  {opt: Options{BackupSize: 64<<20 + 512}, kind: exitcode.Usage, msg: "--backup-mib"},

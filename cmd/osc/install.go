@@ -25,22 +25,24 @@ type installFlags struct {
 	// Set by --answers (install_answers.go).
 	answers, after string
 	firstBoot      []byte
+	rules          *installer.TargetRules // target: given as rules
 }
 
 func newInstallCmd(s streams) *cobra.Command {
 	var f installFlags
 	cmd := &cobra.Command{
-		Use:   "install [--yes] [--accept-eula] --source ISO|DIR --target DEV|FILE|auto [--answers FILE]",
+		Use:   "install [--yes] [--accept-eula] --source ISO|DIR --target DEV|FILE|auto|RULES [--answers FILE]",
 		Short: "Install the base system onto a drive, migrating settings and licenses",
 		Long: `Install the payload of an installer ISO (its onramp/ folder) or a payload directory onto
 the target drive or image file, in disk layout version 2. The payload's signature and every
 file hash are checked first (exit 5). Settings and licenses of an earlier installation are
 backed up outside the target (verified) before anything is written, and migrated unless
 --migrate-settings / --migrate-licenses say no. --target auto picks the one internal disk;
+--target bus=sata,min_size=16G picks the one disk these target rules match;
 --answers FILE installs unattended (docs/install-answers.md).`,
 		Args: cobra.NoArgs,
 		RunE: cli.RunE(func(cmd *cobra.Command, _ []string) error {
-			if err := applyInstallAnswers(cmd.Flags(), &f); err != nil {
+			if err := applyInstallAnswers(s, cmd.Flags(), &f); err != nil {
 				return newReporter(s, f.json).fatal(err)
 			}
 			if err := runInstall(cmd.Context(), s, f); err != nil {
@@ -54,7 +56,7 @@ backed up outside the target (verified) before anything is written, and migrated
 	fl.BoolVar(&f.acceptEULA, "accept-eula", false, "accept the payload's end-user license agreement")
 	fl.BoolVar(&f.json, "json", false, "print progress and the result as JSON lines on stdout")
 	fl.StringVar(&f.source, "source", "", "installer ISO or payload directory")
-	fl.StringVar(&f.target, "target", "", "target drive (/dev/sdX, /dev/nvme0n1) or image file")
+	fl.StringVar(&f.target, "target", "", "target drive (/dev/sdX, /dev/nvme0n1), image file, auto, or target rules (bus=nvme,min_size=16G: docs/install-answers.md)")
 	fl.StringVar(&f.settings, "migrate-settings", "auto", "migrate settings: auto, yes or no")
 	fl.StringVar(&f.licenses, "migrate-licenses", "auto", "migrate licenses: auto, yes or no")
 	fl.StringVar(&f.lang, "lang", "en", "language of the EULA shown")

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/onramp-os/onramp/blockdev"
 	"github.com/onramp-os/onramp/firstboot"
 	"github.com/onramp-os/onramp/installer"
 	"github.com/onramp-os/onramp/internal/exitcode"
@@ -26,9 +25,9 @@ import (
 var afterPath = "/run/onramp/after"
 
 // applyInstallAnswers reads --answers into f (for every flag not given
-// explicitly), then resolves `--target auto`. Bad files are usage errors
-// naming the field and its line.
-func applyInstallAnswers(fl *pflag.FlagSet, f *installFlags) error {
+// explicitly), then resolves target auto and target rules to the one disk
+// they pick. Bad files are usage errors naming the field and its line.
+func applyInstallAnswers(s streams, fl *pflag.FlagSet, f *installFlags) error {
 	if f.answers != "" {
 		data, err := inputfile.Read(f.answers, firstboot.MaxAnswersSize)
 		if err != nil {
@@ -44,17 +43,25 @@ func applyInstallAnswers(fl *pflag.FlagSet, f *installFlags) error {
 				f.answers, f.lang, f.source)
 		}
 	}
-	switch f.target {
-	case "":
-		return exitcode.New(exitcode.Usage, "--target is required (or target: in the --answers file)")
-	case installer.AutoTarget:
-		drives, err := blockdev.List()
+	if f.rules == nil {
+		r, ok, err := installer.ParseTargetFlag(f.target)
 		if err != nil {
-			return fmt.Errorf("target auto: %w", err)
-		}
-		if f.target, err = installer.PickInternalDisk(drives); err != nil {
 			return err
 		}
+		if ok {
+			f.rules = r
+		}
+	}
+	switch {
+	case f.rules != nil:
+		d, err := installer.ChooseTarget(*f.rules, f.source)
+		if err != nil {
+			return err
+		}
+		f.target = d.Path
+		newReporter(s, f.json).info(fmt.Sprintf("target %s: %s", f.rules, installer.DescribeFacts(d)))
+	case f.target == "":
+		return exitcode.New(exitcode.Usage, "--target is required (or target: in the --answers file)")
 	}
 	return nil
 }
@@ -72,6 +79,9 @@ func applyAnswers(a installer.Answers, fl *pflag.FlagSet, f *installFlags) {
 		if a.Set[v.key] && !fl.Changed(strings.ReplaceAll(v.key, "_", "-")) {
 			*v.dst = v.answered
 		}
+	}
+	if !fl.Changed("target") {
+		f.rules = a.TargetRules
 	}
 	if !fl.Changed("accept-eula") {
 		f.acceptEULA = a.AcceptEULA

@@ -15,79 +15,26 @@ import (
 	"github.com/onramp-os/onramp/firstboot"
 	"github.com/onramp-os/onramp/installer"
 	"github.com/onramp-os/onramp/internal/testutil"
+	"github.com/onramp-os/onramp/internal/testutil/fakesys"
 )
 
-// fakeDisk is one whole disk of a fake sysfs tree: its place under
-// /sys/devices decides the transport.
-type fakeDisk struct {
-	name, devices, dev string
-	removable          bool
-}
-
+// The disks of the fake sysfs trees these tests install onto: sda holds
+// / (the system disk), sdc is a removable USB stick.
 var (
-	fakeSATA = fakeDisk{"sda", "pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0/block/sda", "8:0", false}
-	fakeUSB  = fakeDisk{"sdc", "pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/host6/target6:0:0/6:0:0:0/block/sdc", "8:32", true}
-	fakeVDA  = fakeDisk{"vda", "pci0000:00/0000:00:02.0/virtio1/block/vda", "254:0", false}
-	fakeVDB  = fakeDisk{"vdb", "pci0000:00/0000:00:03.0/virtio2/block/vdb", "254:16", false}
+	fakeSATA = fakesys.SATA.Mounted("/")
+	fakeUSB  = fakesys.Disk{Name: "sdc", Dev: "8:32", Size: 4 << 30, Removable: true,
+		Devices: "pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/host6/target6:0:0/6:0:0:0/block/sdc",
+		Device:  "pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/host6/target6:0:0/6:0:0:0"}
+	fakeVDA = fakesys.Virtio
+	fakeVDB = fakesys.Virtio2
 )
 
-// useFakeDisks points blockdev at a sysfs, proc and /dev tree holding
-// disks of 4 GiB each; sda's first partition is mounted on / (the system
-// disk). Each disk's /dev node is a sparse image file, so an install onto
-// the disk auto picks runs for real, onto that file.
-func useFakeDisks(t *testing.T, disks ...fakeDisk) (dev string) {
+// useFakeDisks points blockdev at a fake sysfs, proc and /dev tree holding
+// disks (fakesys.Use): each /dev node is a sparse image file, so an
+// install onto the disk picked runs for real, onto that file.
+func useFakeDisks(t *testing.T, disks ...fakesys.Disk) (dev string) {
 	t.Helper()
-	root := t.TempDir()
-	sys, dev := filepath.Join(root, "sys"), filepath.Join(root, "dev")
-	write := func(p, content string) {
-		t.Helper()
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	link := func(at, to string) {
-		t.Helper()
-		os.MkdirAll(filepath.Dir(at), 0o755)
-		rel, _ := filepath.Rel(filepath.Dir(at), to)
-		if err := os.Symlink(rel, at); err != nil {
-			t.Fatal(err)
-		}
-	}
-	const size = 4 << 30
-	for _, d := range disks {
-		dir := filepath.Join(sys, "devices", d.devices)
-		removable := map[bool]string{true: "1", false: "0"}[d.removable]
-		for name, v := range map[string]string{"dev": d.dev, "size": strconv.Itoa(size / 512), "ro": "0",
-			"removable": removable, "queue/logical_block_size": "512", "queue/physical_block_size": "512"} {
-			write(filepath.Join(dir, name), v+"\n")
-		}
-		link(filepath.Join(sys, "class/block", d.name), dir)
-		link(filepath.Join(sys, "dev/block", d.dev), dir)
-		write(filepath.Join(dev, d.name), "")
-		if err := os.Truncate(filepath.Join(dev, d.name), size); err != nil {
-			t.Fatal(err)
-		}
-		if d.name == "sda" {
-			part := filepath.Join(dir, "sda1")
-			write(filepath.Join(part, "partition"), "1\n")
-			write(filepath.Join(part, "dev"), "8:1\n")
-			write(filepath.Join(part, "size"), "2048\n")
-			link(filepath.Join(sys, "class/block/sda1"), part)
-			link(filepath.Join(sys, "dev/block/8:1"), part)
-		}
-	}
-	write(filepath.Join(root, "proc/mountinfo"), "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n")
-	write(filepath.Join(root, "proc/swaps"), "Filename\tType\tSize\tUsed\tPriority\n")
-	old := []string{blockdev.SysBlockDir, blockdev.SysDevBlockDir, blockdev.MountInfoPath, blockdev.SwapsPath, blockdev.DevDir}
-	blockdev.SysBlockDir, blockdev.SysDevBlockDir = filepath.Join(sys, "class/block"), filepath.Join(sys, "dev/block")
-	blockdev.MountInfoPath, blockdev.SwapsPath, blockdev.DevDir = filepath.Join(root, "proc/mountinfo"), filepath.Join(root, "proc/swaps"), dev
-	t.Cleanup(func() {
-		blockdev.SysBlockDir, blockdev.SysDevBlockDir, blockdev.MountInfoPath, blockdev.SwapsPath, blockdev.DevDir = old[0], old[1], old[2], old[3], old[4]
-	})
-	return dev
+	return fakesys.Use(t, disks...)
 }
 
 // useLiveInstaller makes osc believe it runs in the live installer and
@@ -293,11 +240,14 @@ func TestInstallAnswersErrors(t *testing.T) {
 // 3) listing every disk seen, before the payload is even opened.
 func TestInstallTargetAuto(t *testing.T) {
 	for _, c := range []struct {
-		disks []fakeDisk
+		disks []fakesys.Disk
 		want  []string
 	}{
-		{[]fakeDisk{fakeSATA, fakeUSB}, []string{"no eligible internal disk", "/dev/sda) (system disk, mounted)", "/dev/sdc) (removable, USB)"}},
-		{[]fakeDisk{fakeSATA, fakeVDA, fakeVDB}, []string{"2 eligible internal disks", "/dev/vda)", "/dev/vdb)"}},
+		{[]fakesys.Disk{fakeSATA, fakeUSB}, []string{"target auto: no eligible internal disk",
+			`/dev/sda (sata, 4.3 GB, model "QEMU HARDDISK", serial "QM00013", wwid "t10.ATA QEMU HARDDISK QM00013"): system disk, mounted`,
+			"/dev/sdc (usb, 4.3 GB, removable): removable, USB"}},
+		{[]fakesys.Disk{fakeSATA, fakeVDA, fakeVDB}, []string{"target auto: 2 eligible internal disks",
+			`/dev/vda (virtio, 4.3 GB, serial "vdserial1"); /dev/vdb (virtio, 4.3 GB, serial "vdserial2")`}},
 	} {
 		dev := useFakeDisks(t, c.disks...)
 		r := run(t, context.Background(), "", "install", "--yes", "--accept-eula", "--target", "auto", "--source", "/nonexistent/onramp")
@@ -306,6 +256,135 @@ func TestInstallTargetAuto(t *testing.T) {
 			if r.code != 3 || !strings.Contains(r.stderr, w) {
 				t.Errorf("exit %d, stderr %q; want 3 and %q", r.code, r.stderr, w)
 			}
+		}
+	}
+}
+
+// TestInstallTargetRulesQEMU: the answers the QEMU proof uses for its SATA
+// and eMMC/SD rows pick those disks among the guest's (sysfs shaped like
+// the guest's, the stick on USB mounted as the medium), the same rules
+// given as --target do, and bad or ambiguous rules are refused before the
+// payload is opened: exit 2 naming the field and its line, exit 3 naming
+// the candidates or the disks seen.
+func TestInstallTargetRulesQEMU(t *testing.T) {
+	dev := useFakeDisks(t, fakesys.SATA, fakesys.SD, fakesys.Stick.Mounted("/run/onramp/medium"))
+	answers := func(target string) string {
+		p := filepath.Join(t.TempDir(), "answers.yaml")
+		if err := os.WriteFile(p, []byte("target: "+target+"\naccept_eula: true\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		want []string
+	}{
+		// Chosen: the missing payload is what stops them (exit 5), after
+		// the target was named.
+		{[]string{"--answers", answers(`{bus: sata, model: "QEMU HARDDISK", min_size: 4G, max_size: 4G}`)}, 5,
+			[]string{`target bus: sata, model: QEMU HARDDISK, min_size: 4G, max_size: 4G: /dev/sda (sata, 4.3 GB, model "QEMU HARDDISK", serial "QM00013"`}},
+		{[]string{"--answers", answers(`{bus: mmc, serial: "0xdeadbeef", min_size: 4G}`)}, 5,
+			[]string{`target bus: mmc, serial: 0xdeadbeef, min_size: 4G: /dev/mmcblk0 (mmc, 4.3 GB, model "QEMU!", serial "0xdeadbeef")`}},
+		{[]string{"--yes", "--accept-eula", "--target", "bus=sata,model=QEMU HARDDISK"}, 5, []string{"target bus: sata, model: QEMU HARDDISK: /dev/sda (sata,"}},
+		// --target wins over the file's rules.
+		{[]string{"--answers", answers("{bus: mmc}"), "--target", "serial=QM00013"}, 5, []string{"target serial: QM00013: /dev/sda (sata,"}},
+		{[]string{"--answers", answers("{min_size: 4G}")}, 3, []string{"target rules (min_size: 4G): 2 disks match, add a rule (serial, wwid, size) to pick one: ",
+			`/dev/mmcblk0 (mmc, 4.3 GB, model "QEMU!", serial "0xdeadbeef"); /dev/sda (sata, 4.3 GB, model "QEMU HARDDISK", serial "QM00013", wwid "t10.ATA QEMU HARDDISK QM00013")`}},
+		{[]string{"--answers", answers("{bus: nvme}")}, 3, []string{"target rules (bus: nvme): no disk matches",
+			`disks seen: /dev/mmcblk0 (mmc, 4.3 GB, model "QEMU!", serial "0xdeadbeef"): bus mmc, not nvme; `,
+			`/dev/sda (sata, 4.3 GB, model "QEMU HARDDISK", serial "QM00013", wwid "t10.ATA QEMU HARDDISK QM00013"): bus sata, not nvme; `,
+			`/dev/sdb (usb, 2.1 GB, model "QEMU HARDDISK", serial "1-0000:00:02.0-1"): mounted, USB, bus usb, not nvme`}},
+		{[]string{"--yes", "--accept-eula", "--target", "bus=usb"}, 3, []string{"target rules (bus: usb): no disk matches", "/dev/sdb (usb, 2.1 GB, model \"QEMU HARDDISK\", serial \"1-0000:00:02.0-1\"): mounted"}},
+		{[]string{"--answers", answers("\n  bus: sata\n  min_size: 16G\n  max_size: 8G")}, 2, []string{"target.max_size (line 4): 8.6 GB is below min_size 17.2 GB"}},
+		{[]string{"--answers", answers("{bus: ide}")}, 2, []string{`target.bus (line 1): "ide" is not nvme, sata, mmc, usb, virtio, scsi or loop`}},
+		{[]string{"--yes", "--accept-eula", "--target", "bus=sata,min_size=-1G"}, 2, []string{`--target: min_size: "-1G" is negative`}},
+	} {
+		r := run(t, context.Background(), "", append([]string{"install", "--json", "--source", "/nonexistent/onramp"}, c.args...)...)
+		if r.code != c.code {
+			t.Errorf("%v: exit %d, want %d\n%s", c.args, r.code, c.code, r.stdout)
+		}
+		for _, w := range c.want {
+			w = strings.ReplaceAll(w, "/dev/", dev+"/")
+			if !strings.Contains(r.stdout, jsonText(w)) {
+				t.Errorf("%v: %s\nwant %q", c.args, r.stdout, w)
+			}
+		}
+	}
+}
+
+// jsonText is s as it appears inside a JSON string.
+func jsonText(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b[1 : len(b)-1])
+}
+
+// TestInstallTargetRulesLoop: target rules on this machine's own sysfs,
+// with real loop devices (bus: loop names them; they never match
+// otherwise): two of one size are refused (exit 3) naming both, a third
+// of another size is chosen and installed onto, and rules nothing meets
+// list every disk seen.
+func TestInstallTargetRulesLoop(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.RequireTools(t, "sgdisk", "losetup")
+	// Sizes no other test's loop device has: 3 GiB and some MiB.
+	size := int64(3<<30) + int64(os.Getpid()%4096+1)<<20
+	loop := func(size int64) string {
+		img := filepath.Join(t.TempDir(), "disk.img")
+		os.WriteFile(img, nil, 0o644)
+		if err := os.Truncate(img, size); err != nil {
+			t.Fatal(err)
+		}
+		return testutil.LoopDevice(t, img)
+	}
+	twin1, twin2, single := loop(size), loop(size), loop(size+1<<20)
+	exact := func(n int64) string { return fmt.Sprintf("bus=loop,min_size=%d,max_size=%d", n, n) }
+	install := func(target string, extra ...string) runResult {
+		return run(t, context.Background(), "", append([]string{"install", "--yes", "--accept-eula", "--target", target}, extra...)...)
+	}
+
+	r := install(exact(size), "--source", "/nonexistent/onramp")
+	human := blockdev.HumanSize(size)
+	for _, w := range []string{"2 disks match", twin1 + " (loop, " + human + ")", twin2 + " (loop, " + human + ")"} {
+		if r.code != 3 || !strings.Contains(r.stderr, w) {
+			t.Errorf("twins: exit %d, %s; want 3 and %q", r.code, r.stderr, w)
+		}
+	}
+	if strings.Contains(r.stderr, single) {
+		t.Errorf("twins: names %s\n%s", single, r.stderr)
+	}
+
+	// Without bus: loop, a loop device never matches.
+	r = install(fmt.Sprintf("min_size=%d,max_size=%d", size+1<<20, size+1<<20), "--source", "/nonexistent/onramp")
+	if w := single + " (loop, " + blockdev.HumanSize(size+1<<20) + "): loop device"; r.code != 3 || !strings.Contains(r.stderr, "no disk matches") || !strings.Contains(r.stderr, w) {
+		t.Errorf("no bus: exit %d, %s; want 3 and %q", r.code, r.stderr, w)
+	}
+	r = install("bus=loop,min_size=1P", "--source", "/nonexistent/onramp")
+	for _, w := range []string{"target rules (bus: loop, min_size: 1P): no disk matches", "disks seen: ", twin1 + " (loop, " + human + "): smaller than min_size"} {
+		if r.code != 3 || !strings.Contains(r.stderr, w) {
+			t.Errorf("none: exit %d, %s; want 3 and %q", r.code, r.stderr, w)
+		}
+	}
+
+	dir, pub := signedPayload(t)
+	r = install(exact(size+1<<20), "--source", dir, "--trust-key", pub, "--backup-dir", t.TempDir())
+	if r.code != 0 || !strings.Contains(r.stderr, "target bus: loop, min_size: "+strconv.FormatInt(size+1<<20, 10)) || !strings.Contains(r.stderr, "OK "+single) {
+		t.Fatalf("install: exit %d\n%s", r.code, r.stderr)
+	}
+	if out, err := exec.Command("sgdisk", "-v", single).CombinedOutput(); err != nil || !strings.Contains(string(out), "No problems found") {
+		t.Errorf("sgdisk -v %s: %v\n%s", single, err, out)
+	}
+	// A GPT header ("EFI PART" at sector 1) on the one chosen only.
+	for dev, want := range map[string]string{single: "EFI PART", twin1: "\x00\x00\x00\x00\x00\x00\x00\x00", twin2: "\x00\x00\x00\x00\x00\x00\x00\x00"} {
+		f, err := os.Open(dev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig := make([]byte, 8)
+		_, err = f.ReadAt(sig, 512)
+		f.Close()
+		if err != nil || string(sig) != want {
+			t.Errorf("%s at sector 1: %q %v, want %q", dev, sig, err, want)
 		}
 	}
 }
