@@ -16,15 +16,23 @@
 #      `ums-lab serve` on the host's loopback, reached only through user
 #      networking on 192.0.2.0/24 with restrict=on and a guestfwd;
 #   5. its second boot: systemd-networkd brings the saved static address
-#      up by itself and a probe unit the test puts into DATA (bash's
+#      up by itself, onramp-agent checks in and receives the license
+#      assigned in ums-lab, and a probe unit the test puts into DATA (bash's
 #      /dev/tcp, no test tools in the image) reaches ums-lab; the kernel
 #      reports Secure Boot on;
 #   6. a kernel without its signature on that ESP is refused by GRUB/shim;
-#   7. SATA (ahci + ide-hd) target chosen with --target, its first boot
-#      gets DHCP on an rtl8139 NIC by itself;
-#   8. eMMC/SD (sdhci-pci + sd-card) target chosen with --target; OVMF has
+#   7. SATA (ahci + ide-hd) target chosen by target rules, its first boot
+#      gets DHCP on an rtl8139 NIC by itself and fails to onboard (a wrong
+#      one-time password): support information lands on a second stick;
+#   8. eMMC/SD (sdhci-pci + sd-card) target chosen by target rules; OVMF has
 #      no SD host driver, so the kernel and initrd are taken from its ESP
 #      and started directly: the initrd finds the system on mmcblk0;
+#   6b. (chain) the onboarded, checked-in device reinstalled with migration
+#      boots straight to ready and checks in with the same certificate, no
+#      key used; reinstalled without, the setup assistant runs again, and
+#      Ctrl+Alt+F11 opens the rescue console's root shell;
+#   8b. (wlan) a disk whose first boot joins WPA2 through an injected
+#      mac80211_hwsim access point; its second boot brings wlan0 up itself;
 #   9. SeaBIOS boots the legacy variant from a stick and installs; then
 #      SeaBIOS boots that disk through GRUB to the end of its first boot;
 #  10. xorriso and fdisk judge the boot records and the hybrid table of both
@@ -142,10 +150,11 @@ answers "$work/install-answers.yaml" auto "{wired: {address: $guest_ip/24, gatew
 # SATA: DHCP on whatever NIC the system brings up; onboarding with a
 # one-time password ums-lab does not know, which fails (issue 16: the
 # support information goes to a second stick).
-answers "$work/install-answers-sata.yaml" /dev/sda "{wired: dhcp}" \
+answers "$work/install-answers-sata.yaml" '{bus: sata, model: "QEMU HARDDISK", min_size: 3G}' "{wired: dhcp}" \
 	"{server: $lab_ip, port: 8443, otp: \"WRONG-Secret-7391\", token: \"$token\"}"
 # eMMC/SD and legacy: no network.
-answers "$work/install-answers-mmc.yaml" /dev/mmcblk0 skip skip
+# Both chosen by target rules (the stick is on USB, never matched unless named).
+answers "$work/install-answers-mmc.yaml" "{bus: mmc, min_size: 3G}" skip skip
 answers "$work/install-answers-legacy.yaml" auto skip skip
 # The chain's last reinstall: no migration and no first-boot answers, so
 # the setup assistant runs on the console again.
