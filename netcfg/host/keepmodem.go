@@ -94,9 +94,10 @@ type savedModem struct {
 	root string
 	mc   netcfg.MobileConfig
 	log  io.Writer
-	// lostAt is the attempts the SIM had left when the saved PIN was
-	// last sent without an answer seen (0: none such): a SIM locked with
-	// fewer left afterwards counted it as wrong.
+	// lost is set when the saved PIN was last sent without an answer
+	// seen, lostAt to the attempts the SIM had left then: a SIM locked with
+	// fewer left afterwards (or not telling) counted it as wrong.
+	lost   bool
 	lostAt int
 }
 
@@ -119,15 +120,15 @@ func (k *savedModem) unlock(ctx context.Context, m netcfg.Modem) error {
 	case m.Blocked:
 		return exitcode.Wrap(exitcode.Refused, fmt.Errorf("modem %s (%s): %w", m.ID, m.Model, netcfg.ErrSIMBlocked))
 	case !m.Locked:
-		k.lostAt = 0
+		k.lost = false
 		return nil
 	case k.mc.PIN == "":
 		return exitcode.New(exitcode.Refused, "modem %s (%s): the SIM is locked (%d attempts left) and %s holds no PIN; "+
 			"enter it in the setup assistant (setup-assistant --force)", m.ID, m.Model, m.Attempts, netcfg.ModemFile(k.root))
-	case k.lostAt > 0 && m.Attempts < k.lostAt:
+	case k.lost && (m.Attempts == 0 || m.Attempts < k.lostAt):
 		return k.refused(m, fmt.Errorf("the SIM counted the saved PIN as wrong: %w", netcfg.ErrWrongPIN))
 	}
-	k.lostAt = 0
+	k.lost = false
 	after, err := k.b.UnlockSIM(ctx, m.ID, k.mc.PIN)
 	switch {
 	case err == nil && !after.Locked:
@@ -144,7 +145,7 @@ func (k *savedModem) unlock(ctx context.Context, m netcfg.Modem) error {
 	}
 	// No answer seen: the attempts left tell the next round whether the
 	// SIM took the PIN as wrong.
-	k.lostAt = m.Attempts
+	k.lost, k.lostAt = true, m.Attempts
 	return err
 }
 

@@ -327,3 +327,32 @@ func noSecrets(t *testing.T, text string, secrets ...string) {
 		}
 	}
 }
+
+// TestKeepSavedModemUnansweredPIN: the saved PIN goes out, but neither the
+// answer nor the next look at the modem comes back; when the modem is
+// seen again, locked with one attempt less, the PIN counts as refused and
+// is not sent a second time.
+func TestKeepSavedModemUnansweredPIN(t *testing.T) {
+	root := t.TempDir()
+	if err := netcfg.WriteModem(root, netcfg.MobileConfig{APN: contract.APN, PIN: "8642"}); err != nil {
+		t.Fatal(err)
+	}
+	addr := privateBus(t)
+	mm := &fakeMM{pin: savedPIN, locked: true, attempts: 3, lostAnswer: true}
+	mm.serve(t, addr)
+	var log strings.Builder
+	err := New(root, Options{ModemWait: 5 * time.Second, ModemRetry: 100 * time.Millisecond, Bus: busConn(t, addr)}).KeepSavedModem(context.Background(), root, &log)
+	if !errors.Is(err, netcfg.ErrWrongPIN) || exitcode.KindOf(err) != exitcode.Refused || !strings.Contains(err.Error(), "2 attempts left") {
+		t.Errorf("KeepSavedModem = %v (kind %v); want the PIN refused, 2 attempts left", err, exitcode.KindOf(err))
+	}
+	if tries, _, _ := mm.counts(); tries != 1 {
+		t.Errorf("the PIN was sent %d times, want once", tries)
+	}
+	if mc, err := netcfg.ReadModem(root); err != nil || mc.PIN != "" {
+		t.Errorf("modem.json keeps the refused PIN: %+v, %v", mc, err)
+	}
+	if !strings.Contains(log.String(), "trying again") {
+		t.Errorf("the lost answer was not a retry:\n%s", log.String())
+	}
+	noSecrets(t, log.String()+err.Error(), "8642")
+}

@@ -70,7 +70,11 @@ type fakeMM struct {
 	connected bool
 	// What the fake was asked: SendPin and Simple.Connect calls.
 	pinTries, connects int
-	conn               *dbus.Conn // set by serve; signals go out on it
+	// lostAnswer: SendPin's answer is lost (the client gets NoReply) and
+	// so is the answer to the next listing of the modems.
+	lostAnswer bool
+	listLost   bool
+	conn       *dbus.Conn // set by serve; signals go out on it
 }
 
 // MMModemState values.
@@ -223,6 +227,10 @@ type objectManager struct{ f *fakeMM }
 func (o objectManager) GetManagedObjects() (map[dbus.ObjectPath]map[string]map[string]dbus.Variant, *dbus.Error) {
 	o.f.mu.Lock()
 	defer o.f.mu.Unlock()
+	if o.f.listLost {
+		o.f.listLost = false
+		return nil, dbus.NewError("org.freedesktop.DBus.Error.NoReply", []any{"Did not receive a reply"})
+	}
 	if o.f.absent {
 		return map[dbus.ObjectPath]map[string]map[string]dbus.Variant{}, nil
 	}
@@ -235,18 +243,28 @@ func (s sim) SendPin(pin string) *dbus.Error {
 	s.f.mu.Lock()
 	defer s.f.mu.Unlock()
 	s.f.pinTries++
+	err := s.f.sendPin(pin)
+	if s.f.lostAnswer {
+		s.f.lostAnswer, s.f.listLost = false, true
+		return dbus.NewError("org.freedesktop.DBus.Error.NoReply", []any{"Did not receive a reply"})
+	}
+	return err
+}
+
+// sendPin is SendPin's effect on the SIM.
+func (f *fakeMM) sendPin(pin string) *dbus.Error {
 	switch {
-	case s.f.locked && s.f.attempts == 0:
+	case f.locked && f.attempts == 0:
 		return dbus.NewError(mmErrPrefix+"MobileEquipment.SimPuk", []any{"SIM PUK required"})
-	case pin != s.f.pin:
-		s.f.attempts--
-		if s.f.attempts == 0 {
+	case pin != f.pin:
+		f.attempts--
+		if f.attempts == 0 {
 			return dbus.NewError(mmErrPrefix+"MobileEquipment.SimPuk", []any{"SIM PUK required"})
 		}
 		return dbus.NewError(mmErrPrefix+"MobileEquipment.IncorrectPassword", []any{"Incorrect password"})
 	}
-	s.f.locked, s.f.attempts = false, 3
-	s.f.changed(fakeModem, mmModem, map[string]dbus.Variant{"UnlockRequired": dbus.MakeVariant(uint32(lockNone)), "State": dbus.MakeVariant(s.f.state())})
+	f.locked, f.attempts = false, 3
+	f.changed(fakeModem, mmModem, map[string]dbus.Variant{"UnlockRequired": dbus.MakeVariant(uint32(lockNone)), "State": dbus.MakeVariant(f.state())})
 	return nil
 }
 
