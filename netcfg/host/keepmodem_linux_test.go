@@ -213,7 +213,7 @@ func testSavedModemReset(t *testing.T) {
 // after the service started; the connection still comes up.
 func testSavedModemLate(t *testing.T) {
 	l := newModemLab(t)
-	l.mm.absent = true
+	l.mm.set(func(f *fakeMM) { f.absent = true })
 	save(t, l, netcfg.MobileConfig{Country: "DE", Provider: "Telekom", APN: contract.APN, PIN: savedPIN})
 	var log testutil.SyncBuffer
 	stop := l.keep(t, l.backend(t, time.Second), &log)
@@ -234,7 +234,7 @@ func testSavedModemLate(t *testing.T) {
 // modem.json (the password stays), and a second start does not send it.
 func testSavedModemWrongPIN(t *testing.T) {
 	l := newModemLab(t)
-	l.mm.user, l.mm.password = "telekom", savedPassword
+	l.mm.set(func(f *fakeMM) { f.user, f.password = "telekom", savedPassword })
 	const wrong = "8642"
 	save(t, l, netcfg.MobileConfig{Country: "DE", Provider: "Telekom", APN: contract.APN, Username: "telekom", Password: savedPassword, PIN: wrong})
 	var log testutil.SyncBuffer

@@ -133,6 +133,13 @@ func (f *fakeMM) reboot() {
 	f.locked, f.connected, f.pinTries, f.connects = true, false, 0, 0
 }
 
+// set changes the fake while it serves.
+func (f *fakeMM) set(change func(*fakeMM)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change(f)
+}
+
 // counts returns how often SendPin and Simple.Connect were called, and
 // whether the bearer is connected.
 func (f *fakeMM) counts() (pinTries, connects int, connected bool) {
