@@ -104,6 +104,9 @@ func unattendedNetwork(ctx context.Context, cfg *Config, n NetworkAnswer, log io
 		}
 		p, _ := FindProvider(cfg.Net.Providers(), mo.Country, mo.Provider)
 		mc := netcfg.MobileConfig{Country: mo.Country, Provider: p.Name, APN: mo.APN}
+		if md.Locked {
+			mc.PIN = mo.PIN // it unlocked the SIM: later boots need it again
+		}
 		for _, a := range p.APNs {
 			if a.Name == mo.APN {
 				mc.Username, mc.Password = a.Username, a.Password

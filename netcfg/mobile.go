@@ -14,13 +14,18 @@ type Modem struct {
 	Interface string // "wwan0"
 }
 
-// MobileConfig is what connecting a modem takes.
+// MobileConfig is what connecting a modem takes, and what is kept of a
+// working connection for later boots.
 type MobileConfig struct {
 	Country  string `json:"country,omitempty"` // ISO 3166 code, "DE"
 	Provider string `json:"provider,omitempty"`
 	APN      string `json:"apn"`
 	Username string `json:"username,omitempty"`
 	Password string `json:"password,omitempty"` // a secret
+	// PIN is the SIM PIN that unlocked the SIM (a secret), "" when the SIM
+	// asked for none. Connecting does not use it; it is kept so that later
+	// boots can unlock the SIM, which asks for it at every start.
+	PIN string `json:"pin,omitempty"`
 }
 
 // APN is an access point of a provider.

@@ -186,11 +186,12 @@ func unquoteSSID(v string) (string, error) {
 }
 
 // WriteModem keeps the mobile broadband connection: country, provider,
-// APN and, when the provider needs them, user name and password. The file
-// is 0600 for the password; the SIM PIN is never stored (the SIM asks for
-// it on every start, which is the point of a PIN).
+// APN, when the provider needs them user name and password, and the SIM
+// PIN that unlocked the SIM, so that later boots connect unattended (the
+// SIM asks for its PIN at every start; NetworkManager keeps it the same
+// way). The file is 0600 for the password and the PIN.
 func WriteModem(root string, c MobileConfig) error {
-	if err := ValidateAPN(c.APN); err != nil {
+	if err := validModem(c); err != nil {
 		return err
 	}
 	data, err := json.MarshalIndent(c, "", "  ")
@@ -213,5 +214,20 @@ func ReadModem(root string) (MobileConfig, error) {
 	if c.APN == "" {
 		return c, fmt.Errorf("%s: %w", ModemFile(root), errors.New("no APN"))
 	}
+	if err := validModem(c); err != nil {
+		return c, fmt.Errorf("%s: %w", ModemFile(root), err)
+	}
 	return c, nil
+}
+
+// validModem checks what WriteModem keeps: the APN, and the PIN when one
+// is kept.
+func validModem(c MobileConfig) error {
+	if err := ValidateAPN(c.APN); err != nil {
+		return err
+	}
+	if c.PIN != "" {
+		return ValidatePIN(c.PIN)
+	}
+	return nil
 }

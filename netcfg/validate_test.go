@@ -165,7 +165,7 @@ func TestPersistRoundTrip(t *testing.T) {
 			t.Errorf("WLAN: read %+v, %v; wrote %+v", got, err, c)
 		}
 	}
-	mc := MobileConfig{Country: "DE", Provider: "T-Mobile(Telekom)", APN: "internet.t-mobile", Username: "t-mobile", Password: "tm"}
+	mc := MobileConfig{Country: "DE", Provider: "T-Mobile(Telekom)", APN: "internet.t-mobile", Username: "t-mobile", Password: "tm", PIN: "4711"}
 	if err := WriteModem(root, mc); err != nil {
 		t.Fatal(err)
 	}
@@ -177,5 +177,14 @@ func TestPersistRoundTrip(t *testing.T) {
 	}
 	if err := WriteModem(root, MobileConfig{APN: "bad apn"}); field(err) != "apn" {
 		t.Errorf("bad APN: %v", err)
+	}
+	if err := WriteModem(root, MobileConfig{APN: "internet", PIN: "12a4"}); field(err) != "pin" {
+		t.Errorf("bad PIN: %v", err)
+	}
+	if err := os.WriteFile(ModemFile(root), []byte(`{"apn": "internet", "pin": "12"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadModem(root); field(err) != "pin" || strings.Contains(err.Error(), `"12"`) {
+		t.Errorf("a saved PIN of two digits: %v", err)
 	}
 }

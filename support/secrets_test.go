@@ -28,7 +28,7 @@ var bundleNow = time.Date(2026, 12, 6, 22, 55, 0, 0, time.UTC)
 // secret: an unattended first boot on the demo device (hidden WLAN with
 // a key, onboarding with a one-time password and the communication
 // token, so device.key exists), a PEAP network with a password and a WEP
-// network (netcfg.WriteWLAN), a mobile connection with a password
+// network (netcfg.WriteWLAN), a mobile connection with a password and the SIM PIN
 // (netcfg.WriteModem), and the first-boot answers an unattended install
 // leaves in DATA (one-time password, SIM PIN). It returns the root and
 // the secrets, named by kind.
@@ -47,6 +47,7 @@ func secretDevice(t *testing.T) (string, map[string]string) {
 		"802.1X (PEAP) password":     "peap-Pass-77%",
 		"WEP key":                    "wep-k3y-abcd1",
 		"mobile password":            "apn-pass-99",
+		"SIM PIN (modem.json)":       "86420",
 		"SIM PIN (answers in DATA)":  "4711",
 		"OTP (answers in DATA)":      "DATA-OTP-5150",
 		"WLAN key (answers in DATA)": "data-wlan-key-88",
@@ -73,7 +74,7 @@ onboarding: {server: ` + demo.Server + `, otp: ` + demo.OneTimeKey(1) + `, token
 	}
 	must(t, netcfg.WriteWLAN(root, "wlan1", netcfg.WLANConfig{SSID: "Corp", Auth: netcfg.AuthPEAP, Username: "alice", Key: secrets["802.1X (PEAP) password"]}))
 	must(t, netcfg.WriteWLAN(root, "wlan2", netcfg.WLANConfig{SSID: "Old", Auth: netcfg.AuthWEP, Key: secrets["WEP key"]}))
-	must(t, netcfg.WriteModem(root, netcfg.MobileConfig{Country: "DE", Provider: "Telekom", APN: "internet.telekom", Username: "tm", Password: secrets["mobile password"]}))
+	must(t, netcfg.WriteModem(root, netcfg.MobileConfig{Country: "DE", Provider: "Telekom", APN: "internet.telekom", Username: "tm", Password: secrets["mobile password"], PIN: secrets["SIM PIN (modem.json)"]}))
 	answers := `# left by osc install --answers
 language: en
 eula: accept

@@ -26,6 +26,7 @@ type options struct {
 	support        string
 	unitID         bool
 	rescueTTY      string
+	savedModem     bool
 }
 
 // streams are the standard streams of one invocation.
@@ -61,6 +62,8 @@ every step from an answers file (docs/answers.md).`,
 				return printUnitID(s)
 			case o.rescueTTY != "":
 				return rescueLogin(cmd.Context(), s, o)
+			case o.savedModem:
+				return connectSavedModem(cmd.Context(), s, o)
 			}
 			return run(cmd.Context(), s, o)
 		},
@@ -79,6 +82,8 @@ every step from an answers file (docs/answers.md).`,
 	f.BoolVar(&o.unitID, "unit-id", false, "print the Unit ID and exit")
 	f.StringVar(&o.rescueTTY, "rescue-login", "", "be the login program of the rescue console TTY (agetty --login-program)")
 	_ = f.MarkHidden("rescue-login")
+	f.BoolVar(&o.savedModem, "connect-saved-modem", false, "connect the saved mobile broadband connection and keep it connected (onramp-modem.service)")
+	_ = f.MarkHidden("connect-saved-modem")
 	f.StringVar(&onboardingService, "onboarding-service", "", "Onboarding Service base URL for onboarding by e-mail")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return exitcode.Wrap(exitcode.Usage, err) })
 	root.SetArgs(args)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,6 +27,9 @@ import (
 var (
 	realNetwork   func(root string) (netcfg.Backend, error)
 	realOnboarder func(root string) (onboard.Onboarder, error)
+	// keepSavedModem connects the mobile broadband connection saved under
+	// root and keeps it connected until ctx ends.
+	keepSavedModem func(ctx context.Context, root string, log io.Writer) error
 )
 
 // assistant is a configured run: the tui config and what to say at the end.

@@ -62,6 +62,15 @@ type Options struct {
 	// ProviderFile is the mobile-broadband-provider-info database.
 	// Default /usr/share/mobile-broadband-provider-info/serviceproviders.xml.
 	ProviderFile string
+	// ModemWait is how long KeepSavedModem waits for ModemManager to
+	// present a modem. Default 90s.
+	ModemWait time.Duration
+	// ModemRetry is KeepSavedModem's first wait before connecting again
+	// after a failure; it doubles up to 5 minutes. Default 5s.
+	ModemRetry time.Duration
+	// ModemCheck is how often KeepSavedModem reads whether the bearer is
+	// still connected, besides ModemManager's signals. Default 30s.
+	ModemCheck time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -91,6 +100,15 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ProviderFile == "" {
 		o.ProviderFile = DefaultProviderFile
+	}
+	if o.ModemWait <= 0 {
+		o.ModemWait = 90 * time.Second
+	}
+	if o.ModemRetry <= 0 {
+		o.ModemRetry = 5 * time.Second
+	}
+	if o.ModemCheck <= 0 {
+		o.ModemCheck = 30 * time.Second
 	}
 	return o
 }

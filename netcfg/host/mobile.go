@@ -55,12 +55,26 @@ func (b *Backend) conn() (*dbus.Conn, error) {
 // nobody listening on it): then no ModemManager runs either.
 var errNoBus = errors.New("no system D-Bus")
 
+// errNoModemManager is returned by listModems when ModemManager does not
+// run (nobody owns its name, or there is no system bus at all).
+var errNoModemManager = errors.New("ModemManager is not running (nobody owns " + mmService + " on the system bus)")
+
 // Modems lists ModemManager's modems with their SIM state. No
 // ModemManager running (or no system bus at all) means no modems.
 func (b *Backend) Modems(ctx context.Context) ([]netcfg.Modem, error) {
+	ms, err := b.listModems(ctx)
+	if errors.Is(err, errNoModemManager) {
+		return nil, nil
+	}
+	return ms, err
+}
+
+// listModems lists ModemManager's modems; errNoModemManager when it does
+// not run.
+func (b *Backend) listModems(ctx context.Context) ([]netcfg.Modem, error) {
 	c, err := b.conn()
 	if errors.Is(err, errNoBus) {
-		return nil, nil
+		return nil, fmt.Errorf("%w: %w", errNoModemManager, err)
 	}
 	if err != nil {
 		return nil, err
@@ -70,7 +84,7 @@ func (b *Backend) Modems(ctx context.Context) ([]netcfg.Modem, error) {
 	if err != nil {
 		var de dbus.Error
 		if errors.As(err, &de) && de.Name == "org.freedesktop.DBus.Error.ServiceUnknown" {
-			return nil, nil
+			return nil, errNoModemManager
 		}
 		return nil, fmt.Errorf("ModemManager: list modems: %w", err)
 	}
@@ -173,19 +187,25 @@ func (b *Backend) UnlockSIM(ctx context.Context, id, pin string) (netcfg.Modem, 
 // user name and password when given), then applies the bearer's IPv4
 // configuration to its network interface.
 func (b *Backend) ConnectMobile(ctx context.Context, id string, mc netcfg.MobileConfig, p netcfg.Progress) (netcfg.Status, error) {
+	st, _, err := b.connectMobile(ctx, id, mc, p)
+	return st, err
+}
+
+// connectMobile is ConnectMobile, also returning the bearer it connected.
+func (b *Backend) connectMobile(ctx context.Context, id string, mc netcfg.MobileConfig, p netcfg.Progress) (netcfg.Status, dbus.ObjectPath, error) {
 	if err := netcfg.ValidateAPN(mc.APN); err != nil {
-		return netcfg.Status{}, err
+		return netcfg.Status{}, "", err
 	}
 	m, obj, err := b.modem(ctx, id)
 	if err != nil {
-		return netcfg.Status{}, err
+		return netcfg.Status{}, "", err
 	}
 	p.Report(netcfg.StageAuthenticate)
 	switch {
 	case m.Blocked:
-		return netcfg.Status{}, fmt.Errorf("modem %s: %w", id, netcfg.ErrSIMBlocked)
+		return netcfg.Status{}, "", fmt.Errorf("modem %s: %w", id, netcfg.ErrSIMBlocked)
 	case m.Locked:
-		return netcfg.Status{}, fmt.Errorf("modem %s: the SIM waits for its PIN: %w", id, netcfg.ErrWrongPIN)
+		return netcfg.Status{}, "", fmt.Errorf("modem %s: the SIM waits for its PIN: %w", id, netcfg.ErrWrongPIN)
 	}
 	p.Report(netcfg.StageRegistering)
 	props := map[string]dbus.Variant{"apn": dbus.MakeVariant(mc.APN), "ip-type": dbus.MakeVariant(uint32(1))} // IPv4
@@ -197,43 +217,43 @@ func (b *Backend) ConnectMobile(ctx context.Context, id string, mc netcfg.Mobile
 	}
 	var bearer dbus.ObjectPath
 	if err := obj.CallWithContext(ctx, mmSimple+".Connect", 0, props).Store(&bearer); err != nil {
-		return netcfg.Status{}, fmt.Errorf("modem %s: connect with APN %s: %w", id, mc.APN, mmError(err))
+		return netcfg.Status{}, "", fmt.Errorf("modem %s: connect with APN %s: %w", id, mc.APN, mmError(err))
 	}
 	c, _ := b.conn()
 	bo := c.Object(mmService, bearer)
 	iv, err := bo.GetProperty(mmBearer + ".Interface")
 	if err != nil {
-		return netcfg.Status{}, fmt.Errorf("modem %s: bearer interface: %w", id, err)
+		return netcfg.Status{}, "", fmt.Errorf("modem %s: bearer interface: %w", id, err)
 	}
 	iface, _ := iv.Value().(string)
 	cv, err := bo.GetProperty(mmBearer + ".Ip4Config")
 	if err != nil {
-		return netcfg.Status{}, fmt.Errorf("modem %s: bearer IPv4 configuration: %w", id, err)
+		return netcfg.Status{}, "", fmt.Errorf("modem %s: bearer IPv4 configuration: %w", id, err)
 	}
 	ipc, _ := cv.Value().(map[string]dbus.Variant)
 	p.Report(netcfg.StageAddress)
 	l, err := b.linkUp(ctx, iface)
 	if err != nil {
-		return netcfg.Status{}, err
+		return netcfg.Status{}, "", err
 	}
 	cfg, err := bearerConfig(ipc)
 	if err != nil {
-		return netcfg.Status{}, fmt.Errorf("modem %s: %w", id, err)
+		return netcfg.Status{}, "", fmt.Errorf("modem %s: %w", id, err)
 	}
 	if cfg == nil {
 		dc, err := b.dhcp(ctx, iface)
 		if err != nil {
-			return netcfg.Status{}, err
+			return netcfg.Status{}, "", err
 		}
 		cfg = &dc
 	}
 	st, err := b.applyChecked(ctx, l, *cfg, p)
 	if err != nil {
-		return netcfg.Status{}, err
+		return netcfg.Status{}, "", err
 	}
 	st.Via = "mobile"
 	b.remember(st)
-	return st, nil
+	return st, bearer, nil
 }
 
 // bearerConfig reads a bearer's Ip4Config: nil for the DHCP method

@@ -50,7 +50,9 @@ func busConn(t *testing.T, addr string) *dbus.Conn {
 
 // fakeMM is a ModemManager with one modem (Modem/0), its SIM and, once
 // connected, a bearer: the interfaces and properties the backend uses,
-// the errors ModemManager returns.
+// the errors ModemManager returns, and the signals it sends when they
+// change (ObjectManager.InterfacesAdded when the modem appears,
+// Properties.PropertiesChanged on the modem and the bearer).
 type fakeMM struct {
 	mu       sync.Mutex
 	pin      string
@@ -62,6 +64,92 @@ type fakeMM struct {
 	ip4      map[string]dbus.Variant
 	// The user name and password the APN wants; "" for none.
 	user, password string
+	// absent: the modem is not there yet (ModemManager still probing).
+	absent bool
+	// connected: the bearer is connected.
+	connected bool
+	// What the fake was asked: SendPin and Simple.Connect calls.
+	pinTries, connects int
+	// lostAnswer: SendPin's answer is lost (the client gets NoReply) and
+	// so is the answer to the next listing of the modems.
+	lostAnswer bool
+	listLost   bool
+	conn       *dbus.Conn // set by serve; signals go out on it
+}
+
+// MMModemState values.
+const (
+	stateLocked     = int32(2)
+	stateRegistered = int32(8)
+	stateConnected  = int32(11)
+)
+
+func (f *fakeMM) state() int32 {
+	switch {
+	case f.locked:
+		return stateLocked
+	case f.connected:
+		return stateConnected
+	}
+	return stateRegistered
+}
+
+// changed sends PropertiesChanged for path's interface iface.
+func (f *fakeMM) changed(path dbus.ObjectPath, iface string, p map[string]dbus.Variant) {
+	_ = f.conn.Emit(path, "org.freedesktop.DBus.Properties.PropertiesChanged", iface, p, []string{})
+}
+
+// appear presents the modem, as ModemManager does once it has probed it.
+func (f *fakeMM) appear() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.absent = false
+	_ = f.conn.Emit(mmPath, "org.freedesktop.DBus.ObjectManager.InterfacesAdded", fakeModem,
+		map[string]map[string]dbus.Variant{mmModem: f.modemProps(), mm3gpp: f.gppProps()})
+}
+
+// drop disconnects the bearer, as the network or the modem does.
+func (f *fakeMM) drop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.connected = false
+	f.changed(fakeBearer, mmBearer, map[string]dbus.Variant{"Connected": dbus.MakeVariant(false)})
+	f.changed(fakeModem, mmModem, map[string]dbus.Variant{"State": dbus.MakeVariant(f.state())})
+}
+
+// reset takes the modem away (its objects go, the bearer with them) until
+// appear: it comes back with the SIM locked again.
+func (f *fakeMM) reset() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.absent, f.locked, f.connected = true, true, false
+}
+
+// reboot is the modem after a power cycle: the SIM asks for its PIN
+// again, nothing is connected, the counts start again.
+func (f *fakeMM) reboot() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.locked, f.connected, f.pinTries, f.connects = true, false, 0, 0
+}
+
+// set changes the fake while it serves.
+func (f *fakeMM) set(change func(*fakeMM)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change(f)
+}
+
+// counts returns how often SendPin and Simple.Connect were called, and
+// whether the bearer is connected.
+func (f *fakeMM) counts() (pinTries, connects int, connected bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pinTries, f.connects, f.connected
+}
+
+func (f *fakeMM) gppProps() map[string]dbus.Variant {
+	return map[string]dbus.Variant{"OperatorName": dbus.MakeVariant("Telekom.de")}
 }
 
 const (
@@ -94,7 +182,16 @@ func (f *fakeMM) modemProps() map[string]dbus.Variant {
 		"UnlockRetries":  dbus.MakeVariant(map[uint32]uint32{lockSIMPIN: f.attempts, lockSIMPUK: 10}),
 		"SignalQuality":  dbus.MakeVariant(quality{f.signal, true}),
 		"Ports":          dbus.MakeVariant([]port{{"cdc-wdm0", 6}, {f.iface, 2}}),
+		"State":          dbus.MakeVariant(f.state()),
+		"Bearers":        dbus.MakeVariant(f.bearers()),
 	}
+}
+
+func (f *fakeMM) bearers() []dbus.ObjectPath {
+	if f.connects == 0 {
+		return []dbus.ObjectPath{}
+	}
+	return []dbus.ObjectPath{fakeBearer}
 }
 
 // props serves org.freedesktop.DBus.Properties of one object.
@@ -107,12 +204,15 @@ func (p props) GetAll(iface string) (map[string]dbus.Variant, *dbus.Error) {
 	p.f.mu.Lock()
 	defer p.f.mu.Unlock()
 	switch {
+	case p.f.absent || p.path == fakeBearer && p.f.connects == 0:
+		return nil, dbus.NewError("org.freedesktop.DBus.Error.UnknownObject", []any{p.path})
 	case p.path == fakeModem && iface == mmModem:
 		return p.f.modemProps(), nil
 	case p.path == fakeModem && iface == mm3gpp:
-		return map[string]dbus.Variant{"OperatorName": dbus.MakeVariant("Telekom.de")}, nil
+		return p.f.gppProps(), nil
 	case p.path == fakeBearer && iface == mmBearer:
-		return map[string]dbus.Variant{"Interface": dbus.MakeVariant(p.f.iface), "Ip4Config": dbus.MakeVariant(p.f.ip4)}, nil
+		return map[string]dbus.Variant{"Interface": dbus.MakeVariant(p.f.iface), "Ip4Config": dbus.MakeVariant(p.f.ip4),
+			"Connected": dbus.MakeVariant(p.f.connected)}, nil
 	}
 	return nil, dbus.NewError("org.freedesktop.DBus.Error.UnknownInterface", []any{iface})
 }
@@ -132,9 +232,16 @@ func (p props) Get(iface, name string) (dbus.Variant, *dbus.Error) {
 type objectManager struct{ f *fakeMM }
 
 func (o objectManager) GetManagedObjects() (map[dbus.ObjectPath]map[string]map[string]dbus.Variant, *dbus.Error) {
-	m, _ := props{o.f, fakeModem}.GetAll(mmModem)
-	g, _ := props{o.f, fakeModem}.GetAll(mm3gpp)
-	return map[dbus.ObjectPath]map[string]map[string]dbus.Variant{fakeModem: {mmModem: m, mm3gpp: g}}, nil
+	o.f.mu.Lock()
+	defer o.f.mu.Unlock()
+	if o.f.listLost {
+		o.f.listLost = false
+		return nil, dbus.NewError("org.freedesktop.DBus.Error.NoReply", []any{"Did not receive a reply"})
+	}
+	if o.f.absent {
+		return map[dbus.ObjectPath]map[string]map[string]dbus.Variant{}, nil
+	}
+	return map[dbus.ObjectPath]map[string]map[string]dbus.Variant{fakeModem: {mmModem: o.f.modemProps(), mm3gpp: o.f.gppProps()}}, nil
 }
 
 type sim struct{ f *fakeMM }
@@ -142,17 +249,29 @@ type sim struct{ f *fakeMM }
 func (s sim) SendPin(pin string) *dbus.Error {
 	s.f.mu.Lock()
 	defer s.f.mu.Unlock()
+	s.f.pinTries++
+	err := s.f.sendPin(pin)
+	if s.f.lostAnswer {
+		s.f.lostAnswer, s.f.listLost = false, true
+		return dbus.NewError("org.freedesktop.DBus.Error.NoReply", []any{"Did not receive a reply"})
+	}
+	return err
+}
+
+// sendPin is SendPin's effect on the SIM.
+func (f *fakeMM) sendPin(pin string) *dbus.Error {
 	switch {
-	case s.f.locked && s.f.attempts == 0:
+	case f.locked && f.attempts == 0:
 		return dbus.NewError(mmErrPrefix+"MobileEquipment.SimPuk", []any{"SIM PUK required"})
-	case pin != s.f.pin:
-		s.f.attempts--
-		if s.f.attempts == 0 {
+	case pin != f.pin:
+		f.attempts--
+		if f.attempts == 0 {
 			return dbus.NewError(mmErrPrefix+"MobileEquipment.SimPuk", []any{"SIM PUK required"})
 		}
 		return dbus.NewError(mmErrPrefix+"MobileEquipment.IncorrectPassword", []any{"Incorrect password"})
 	}
-	s.f.locked, s.f.attempts = false, 3
+	f.locked, f.attempts = false, 3
+	f.changed(fakeModem, mmModem, map[string]dbus.Variant{"UnlockRequired": dbus.MakeVariant(uint32(lockNone)), "State": dbus.MakeVariant(f.state())})
 	return nil
 }
 
@@ -177,6 +296,10 @@ func (s simple) Connect(p map[string]dbus.Variant) (dbus.ObjectPath, *dbus.Error
 		case user != s.f.user || password != s.f.password:
 			return "", dbus.NewError(mmErrPrefix+"MobileEquipment.GprsUserAuthenticationFailed", []any{"User authentication failed"})
 		default:
+			s.f.connected = true
+			s.f.connects++
+			s.f.changed(fakeBearer, mmBearer, map[string]dbus.Variant{"Connected": dbus.MakeVariant(true)})
+			s.f.changed(fakeModem, mmModem, map[string]dbus.Variant{"State": dbus.MakeVariant(s.f.state()), "Bearers": dbus.MakeVariant(s.f.bearers())})
 			return fakeBearer, nil
 		}
 	}
@@ -187,6 +310,7 @@ func (s simple) Connect(p map[string]dbus.Variant) (dbus.ObjectPath, *dbus.Error
 func (f *fakeMM) serve(t *testing.T, addr string) {
 	t.Helper()
 	c := busConn(t, addr)
+	f.conn = c
 	for path, objs := range map[dbus.ObjectPath]map[string]any{
 		mmPath:     {"org.freedesktop.DBus.ObjectManager": objectManager{f}},
 		fakeModem:  {"org.freedesktop.DBus.Properties": props{f, fakeModem}, mmSimple: simple{f}},

@@ -251,6 +251,7 @@ func (a *prompter) mobile(md netcfg.Modem) (bool, error) {
 	ctx, cancel := context.WithTimeout(a.cfg.Context, firstboot.ConnectTimeout)
 	defer cancel()
 	pinDef := firstboot.AnsweredPIN(a.cfg.Prefill.Network) // offered once: a wrong one costs an attempt
+	unlockedWith := ""                                     // kept for later boots, which need it again
 	for md.Locked {
 		a.say("%s", a.t("mobile.locked", md.Attempts))
 		pin, err := a.askSecret(a.t("mobile.pin"), pinDef, func(v string) string {
@@ -266,9 +267,12 @@ func (a *prompter) mobile(md netcfg.Modem) (bool, error) {
 		if md, err = a.cfg.Net.UnlockSIM(ctx, md.ID, pin); err != nil && !a.connected(err) && md.Blocked {
 			return false, nil
 		}
+		if err == nil {
+			unlockedWith = pin
+		}
 	}
 	apn := ps[pi].APNs[ai]
-	mc := netcfg.MobileConfig{Country: cs[ci].Code, Provider: ps[pi].Name, APN: apn.Name, Username: apn.Username, Password: apn.Password}
+	mc := netcfg.MobileConfig{Country: cs[ci].Code, Provider: ps[pi].Name, APN: apn.Name, Username: apn.Username, Password: apn.Password, PIN: unlockedWith}
 	_, err = a.cfg.Net.ConnectMobile(ctx, md.ID, mc, a.progress)
 	if !a.connected(err) {
 		return false, nil

@@ -81,7 +81,8 @@ func TestAccessiblePrefillNetwork(t *testing.T) {
 			"/etc/wpa_supplicant/wpa_supplicant-wlan0.conf", "scan_ssid=1"},
 		{"wired", "network:\n  wired: {address: 192.0.2.10/24, gateway: 192.0.2.1, dns: 192.0.2.53}\n", 7,
 			"/etc/resolv.conf", "nameserver 192.0.2.53"},
-		{"mobile", "network:\n  mobile: {country: DE, provider: Telekom, apn: internet.telekom, pin: \"1234\"}\n", 5, "", ""},
+		{"mobile", "network:\n  mobile: {country: DE, provider: Telekom, apn: internet.telekom, pin: \"1234\"}\n", 5,
+			"/etc/onramp/network/modem.json", `"pin": "1234"`}, // kept for later boots
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := atStep(t, tc.answers, "network")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/onramp-os/onramp/demo"
 	"github.com/onramp-os/onramp/license"
+	"github.com/onramp-os/onramp/netcfg"
 	"github.com/onramp-os/onramp/netcfg/sim"
 	"github.com/onramp-os/onramp/sysconf"
 )
@@ -162,6 +163,10 @@ func TestMobileWrongPINShowsAttempts(t *testing.T) {
 	d.send(enter).expectPage("mobile").expect("Germany", "Telekom", "internet.telekom", "noch 3 Versuche")
 	d.send(tab, tab, tab).typ("0000").send(enter).expectPage("mobile").expect("Die PIN ist falsch. Noch 2 Versuche.")
 	d.typ(sim.SIMPIN).send(enter).expectPage("timezone")
+	// Later boots unlock the SIM with the PIN that unlocked it, not the wrong one.
+	if mc, err := netcfg.ReadModem(cfg.Sys.Path("/")); err != nil || mc.PIN != sim.SIMPIN || mc.APN != "internet.telekom" {
+		t.Errorf("modem.json: %+v, %v", mc, err)
+	}
 }
 
 func TestTimezoneManualAndClock(t *testing.T) {

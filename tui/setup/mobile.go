@@ -141,6 +141,9 @@ func newMobilePage(m *Model, modem netcfg.Modem, db netcfg.ProviderDB) *formPage
 			ps := db.Providers(c.Country)
 			mc := netcfg.MobileConfig{Country: c.Country, Provider: ps[c.Provider].Name, APN: a.Name, Username: a.Username, Password: a.Password}
 			locked, code, id := modem.Locked, pin.value(), modem.ID
+			if locked {
+				mc.PIN = code // kept once it unlocked the SIM: later boots need it again
+			}
 			cp := &connectPage{target: ps[c.Provider].Name, run: func(ctx context.Context, pr netcfg.Progress) (netcfg.Status, error) {
 				if locked {
 					pr.Report(netcfg.StageAuthenticate)
