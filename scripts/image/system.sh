@@ -119,7 +119,7 @@ done
 chroot "$root" sh -euc '
 	systemctl enable --quiet systemd-networkd.service systemd-resolved.service \
 		onramp-installer.service onramp-firstboot.service onramp-ready.service \
-		onramp-agent.service onramp-settings-save.path onramp-settings-save.timer \
+		onramp-agent.service onramp-modem.service onramp-settings-save.path onramp-settings-save.timer \
 		onramp-settings-shutdown.service onramp-root-password.path onramp-root-password.service \
 		onramp-rescue@tty11.service onramp-rescue@tty12.service
 	passwd --lock root >/dev/null
