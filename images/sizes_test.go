@@ -2,7 +2,6 @@ package images
 
 import (
 	"bytes"
-	"encoding/binary"
 	"strings"
 	"testing"
 
@@ -135,26 +134,6 @@ func TestZstdLiteralsSize(t *testing.T) {
 	for _, c := range cases {
 		if got := zstdLiteralsSize(c.h); got != c.want {
 			t.Errorf("zstdLiteralsSize(% x) = %#x, want %#x", c.h, got, c.want)
-		}
-	}
-}
-
-func TestGzipSize(t *testing.T) {
-	trailer := func(size int, isize uint32) []byte {
-		b := make([]byte, size)
-		binary.LittleEndian.PutUint32(b[size-4:], isize)
-		return b
-	}
-	for _, c := range []struct {
-		data []byte
-		want int64
-	}{
-		{trailer(100, 5000), 5000},
-		{trailer(100, 200000), 0}, // more than deflate can expand 100 bytes to
-		{trailer(10, 1), 0},       // shorter than any gzip member
-	} {
-		if got := probeGzipSize(bytes.NewReader(c.data), int64(len(c.data))); got != c.want {
-			t.Errorf("probeGzipSize(%d bytes) = %d, want %d", len(c.data), got, c.want)
 		}
 	}
 }
