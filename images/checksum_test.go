@@ -1,11 +1,8 @@
 package images
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
