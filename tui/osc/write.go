@@ -294,11 +294,15 @@ func (p writePage) progressView(w int) string {
 	tr := i18n.For("en")
 	label := map[stage]string{stageLookup: "Preparing", stageMeasure: tr.T("write.reading"), stageWrite: "Writing", stageVerify: "Verifying"}[p.stage]
 	v := widget.ProgressView(th, w, label, p.prog, " of ", func(eta time.Duration) string { return "about " + widget.FormatDuration(eta) + " left" })
+	note := ""
 	switch {
 	case p.stage == stageMeasure:
-		v += "\n" + th.Muted.Render(tr.T("write.measure"))
+		note = tr.T("write.measure")
 	case p.prog.Mapped > 0 && p.prog.Total > 0:
-		v += "\n" + th.Muted.Render(tr.T("write.bmap", blockdev.HumanSize(p.prog.Mapped), blockdev.HumanSize(p.prog.Total)))
+		note = tr.T("write.bmap", blockdev.HumanSize(p.prog.Mapped), blockdev.HumanSize(p.prog.Total))
+	}
+	if note != "" {
+		v = strings.TrimRight(v, "\n") + "\n\n" + th.Muted.Render(note) + "\n"
 	}
 	return v
 }
