@@ -179,3 +179,71 @@ func TestChecksumCoversTheWholeFile(t *testing.T) {
 		t.Fatalf("without its padding: %+v", r)
 	}
 }
+
+// TestMeasureBeforeTouching: a .gz image, whose size its format does not
+// record, onto a block device is read through once before the device is
+// touched: that read reports progress over the file's bytes, the write's
+// progress then has the exact total, and stopping during that read leaves
+// the device as it was.
+func TestMeasureBeforeTouching(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.RequireTools(t, "gzip")
+	dir := t.TempDir()
+	img := installerLike(12<<20, 24)
+	raw := filepath.Join(dir, "a.img")
+	writeFile(t, raw, img)
+	testutil.Run(t, "gzip", "-1", "-k", raw)
+	src := inspect(t, raw+".gz")
+	if src.SizeExact || src.Size != 0 {
+		t.Fatalf("a .gz image's size is unknown until it is read, got %+v", src)
+	}
+	back := filepath.Join(dir, "stick")
+	old := oldStick(16 << 20)
+	writeFile(t, back, old)
+	dev := testutil.LoopDevice(t, back, "--direct-io=on")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := func(p Progress) {
+		if p.Phase == PhaseMeasure {
+			cancel()
+		}
+	}
+	r := onlyResult(t, Write(ctx, src, []string{dev}, Options{Progress: stop, ProgressInterval: time.Nanosecond}))
+	if exitcode.KindOf(r.Err) != exitcode.Aborted || !strings.Contains(r.Err.Error(), "not changed") || r.Changed {
+		t.Fatalf("stopped while measuring: %+v", r)
+	}
+	got := make([]byte, 2<<20)
+	f, err := os.Open(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.ReadAt(got, 0); err != nil || !bytes.Equal(got, old[:2<<20]) {
+		t.Fatalf("the device changed while the image was only being measured (%v)", err)
+	}
+
+	var mu sync.Mutex
+	var measured, written []Progress
+	record := func(p Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		if p.Phase == PhaseMeasure {
+			measured = append(measured, p)
+		} else {
+			written = append(written, p)
+		}
+	}
+	r = onlyResult(t, Write(context.Background(), src, []string{dev}, Options{Verify: true, Progress: record}))
+	if r.Err != nil || !r.Verified {
+		t.Fatalf("write: %+v", r)
+	}
+	if len(measured) == 0 || measured[len(measured)-1].Target != src.Path || measured[len(measured)-1].Bytes != src.FileSize || measured[len(measured)-1].Total != src.FileSize {
+		t.Errorf("measuring progress %+v, want the last at the file's %d bytes", measured, src.FileSize)
+	}
+	for _, p := range written {
+		if p.Total != int64(len(img)) {
+			t.Fatalf("write progress %+v, want the total %d", p, len(img))
+		}
+	}
+}

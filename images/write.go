@@ -163,6 +163,9 @@ func Write(ctx context.Context, src Source, paths []string, opt Options) []Resul
 		if err := p.measure(ctx, opened); err != nil {
 			for _, t := range opened {
 				t.err = err
+				if errors.Is(err, context.Canceled) {
+					t.err = exitcode.New(exitcode.Aborted, "interrupted before writing: %s was not changed", t.path)
+				}
 			}
 		}
 	}
