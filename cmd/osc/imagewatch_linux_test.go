@@ -1,13 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -15,29 +21,39 @@ import (
 	"github.com/onramp-os/onramp/internal/testutil"
 )
 
+// watchAction is what a fileChanger does before it lets an open or a read
+// of the file go on.
+type watchAction int
+
+const (
+	allow  watchAction = iota
+	change             // rewrite the file's second half, then allow
+	hold               // keep the reader waiting until the watch ends
+)
+
 // fileChanger is another program changing an image file while osc works
 // with it. It watches the file with fanotify permission events, which hold
 // every open and read of the file until it answers, and rewrites the
 // file's second half (through the event's own descriptor, which raises no
-// events) at the moment its policy picks.
+// events) or holds the reader at the moment its policy picks.
 type fileChanger struct {
 	fd      int
 	newHalf []byte
 	size    int64
 	// policy is called before each open (read < 0) and each read (read is
-	// the number of reads since that open, from 1) is allowed; true
-	// rewrites the file then. closed tells it that an open ended after
-	// reads reads.
-	policy func(read int) bool
+	// the number of reads since that open, from 1) is let through. closed
+	// tells it that an open ended after reads reads.
+	policy func(read int) watchAction
 	closed func(reads int)
 
 	mu      sync.Mutex
 	changed bool
+	held    []int32 // events not answered yet
 	stop    chan struct{}
 	done    chan struct{}
 }
 
-func watchFile(t *testing.T, path string, newHalf []byte, policy func(read int) bool, closed func(reads int)) *fileChanger {
+func watchFile(t *testing.T, path string, newHalf []byte, policy func(read int) watchAction, closed func(reads int)) *fileChanger {
 	t.Helper()
 	testutil.RequireRoot(t)
 	fi, err := os.Stat(path)
@@ -67,7 +83,10 @@ func (c *fileChanger) close() {
 	}
 	close(c.stop)
 	<-c.done
-	unix.Close(c.fd) // answers whatever is pending with "allow"
+	for _, fd := range c.held {
+		unix.Close(int(fd))
+	}
+	unix.Close(c.fd) // answers whatever is pending (held events too) with "allow"
 }
 
 func (c *fileChanger) wasChanged() bool {
@@ -105,21 +124,28 @@ func (c *fileChanger) serve(t *testing.T) {
 		for off := 0; off+int(unsafe.Sizeof(unix.FanotifyEventMetadata{})) <= n; {
 			ev := (*unix.FanotifyEventMetadata)(unsafe.Pointer(&buf[off]))
 			off += int(ev.Event_len)
+			action := allow
 			switch {
 			case ev.Mask&unix.FAN_OPEN_PERM != 0:
 				reads = 0
-				c.maybeChange(int(ev.Fd), c.policy(-1))
+				action = c.policy(-1)
 			case ev.Mask&unix.FAN_ACCESS_PERM != 0:
 				reads++
-				c.maybeChange(int(ev.Fd), c.policy(reads))
+				action = c.policy(reads)
 			case ev.Mask&unix.FAN_CLOSE_NOWRITE != 0:
 				c.closed(reads)
 			}
-			if ev.Mask&(unix.FAN_OPEN_PERM|unix.FAN_ACCESS_PERM) != 0 {
-				resp := unix.FanotifyResponse{Fd: ev.Fd, Response: unix.FAN_ALLOW}
-				if _, err := unix.Write(c.fd, (*[unsafe.Sizeof(resp)]byte)(unsafe.Pointer(&resp))[:]); err != nil {
-					t.Errorf("answer fanotify: %v", err)
-				}
+			if action == change {
+				c.change(int(ev.Fd))
+			}
+			switch {
+			case action == hold:
+				c.mu.Lock()
+				c.held = append(c.held, ev.Fd)
+				c.mu.Unlock()
+				continue // answered and closed when the watch ends
+			case ev.Mask&(unix.FAN_OPEN_PERM|unix.FAN_ACCESS_PERM) != 0:
+				c.answer(t, ev.Fd)
 			}
 			if ev.Fd >= 0 {
 				unix.Close(int(ev.Fd))
@@ -128,10 +154,17 @@ func (c *fileChanger) serve(t *testing.T) {
 	}
 }
 
-func (c *fileChanger) maybeChange(fd int, now bool) {
+func (c *fileChanger) answer(t *testing.T, fd int32) {
+	resp := unix.FanotifyResponse{Fd: fd, Response: unix.FAN_ALLOW}
+	if _, err := unix.Write(c.fd, (*[unsafe.Sizeof(resp)]byte)(unsafe.Pointer(&resp))[:]); err != nil {
+		t.Errorf("answer fanotify: %v", err)
+	}
+}
+
+func (c *fileChanger) change(fd int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !now || c.changed {
+	if c.changed {
 		return
 	}
 	if _, err := unix.Pwrite(fd, c.newHalf, c.size/2); err != nil {
@@ -161,10 +194,13 @@ func TestWriteImageChangedAfterCheck(t *testing.T) {
 	// file.
 	var armed, sawFullRead bool
 	var mu sync.Mutex
-	c := watchFile(t, img, newHalf, func(read int) bool {
+	c := watchFile(t, img, newHalf, func(read int) watchAction {
 		mu.Lock()
 		defer mu.Unlock()
-		return read < 0 && armed
+		if read < 0 && armed {
+			return change
+		}
+		return allow
 	}, func(reads int) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -205,13 +241,16 @@ func TestWriteImageChangedWhileRead(t *testing.T) {
 	old := oldStickFile(t, dst, 10<<20)
 	total := 0
 	var mu sync.Mutex
-	c := watchFile(t, img, bytes.Repeat([]byte{0xC3}, 4<<20), func(read int) bool {
+	c := watchFile(t, img, bytes.Repeat([]byte{0xC3}, 4<<20), func(read int) watchAction {
 		mu.Lock()
 		defer mu.Unlock()
 		if read > 0 {
 			total++
 		}
-		return total == 6
+		if total == 6 {
+			return change
+		}
+		return allow
 	}, func(int) {})
 	r := run(t, context.Background(), "", "write", "--yes", img, dst)
 	c.close()
@@ -227,5 +266,83 @@ func TestWriteImageChangedWhileRead(t *testing.T) {
 	}
 	if !bytes.Equal(got[:1<<20], make([]byte, 1<<20)) && !bytes.Equal(got[:1<<20], old[:1<<20]) {
 		t.Fatal("the stick's first MiB is neither zeros nor what it was")
+	}
+}
+
+// TestWriteKilledClearsHead (issue 18 item 4): the osc binary is killed
+// with SIGKILL in the middle of writing onto a loop device that holds an
+// old image (the watch keeps one of its reads of the image waiting, so the
+// kill lands after a few MiB and before the end). The old boot sector and
+// partition table must be gone: the first MiB reads zeros, while the new
+// image's second MiB shows the write had begun.
+func TestWriteKilledClearsHead(t *testing.T) {
+	testutil.RequireRoot(t)
+	osc := testutil.Binary(t, "osc")
+	dir := t.TempDir()
+	img, data := sampleImage(t, dir, 16<<20)
+	back := filepath.Join(dir, "stick")
+	oldStickFile(t, back, 32<<20)
+	dev := testutil.LoopDevice(t, back, "--direct-io=on")
+	var mu sync.Mutex
+	reads := 0
+	c := watchFile(t, img, nil, func(read int) watchAction {
+		mu.Lock()
+		defer mu.Unlock()
+		if read > 0 {
+			reads++
+		}
+		if reads >= 8 { // past the few reads of the header: MiBs into the write
+			return hold
+		}
+		return allow
+	}, func(int) {})
+
+	cmd := exec.Command(osc, "write", "--yes", "--force", "--json", img, dev)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := make(chan string, 1)
+	go func() {
+		var seen strings.Builder
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			seen.WriteString(sc.Text() + "\n")
+			var e struct {
+				Event, Phase string
+				Bytes        int64
+			}
+			json.Unmarshal(sc.Bytes(), &e)
+			if e.Event == "progress" && e.Phase == "write" && e.Bytes >= 3<<20 {
+				cmd.Process.Signal(syscall.SIGKILL)
+				break
+			}
+		}
+		killed <- seen.String()
+		io.Copy(io.Discard, stdout)
+	}()
+	var out string
+	select {
+	case out = <-killed:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("osc never reported 3 MiB written: %s", stderr.String())
+	}
+	cmd.Wait()
+	c.close()
+	if cmd.ProcessState.ExitCode() != -1 {
+		t.Fatalf("osc was not killed (exit %d): %s%s", cmd.ProcessState.ExitCode(), out, stderr.String())
+	}
+	got := readDev(t, dev, 2<<20)
+	if !bytes.Equal(got[:1<<20], make([]byte, 1<<20)) {
+		t.Fatal("after kill -9 mid-write the stick's first MiB is not zero: its old partition table still boots into half a new image")
+	}
+	if !bytes.Equal(got[1<<20:], data[1<<20:2<<20]) {
+		t.Fatalf("the new image's second MiB is not on the stick: the kill did not come mid-write\n%s", out)
 	}
 }
