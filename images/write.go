@@ -106,8 +106,9 @@ const mapAlign = 4096
 // The order protects what is on a target for as long as the write may not
 // happen, and leaves nothing bootable when it is cut short:
 //
-//  1. the bmap is checked against the image, the targets are opened (not
-//     written) and the image's size checked against each device; an image
+//  1. the bmap is checked against the image, the targets are opened (a
+//     file target is created or grown, a device not written) and the
+//     image's size checked against each device; an image
 //     whose size its format does not record (.gz, .bz2, some .zst) is read
 //     through once first when a block device could be too small for it,
 //     and with opt.Checksum its hash is checked in that read too;
