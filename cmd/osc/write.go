@@ -34,6 +34,12 @@ every target unbootable and exits 5. An IMAGE.sha256 that does not list the imag
 refused; --no-checksum writes without looking for one. Every target is read back and
 compared unless --no-verify.
 
+Nothing is written to a device before the write can happen: an image whose format does
+not record its size (.gz, .bz2, some .zst) is read through once first, so one too large
+for the device is refused (exit 3) and a damaged one (exit 5) without changing it. Then
+the first MiB of every target is zeroed, the rest written, and the image's first MiB
+written last: a write cut short, by kill -9 or a pulled plug too, leaves nothing that boots.
+
 A block map (bmaptool's IMAGE.bmap, found beside the image as bmaptool looks for it, also
 osc.iso.bmap for osc.iso.xz, or given with --bmap) limits writing and verifying to the
 blocks that hold data, each checked against the map's checksums; the rest of the target
