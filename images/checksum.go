@@ -2,17 +2,17 @@ package images
 
 import (
 	"bufio"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
-	"time"
 
 	"github.com/onramp-os/onramp/internal/exitcode"
 )
@@ -23,8 +23,6 @@ const (
 	checksumMaxLine = 64 << 10
 	// checksumMaxLines bounds the lines read from a checksum file.
 	checksumMaxLines = 1 << 20
-	checksumBufSize  = 1 << 20
-	progressEvery    = 100 * time.Millisecond
 )
 
 // checksumLine is a malformed line: its number and, as far as it can be
@@ -167,13 +165,36 @@ func isHex(s string) bool {
 	return err == nil && s != ""
 }
 
+// Checksum is the SHA-256 an image file is published with.
+type Checksum struct {
+	Sum  string // lower-case hex
+	From string // the checksum file that lists it
+}
+
+func (c *Checksum) check() error {
+	if len(c.Sum) != sha256HexLen || !isHex(c.Sum) {
+		return exitcode.New(exitcode.Usage, "%q (from %s) is not a SHA-256 sum", c.Sum, c.From)
+	}
+	return nil
+}
+
+// compare checks the hash of the image file at path against c.
+func (c *Checksum) compare(path string, h hash.Hash) error {
+	if got := hex.EncodeToString(h.Sum(nil)); got != strings.ToLower(c.Sum) {
+		return exitcode.New(exitcode.ImageInvalid, "%s: SHA-256 is %s, %s says %s: the image is damaged or not the one published", path, got, c.From, c.Sum)
+	}
+	return nil
+}
+
 // ExpectedChecksum looks for the image's SHA-256 in IMAGE.sha256 and then in
 // SHA256SUMS in its directory, as listed under its base name (a bare sum in
-// IMAGE.sha256 counts too). It returns the lower-case sum and the file it
-// came from; ok is false when no such file lists the image. A malformed
-// checksum file that should have listed it is an ImageInvalid error naming
-// the file and the line.
-func ExpectedChecksum(imagePath string) (sum string, from string, ok bool, err error) {
+// IMAGE.sha256 counts too). It returns nil when there is neither file or
+// SHA256SUMS does not list the image. IMAGE.sha256 is meant for the image:
+// one that does not vouch for it (empty, malformed, listing only other
+// files) is an ImageInvalid error naming it, as is a malformed line of
+// SHA256SUMS that names the image; the caller's way to write without a
+// check is not to call this.
+func ExpectedChecksum(imagePath string) (*Checksum, error) {
 	base := filepath.Base(imagePath)
 	candidates := []struct {
 		path string
@@ -183,86 +204,63 @@ func ExpectedChecksum(imagePath string) (sum string, from string, ok bool, err e
 		{filepath.Join(filepath.Dir(imagePath), "SHA256SUMS"), false},
 	}
 	for _, c := range candidates {
-		f, err := os.Open(c.path)
+		// Stat first: opening a FIFO would wait for a writer.
+		fi, err := os.Stat(c.path)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
+		if err == nil && !fi.Mode().IsRegular() {
+			return nil, exitcode.New(exitcode.ImageInvalid, "%s: not a regular file (%s)", c.path, fi.Mode().Type())
+		}
+		f, err := os.Open(c.path)
 		if err != nil {
-			return "", "", false, fmt.Errorf("open %s: %w", c.path, err)
+			return nil, fmt.Errorf("open %s: %w", c.path, err)
 		}
 		l, err := parseChecksums(f)
 		f.Close()
 		if err != nil {
-			return "", "", false, exitcode.New(exitcode.ImageInvalid, "%s: %w", c.path, err)
+			return nil, exitcode.New(exitcode.ImageInvalid, "%s: %w", c.path, err)
 		}
 		for _, b := range l.bad {
 			if b.name == base {
-				return "", "", false, exitcode.New(exitcode.ImageInvalid, "%s:%d: %w", c.path, b.no, b.err)
+				return nil, exitcode.New(exitcode.ImageInvalid, "%s:%d: %w", c.path, b.no, b.err)
 			}
 		}
 		if s := l.sums[base]; s != "" {
-			return s, c.path, true, nil
+			return &Checksum{Sum: s, From: c.path}, nil
 		}
 		if s := l.sums[""]; s != "" && c.own && len(l.sums) == 1 {
-			return s, c.path, true, nil
+			return &Checksum{Sum: s, From: c.path}, nil
 		}
-		if c.own && len(l.bad) > 0 {
+		if !c.own {
+			continue
+		}
+		switch {
+		case len(l.bad) > 0:
 			b := l.bad[0]
-			return "", "", false, exitcode.New(exitcode.ImageInvalid, "%s:%d: %w", c.path, b.no, b.err)
+			return nil, exitcode.New(exitcode.ImageInvalid, "%s:%d: %w", c.path, b.no, b.err)
+		case len(l.sums) == 0:
+			return nil, exitcode.New(exitcode.ImageInvalid, "%s holds no SHA-256 sum for %s", c.path, base)
+		default:
+			return nil, exitcode.New(exitcode.ImageInvalid, "%s does not list %s (it lists %s)", c.path, base, listedNames(l.sums))
 		}
 	}
-	return "", "", false, nil
+	return nil, nil
 }
 
-// VerifyChecksum hashes the file at path with SHA-256 and compares it with
-// want, which came from the file from. A mismatch is an ImageInvalid error.
-// progress, when set, is called every 100 ms or so and at the end; a
-// cancelled ctx stops the hashing with ctx's error.
-func VerifyChecksum(ctx context.Context, path, want, from string, progress func(done, total int64)) error {
-	want = strings.ToLower(strings.TrimSpace(want))
-	if len(want) != sha256HexLen || !isHex(want) {
-		return exitcode.New(exitcode.Usage, "%q (from %s) is not a SHA-256 sum", want, from)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return exitcode.Wrap(exitcode.ImageInvalid, fmt.Errorf("open %s: %w", path, err))
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return exitcode.Wrap(exitcode.ImageInvalid, fmt.Errorf("stat %s: %w", path, err))
-	}
-	total := fi.Size()
-	h := sha256.New()
-	buf := make([]byte, checksumBufSize)
-	var done int64
-	last := time.Now()
-	if progress != nil {
-		progress(0, total)
-	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("checksum %s: %w", path, err)
+// listedNames names what a checksum file lists, a few of them.
+func listedNames(sums map[string]string) string {
+	names := make([]string, 0, len(sums))
+	for n := range sums {
+		if n == "" {
+			names = append(names, "a bare sum among named ones")
+			continue
 		}
-		n, err := f.Read(buf)
-		h.Write(buf[:n])
-		done += int64(n)
-		if progress != nil && time.Since(last) >= progressEvery {
-			progress(done, total)
-			last = time.Now()
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return exitcode.Wrap(exitcode.ImageInvalid, fmt.Errorf("read %s: %w", path, err))
-		}
+		names = append(names, fmt.Sprintf("%.80q", n))
 	}
-	if progress != nil {
-		progress(done, max(total, done))
+	slices.Sort(names)
+	if len(names) > 3 {
+		names = append(names[:3], fmt.Sprintf("%d more", len(names)-3))
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != want {
-		return exitcode.New(exitcode.ImageInvalid, "%s: SHA-256 is %s, %s says %s", path, got, from, want)
-	}
-	return nil
+	return strings.Join(names, ", ")
 }

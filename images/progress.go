@@ -7,14 +7,18 @@ type Phase string
 
 // The phases of a write, in order.
 const (
-	PhaseChecksum Phase = "checksum" // hashing the image file against its published SHA-256
-	PhaseWrite    Phase = "write"
-	PhaseVerify   Phase = "verify"
-	PhaseDone     Phase = "done"
+	PhaseChecksum Phase = "checksum" // hashing an install payload against its manifest
+	// PhaseMeasure reads through an image whose format does not record its
+	// size, before a device that may be too small for it is touched.
+	PhaseMeasure Phase = "measure"
+	PhaseWrite   Phase = "write"
+	PhaseVerify  Phase = "verify"
+	PhaseDone    Phase = "done"
 )
 
-// Progress is one progress report for one target (or, in PhaseChecksum, for
-// the image itself, Target empty).
+// Progress is one progress report for one target (or, in PhaseChecksum and
+// PhaseMeasure, for the image itself: Target is its path, Bytes and Total
+// count the bytes of its file).
 type Progress struct {
 	Target string
 	Phase  Phase

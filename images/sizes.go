@@ -33,29 +33,29 @@ const (
 
 var xzFooterMagic = []byte{'Y', 'Z'}
 
-// errProbeTruncated is what a probe that runs off its input reports.
-var errProbeTruncated = errors.New("the file ends early (truncated?)")
-
 // probeXzSize sums the uncompressed sizes in the indexes of every xz stream
 // in the first size bytes of r, walking backwards from the last stream footer
-// over stream padding. The result is exact.
+// over stream padding. The result is exact. A file whose end is not the end
+// of a stream (padding, then a valid footer) is truncated, wherever the cut
+// fell: errTruncated.
 func probeXzSize(r io.ReaderAt, size int64) (int64, error) {
 	var total int64
 	pos := size
 	for pos > 0 {
+		last := pos == size // a broken end here is where a cut shows
 		end := pos
 		var err error
 		if pos, err = xzSkipPadding(r, pos); err != nil {
 			return 0, err
 		}
-		if (end-pos)%4 != 0 {
-			return 0, fmt.Errorf("xz: %d bytes of stream padding at offset %d, not a multiple of 4", end-pos, pos)
-		}
 		if pos == 0 {
 			return 0, errors.New("xz: the file holds only padding")
 		}
-		if pos%4 != 0 || pos < 2*xzHeaderSize {
-			return 0, fmt.Errorf("xz: no stream ends at offset %d (truncated?)", pos)
+		if (end-pos)%4 != 0 || pos%4 != 0 || pos < 2*xzHeaderSize {
+			if last {
+				return 0, errTruncated
+			}
+			return 0, fmt.Errorf("xz: no stream ends at offset %d", pos)
 		}
 		var footer [xzHeaderSize]byte
 		if _, err := r.ReadAt(footer[:], pos-xzHeaderSize); err != nil {
@@ -63,7 +63,10 @@ func probeXzSize(r io.ReaderAt, size int64) (int64, error) {
 		}
 		if !bytes.Equal(footer[10:], xzFooterMagic) || footer[8] != 0 || footer[9]&0xf0 != 0 ||
 			crc32.ChecksumIEEE(footer[4:10]) != binary.LittleEndian.Uint32(footer[:4]) {
-			return 0, fmt.Errorf("xz: no valid stream footer at offset %d (truncated or corrupt file)", pos-xzHeaderSize)
+			if last {
+				return 0, errTruncated
+			}
+			return 0, fmt.Errorf("xz: no valid stream footer at offset %d (corrupt file)", pos-xzHeaderSize)
 		}
 		indexSize := (int64(binary.LittleEndian.Uint32(footer[4:8])) + 1) * 4
 		indexStart := pos - xzHeaderSize - indexSize
@@ -126,7 +129,7 @@ type xzIndexReader struct {
 func (x *xzIndexReader) ReadByte() (byte, error) {
 	b, err := x.br.ReadByte()
 	if err != nil {
-		return 0, errProbeTruncated
+		return 0, errTruncated
 	}
 	x.n++
 	x.one[0] = b
@@ -174,7 +177,7 @@ func xzReadIndex(r *io.SectionReader) (blocks, usize int64, err error) {
 	}
 	var stored [4]byte
 	if _, err := io.ReadFull(x.br, stored[:]); err != nil {
-		return 0, 0, errProbeTruncated
+		return 0, 0, errTruncated
 	}
 	if binary.LittleEndian.Uint32(stored[:]) != x.crc {
 		return 0, 0, errors.New("index CRC32 mismatch")
@@ -219,7 +222,7 @@ type probeCache struct {
 func (c *probeCache) at(off int64, n int) ([]byte, error) {
 	if off < c.off || off+int64(n) > c.off+int64(len(c.buf)) {
 		if off < 0 || off >= c.size {
-			return nil, errProbeTruncated
+			return nil, errTruncated
 		}
 		c.buf = c.buf[:min(int64(cap(c.buf)), c.size-off)]
 		if _, err := c.r.ReadAt(c.buf, off); err != nil {
@@ -246,17 +249,17 @@ func probeZstdSize(r io.ReaderAt, size int64) (total int64, exact bool, err erro
 			return 0, false, fmt.Errorf("zstd: %w", err)
 		}
 		if len(h) < 4 {
-			return 0, false, fmt.Errorf("zstd: %d stray bytes at offset %d", size-off, off)
+			return 0, false, errTruncated // the start of a frame, cut
 		}
 		magic := binary.LittleEndian.Uint32(h)
 		if magic&^0xf == zstdSkippableMagic {
 			h, err := c.at(off+4, 4)
 			if err != nil || len(h) < 4 {
-				return 0, false, fmt.Errorf("zstd: skippable frame at offset %d: %w", off, errProbeTruncated)
+				return 0, false, errTruncated
 			}
 			off += 8 + int64(binary.LittleEndian.Uint32(h))
 			if off > size {
-				return 0, false, fmt.Errorf("zstd: skippable frame ends past the end of the file (truncated?)")
+				return 0, false, errTruncated
 			}
 			continue
 		}
@@ -268,6 +271,9 @@ func probeZstdSize(r io.ReaderAt, size int64) (total int64, exact bool, err erro
 			// More frames may follow this one: what it declares is a
 			// lower bound (exact for the usual single-frame image).
 			return total + declared, false, nil
+		}
+		if errors.Is(err, errTruncated) {
+			return 0, false, errTruncated
 		}
 		if err != nil {
 			return 0, false, fmt.Errorf("zstd: frame at offset %d: %w", off, err)
@@ -287,7 +293,7 @@ func probeZstdSize(r io.ReaderAt, size int64) (total int64, exact bool, err erro
 func zstdFrame(c *probeCache, off int64) (n, usize int64, hasSize bool, err error) {
 	h, err := c.at(off, 18) // the longest frame header
 	if err != nil || len(h) < 6 {
-		return 0, 0, false, errProbeTruncated
+		return 0, 0, false, errTruncated
 	}
 	fhd := h[4]
 	if fhd&0x08 != 0 {
@@ -308,7 +314,7 @@ func zstdFrame(c *probeCache, off int64) (n, usize int64, hasSize bool, err erro
 		fcsLen = 1
 	}
 	if pos+fcsLen > len(h) {
-		return 0, 0, false, errProbeTruncated
+		return 0, 0, false, errTruncated
 	}
 	var fcs uint64
 	switch fcsLen {
@@ -346,7 +352,7 @@ func zstdFrame(c *probeCache, off int64) (n, usize int64, hasSize bool, err erro
 		n += 4 // content checksum
 	}
 	if off+n > c.size {
-		return 0, 0, false, errProbeTruncated
+		return 0, 0, false, errTruncated
 	}
 	if hasSize {
 		return n, int64(fcs), true, nil
@@ -363,7 +369,7 @@ func zstdBlocks(c *probeCache, off int64) (n, lower int64, err error) {
 		}
 		h, err := c.at(off+n, 4)
 		if err != nil || len(h) < 3 {
-			return 0, 0, errProbeTruncated
+			return 0, 0, errTruncated
 		}
 		bh := uint32(h[0]) | uint32(h[1])<<8 | uint32(h[2])<<16
 		last, kind, bsize := bh&1 != 0, (bh>>1)&3, int64(bh>>3)
@@ -383,7 +389,7 @@ func zstdBlocks(c *probeCache, off int64) (n, lower int64, err error) {
 			}
 			lit, err := c.at(off+n+3, 5)
 			if err != nil {
-				return 0, 0, errProbeTruncated
+				return 0, 0, errTruncated
 			}
 			lower += zstdLiteralsSize(lit)
 			n += 3 + bsize
@@ -391,7 +397,7 @@ func zstdBlocks(c *probeCache, off int64) (n, lower int64, err error) {
 			return 0, 0, fmt.Errorf("reserved block type at offset %d", off+n)
 		}
 		if off+n > c.size {
-			return 0, 0, errProbeTruncated
+			return 0, 0, errTruncated
 		}
 		if last {
 			return n, lower, nil

@@ -4,11 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"compress/bzip2"
-	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
-	"math"
 	"os"
 
 	"github.com/klauspost/compress/gzip"
@@ -20,10 +19,15 @@ import (
 
 // Source is an image file ready to be streamed.
 type Source struct {
-	Path      string
-	Format    Format
-	FileSize  int64 // bytes on disk
-	Size      int64 // uncompressed bytes: exact when SizeExact, else a lower bound (0 = unknown)
+	Path     string
+	Format   Format
+	FileSize int64 // bytes on disk
+	// Size is the uncompressed bytes: exact when SizeExact, else a lower
+	// bound that the headers prove (0 = unknown). Trailers that can lie (a
+	// gzip ISIZE is the size modulo 4 GiB, and anyone can write one) are
+	// not used: Write measures such an image by reading it before it
+	// touches a target that could be too small.
+	Size      int64
 	SizeExact bool
 	Label     string // ISO 9660 volume label when the image is an ISO and it can be read cheaply; "" otherwise
 }
@@ -87,8 +91,6 @@ func Inspect(path string) (Source, error) {
 		src.SizeExact = err == nil
 	case Zstd:
 		src.Size, src.SizeExact, err = probeZstdSize(f, src.FileSize)
-	case Gzip:
-		src.Size = probeGzipSize(f, src.FileSize)
 	}
 	if err != nil {
 		return src, exitcode.New(exitcode.ImageInvalid, "%s: %w", path, err)
@@ -97,26 +99,6 @@ func Inspect(path string) (Source, error) {
 		return src, err
 	}
 	return src, nil
-}
-
-// probeGzipSize reads the ISIZE trailer of the last gzip member: the size
-// modulo 4 GiB, so only a lower bound. A value deflate could not have made
-// from this many bytes (it expands them at most 1032 times) means the
-// trailer is garbage, and the size unknown.
-func probeGzipSize(r io.ReaderAt, size int64) int64 {
-	const maxRatio = 1032
-	var t [4]byte
-	if size < 18 {
-		return 0
-	}
-	if _, err := r.ReadAt(t[:], size-4); err != nil {
-		return 0
-	}
-	isize := int64(binary.LittleEndian.Uint32(t[:]))
-	if size < math.MaxInt64/maxRatio && isize > size*maxRatio {
-		return 0
-	}
-	return isize
 }
 
 // probeLabel decodes the start of a compressed image to read its ISO label.
@@ -140,19 +122,46 @@ func (s Source) probeLabel(f io.Reader) (string, error) {
 // reading it, a corrupt or truncated compressed stream included, are
 // ImageInvalid errors naming the image. Close closes the file.
 func (s Source) Open() (io.ReadCloser, error) {
+	return s.open(nil)
+}
+
+// open is Open, hashing every byte of the image file into h (when not
+// nil) as the decoder reads it; sourceReader.hashRest adds what the
+// decoder left unread, so that h ends up with the file's hash from the
+// same single read that fed the decoder.
+func (s Source) open(h hash.Hash) (*sourceReader, error) {
 	f, err := os.Open(s.Path)
 	if err != nil {
 		return nil, exitcode.Wrap(exitcode.ImageInvalid, fmt.Errorf("open %s: %w", s.Path, err))
 	}
-	rd, err := s.decoder(f)
+	in := &fileReader{r: f, h: h}
+	rd, err := s.decoder(in)
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	return &sourceReader{imageReader: rd, file: f}, nil
+	return &sourceReader{imageReader: rd, file: f, in: in}, nil
+}
+
+// fileReader reads the image file under the decoder, counting the bytes
+// and hashing them into h when it is set.
+type fileReader struct {
+	r io.Reader
+	h hash.Hash
+	n int64
+}
+
+func (r *fileReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.n += int64(n)
+	if r.h != nil {
+		r.h.Write(p[:n])
+	}
+	return n, err
 }
 
 // decoder reads the uncompressed content of f, which it does not close.
+// Every error it returns is an ImageInvalid error naming the image.
 func (s Source) decoder(f io.Reader) (*imageReader, error) {
 	ir := &imageReader{src: s}
 	if s.Format == Raw {
@@ -192,6 +201,10 @@ func (s Source) decoder(f io.Reader) (*imageReader, error) {
 	return ir, nil
 }
 
+// errTruncated is what every decoder and size probe says of a compressed
+// image whose file ends before its data does, wherever the cut falls.
+var errTruncated = errors.New("the image is truncated: the file ends before its compressed data does (download it again)")
+
 // imageReader turns every read error into an ImageInvalid error naming the
 // image. A compressed stream that ends early says so rather than returning
 // io.ErrUnexpectedEOF, which callers using io.ReadFull would take for a
@@ -223,7 +236,8 @@ func (ir *imageReader) Read(p []byte) (n int, err error) {
 
 func (ir *imageReader) fail(err error) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) {
-		err = errors.New("the data ends early (truncated file?)")
+		ir.err = exitcode.New(exitcode.ImageInvalid, "%s: %w", ir.src.Path, errTruncated)
+		return ir.err
 	}
 	if ir.src.Format == Raw {
 		ir.err = exitcode.Wrap(exitcode.ImageInvalid, err) // the file's errors name it
@@ -244,6 +258,17 @@ func (ir *imageReader) Close() error {
 type sourceReader struct {
 	*imageReader
 	file *os.File
+	in   *fileReader // what the decoder reads
+}
+
+// hashRest reads the rest of the file through in, after the decoder came to
+// the end of its data: whatever follows (stream padding, a bzip2 stream's
+// last bytes the decoder never asked for) belongs to the file's hash too.
+func (r *sourceReader) hashRest() error {
+	if _, err := io.Copy(io.Discard, r.in); err != nil {
+		return exitcode.Wrap(exitcode.ImageInvalid, fmt.Errorf("read %s: %w", r.src.Path, err))
+	}
+	return nil
 }
 
 func (r *sourceReader) Close() error {

@@ -126,8 +126,10 @@ func inspectCases(t *testing.T) []inspectCase {
 		{"zstd-concat", cat(fxCompressFile(t, dir, img, "zstd", "-q"), skippable, fxCompressFile(t, dir, img2, "zstd", "-q", "--no-check")), both, Zstd, true, true, ""},
 		{"zstd-no-content-size", fxCompressFile(t, dir, img, "zstd", "-q", "--no-content-size"), img, Zstd, false, true, ""},
 		{"zstd-mixed-sizes", cat(skippable, fxCompressFile(t, dir, img, "zstd", "-q"), fxCompress(t, img2, "zstd", "-q")), both, Zstd, false, true, ""},
-		{"gzip", fxCompress(t, img, "gzip", "-n"), img, Gzip, false, true, ""},
-		{"gzip-multimember-iso", cat(fxCompress(t, iso, "gzip", "-1"), fxCompress(t, img2, "gzip")), append(append([]byte{}, iso...), img2...), Gzip, false, true, "ONRAMP_12_0_1"},
+		// A gzip file's ISIZE trailer is the size modulo 4 GiB and can lie:
+		// the size is unknown until the image is read (issue 18 item 9).
+		{"gzip", fxCompress(t, img, "gzip", "-n"), img, Gzip, false, false, ""},
+		{"gzip-multimember-iso", cat(fxCompress(t, iso, "gzip", "-1"), fxCompress(t, img2, "gzip")), append(append([]byte{}, iso...), img2...), Gzip, false, false, "ONRAMP_12_0_1"},
 		{"bzip2-concat", cat(fxCompress(t, img, "bzip2", "-1"), fxCompress(t, img2, "bzip2")), both, Bzip2, false, false, ""},
 		{"bzip2-iso", fxCompress(t, iso, "bzip2"), iso, Bzip2, false, false, "ONRAMP_12_0_1"},
 	}

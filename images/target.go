@@ -195,6 +195,33 @@ func (t *target) sync() error {
 	return nil
 }
 
+// zeroHead makes the first MiB of t read zeros (by the target's cheapest
+// way: a discard on a device that reads zeros after one, a hole in a file)
+// and syncs, before any byte of the image is written: a write cut short
+// from then on, by kill -9 or power loss too, leaves neither the old
+// partition table and boot code, which would boot into the half-written
+// new image, nor a part of the new one.
+func (t *target) zeroHead() error {
+	n := int64(headSize)
+	if t.block {
+		n = min(n, t.devSize)
+	} else {
+		fi, err := t.f.Stat()
+		if err != nil {
+			return fmt.Errorf("stat %s: %w", t.path, err)
+		}
+		n = min(n, fi.Size())
+	}
+	if n <= 0 {
+		return nil
+	}
+	t.touched = true
+	if err := t.zeroRange(0, n); err != nil {
+		return err
+	}
+	return t.sync()
+}
+
 // fitSize makes a file target at least size bytes long, for images whose
 // size was not known when it was opened.
 func (t *target) fitSize(size int64) error {

@@ -3,6 +3,7 @@ package images
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 
+	"github.com/onramp-os/onramp/blockdev"
 	"github.com/onramp-os/onramp/internal/exitcode"
 )
 
@@ -42,6 +44,12 @@ type Options struct {
 	// image streams past; the target is made to read zeros elsewhere
 	// (blockZeroMethod; a file gets holes).
 	Bmap *Bmap
+	// Checksum, when set, is the image file's published SHA-256
+	// (ExpectedChecksum). The file is hashed in the single read that feeds
+	// the targets and compared before the first MiB is written: what was
+	// checked is what was written, and a file that does not match leaves
+	// every target with zeros where a partition table would be.
+	Checksum *Checksum
 }
 
 func (o *Options) defaults() {
@@ -63,6 +71,8 @@ type Result struct {
 	Bytes    int64 // image bytes written
 	Mapped   int64 // with a bmap: the image bytes it maps, which were written and verified; else 0
 	Verified bool
+	Checksum bool // the image file matched opt.Checksum
+	Changed  bool // the target was written to (its first MiB zeroed at least); false: left as it was
 	Warnings []string
 	Err      error // kinds: Refused, VerifyFailed, ImageInvalid, Aborted, Failure
 }
@@ -85,46 +95,110 @@ type chunk struct {
 const mapAlign = 4096
 
 // Write streams src onto every target at once from a single read of the
-// image: reading and decompressing overlap writing, the first MiB is written
-// last, each target is synced and, with Verify, read back and compared chunk
-// by chunk. A failing target does not stop the others. Chunks of zeros are
-// not written where making the target read zeros is cheaper (a hole punched
-// in a file, a discard on a device that reads zeros after one). With
-// opt.Bmap only its ranges are written and verified, the rest made to read
-// zeros. Safety checks (blockdev.Drive.Check) are the caller's job and come
-// before Write.
+// image: reading and decompressing overlap writing, each target is synced
+// and, with Verify, read back and compared chunk by chunk. A failing target
+// does not stop the others. Chunks of zeros are not written where making the
+// target read zeros is cheaper (a hole punched in a file, a discard on a
+// device that reads zeros after one). With opt.Bmap only its ranges are
+// written and verified, the rest made to read zeros. Safety checks
+// (blockdev.Drive.Check) are the caller's job and come before Write.
+//
+// The order protects what is on a target for as long as the write may not
+// happen, and leaves nothing bootable when it is cut short:
+//
+//  1. the bmap is checked against the image, the targets are opened (a
+//     file target is created or grown, a device not written) and the
+//     image's size checked against each device; an image
+//     whose size its format does not record (.gz, .bz2, some .zst) is read
+//     through once first when a block device could be too small for it,
+//     and with opt.Checksum its hash is checked in that read too;
+//  2. the first MiB of every target is zeroed and synced;
+//  3. the image streams onto the targets from one read, its file hashed on
+//     the way, the first MiB held back;
+//  4. the hash is compared with opt.Checksum;
+//  5. the first MiB is written, each target synced, then read back.
+//
+// A failure in 3 to 5 (kill -9 included, after 2) leaves the first MiB
+// zero.
 func Write(ctx context.Context, src Source, paths []string, opt Options) []Result {
 	opt.defaults()
 	results := make([]Result, len(paths))
-	if opt.Bmap != nil {
-		if err := opt.Bmap.Check(src); err != nil {
-			for i, p := range paths {
-				results[i] = Result{Target: p, Err: err}
+	for i, p := range paths {
+		results[i].Target = p
+	}
+	failAll := func(err error) []Result {
+		for i := range results {
+			if results[i].Err == nil {
+				results[i].Err = err
 			}
-			return results
+		}
+		return results
+	}
+	if c := opt.Checksum; c != nil {
+		if err := c.check(); err != nil {
+			return failAll(err)
 		}
 	}
-	var live []*target
-	var liveIdx []int
+	if opt.Bmap != nil {
+		if err := opt.Bmap.Check(src); err != nil {
+			return failAll(err)
+		}
+	}
 	size := int64(0)
 	if src.SizeExact {
 		size = src.Size
 	}
+	var opened []*target
+	var openedIdx []int
 	for i, p := range paths {
-		results[i].Target = p
 		t, err := openTarget(p, max(size, src.Size))
 		if err != nil {
 			results[i].Err = err
 			continue
 		}
+		opened = append(opened, t)
+		openedIdx = append(openedIdx, i)
+	}
+	p := &pipeline{src: src, opt: opt, total: src.Size, measured: -1}
+	if !src.SizeExact && anyBlock(opened) {
+		if err := p.measure(ctx, opened); err != nil {
+			for _, t := range opened {
+				t.err = err
+				if errors.Is(err, context.Canceled) {
+					t.err = exitcode.New(exitcode.Aborted, "interrupted before writing: %s was not changed", t.path)
+				}
+			}
+		}
+	}
+	var live []*target
+	var liveIdx []int
+	for j, t := range opened {
+		switch {
+		case t.err != nil || !t.block:
+		case p.exceeds > t.devSize:
+			t.err = exitcode.New(exitcode.Refused, "%s is too small: the image is larger than its %s; it was not changed",
+				t.path, blockdev.HumanSize(t.devSize))
+		case p.measured > t.devSize:
+			t.err = exitcode.New(exitcode.Refused, "%s is too small: the image needs %s, the drive holds %s; it was not changed",
+				t.path, blockdev.HumanSize(p.measured), blockdev.HumanSize(t.devSize))
+		}
+		if t.err == nil {
+			t.err = t.zeroHead()
+		}
+		if t.err != nil {
+			r := &results[openedIdx[j]]
+			r.Err, r.Changed, r.Warnings = t.err, t.touched, t.warnings
+			t.close()
+			continue
+		}
 		live = append(live, t)
-		liveIdx = append(liveIdx, i)
+		liveIdx = append(liveIdx, openedIdx[j])
 	}
 	if len(live) == 0 {
 		return results
 	}
 
-	p := &pipeline{src: src, opt: opt, targets: live, total: src.Size}
+	p.targets = live
 	if b := opt.Bmap; b != nil {
 		p.mapping = widenMapping(b)
 		p.check = &bmapCheck{b: b, image: src.Path, h: b.newHash()}
@@ -138,9 +212,24 @@ func Write(ctx context.Context, src Source, paths []string, opt Options) []Resul
 		r.Mapped = p.mapped
 		r.Err = t.err
 		r.Verified = t.err == nil && opt.Verify
+		r.Checksum = p.sumMatched
+		r.Changed = t.touched
 		r.Warnings = t.warnings
 	}
 	return results
+}
+
+func errEmptyImage(path string) error {
+	return exitcode.New(exitcode.ImageInvalid, "%s: the image is empty", path)
+}
+
+func anyBlock(ts []*target) bool {
+	for _, t := range ts {
+		if t.block {
+			return true
+		}
+	}
+	return false
 }
 
 type pipeline struct {
@@ -148,6 +237,11 @@ type pipeline struct {
 	opt     Options
 	targets []*target
 	total   int64 // image size for progress: exact, a lower bound, or 0 when unknown
+	// measured is the image's size as measure read it, -1 when it did not
+	// read it through.
+	measured   int64
+	exceeds    int64 // measure stopped after this many bytes: more than any block target holds
+	sumMatched bool  // the image file's SHA-256 matched opt.Checksum
 
 	head []byte // first MiB of the image, written last
 	// sums holds, per chunk with something mapped, an xxHash64 of its mapped
@@ -203,7 +297,11 @@ func (p *pipeline) run(ctx context.Context) {
 
 // stream reads the image once and feeds every target's writer.
 func (p *pipeline) stream(ctx context.Context, cancel context.CancelFunc) error {
-	rd, err := p.src.Open()
+	var sum hash.Hash
+	if p.opt.Checksum != nil {
+		sum = sha256.New()
+	}
+	rd, err := p.src.open(sum)
 	if err != nil {
 		return err
 	}
@@ -299,10 +397,22 @@ func (p *pipeline) stream(ctx context.Context, cancel context.CancelFunc) error 
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			p.written = off
 			if off == 0 {
-				return exitcode.New(exitcode.ImageInvalid, "%s: the image is empty", p.src.Path)
+				return errEmptyImage(p.src.Path)
 			}
 			if b := p.opt.Bmap; b != nil && off != b.ImageSize {
 				return exitcode.New(exitcode.ImageInvalid, "bmap %s: ImageSize %d, but %s holds %d bytes", b.Path, b.ImageSize, p.src.Path, off)
+			}
+			if p.measured >= 0 && off != p.measured {
+				return exitcode.New(exitcode.ImageInvalid, "%s changed while it was written: it held %d bytes when measured, %d now", p.src.Path, p.measured, off)
+			}
+			if sum != nil {
+				if err := rd.hashRest(); err != nil {
+					return err
+				}
+				if err := p.opt.Checksum.compare(p.src.Path, sum); err != nil {
+					return err
+				}
+				p.sumMatched = true
 			}
 			return nil
 		}

@@ -218,7 +218,7 @@ func TestWriteLoopDevices(t *testing.T) {
 			if out, err := exec.Command("cmp", "-n", "41943552", raw, dev).CombinedOutput(); err != nil {
 				t.Fatalf("cmp image %s: %v %s", dev, err, out)
 			}
-			if n, err := Compare(context.Background(), inspect(t, filepath.Join(dir, name)), dev, nil); err != nil || n != int64(len(img)) {
+			if n, err := Compare(context.Background(), inspect(t, filepath.Join(dir, name)), dev, CompareOptions{}); err != nil || n != int64(len(img)) {
 				t.Fatalf("Compare: %d bytes, %v", n, err)
 			}
 		})
@@ -259,7 +259,7 @@ func TestCompareFindsDifference(t *testing.T) {
 	bad := bytes.Clone(img)
 	bad[3<<20+5] ^= 1
 	writeFile(t, filepath.Join(dir, "t.img"), bad)
-	_, err := Compare(context.Background(), inspect(t, filepath.Join(dir, "a.img")), filepath.Join(dir, "t.img"), nil)
+	_, err := Compare(context.Background(), inspect(t, filepath.Join(dir, "a.img")), filepath.Join(dir, "t.img"), CompareOptions{})
 	if exitcode.KindOf(err) != exitcode.VerifyFailed || !bytes.Contains([]byte(err.Error()), []byte("byte 3145733 ")) {
 		t.Fatalf("err = %v", err)
 	}

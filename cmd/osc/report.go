@@ -79,9 +79,9 @@ func (r *reporter) warning(target, msg string) {
 	r.say("Warning: " + msg)
 }
 
-// fatal reports an error that stops everything before writing.
+// fatal reports an error that stops everything before writing; nil passes.
 func (r *reporter) fatal(err error) error {
-	if r.json {
+	if err != nil && r.json {
 		k := exitcode.KindOf(err)
 		code := k.Code()
 		r.emit(event{Event: "error", Kind: k.String(), Code: &code, Message: err.Error()})

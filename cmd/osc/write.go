@@ -16,8 +16,8 @@ import (
 )
 
 type writeFlags struct {
-	yes, force, noVerify, json, noBmap bool
-	bmap                               string
+	yes, force, noVerify, json, noBmap, noChecksum bool
+	bmap                                           string
 }
 
 func newWriteCmd(s streams) *cobra.Command {
@@ -28,8 +28,17 @@ func newWriteCmd(s streams) *cobra.Command {
 		Long: `Write IMAGE (.iso, .img, .raw, optionally compressed .xz, .gz, .zst, .bz2) to every
 TARGET at once: block devices (/dev/sdX) or image files. Safety checks come first:
 the system disk is never written; mounted, read-only and fixed disks only with --force.
-A published checksum (IMAGE.sha256, SHA256SUMS) is checked before writing. Every target
-is read back and compared unless --no-verify.
+A published checksum (IMAGE.sha256, SHA256SUMS) is checked in the same read of the image
+that writes it, before the first MiB (the partition table) is written: a mismatch leaves
+every target unbootable and exits 5. An IMAGE.sha256 that does not list the image is
+refused; --no-checksum writes without looking for one. Every target is read back and
+compared unless --no-verify.
+
+Nothing is written to a device before the write can happen: an image whose format does
+not record its size (.gz, .bz2, some .zst) is read through once first, so one too large
+for the device is refused (exit 3) and a damaged one (exit 5) without changing it. Then
+the first MiB of every target is zeroed, the rest written, and the image's first MiB
+written last: a write cut short, by kill -9 or a pulled plug too, leaves nothing that boots.
 
 A block map (bmaptool's IMAGE.bmap, found beside the image as bmaptool looks for it, also
 osc.iso.bmap for osc.iso.xz, or given with --bmap) limits writing and verifying to the
@@ -62,6 +71,7 @@ is made to read zeros, as in the image. A map that does not fit the image is ref
 	fl.BoolVar(&f.json, "json", false, "print progress and results as JSON lines on stdout")
 	fl.StringVar(&f.bmap, "bmap", "", "the image's block map (bmaptool's format); default: IMAGE.bmap if there is one")
 	fl.BoolVar(&f.noBmap, "no-bmap", false, "ignore a block map beside the image: write and verify every byte")
+	fl.BoolVar(&f.noChecksum, "no-checksum", false, "do not look for a published checksum (IMAGE.sha256, SHA256SUMS): write the image unchecked")
 	return cmd
 }
 
@@ -81,7 +91,11 @@ func runWrite(ctx context.Context, s streams, f writeFlags, image string, target
 	if err != nil {
 		return rep.fatal(err)
 	}
-	bmap, err := loadBmap(src, f)
+	bmap, err := loadBmap(src, f.bmap, f.noBmap)
+	if err != nil {
+		return rep.fatal(err)
+	}
+	sum, err := expectedChecksum(image, f.noChecksum)
 	if err != nil {
 		return rep.fatal(err)
 	}
@@ -101,30 +115,39 @@ func runWrite(ctx context.Context, s streams, f writeFlags, image string, target
 			return rep.fatal(err)
 		}
 	}
-	if sum, from, ok, err := images.ExpectedChecksum(image); err != nil {
-		return rep.fatal(err)
-	} else if ok {
-		if err := images.VerifyChecksum(ctx, image, sum, from, rep.checksumProgress(image)); err != nil {
-			return rep.fatal(err)
-		}
-		rep.info(fmt.Sprintf("SHA-256 of %s matches %s", image, from))
+	if sum != nil {
+		rep.info(fmt.Sprintf("SHA-256 of %s is checked against %s as it is written", image, sum.From))
 	}
-
 	if bmap != nil {
 		rep.info(fmt.Sprintf("bmap %s: %s of %s mapped; only those are written and verified", bmap.Path,
 			blockdev.HumanSize(bmap.MappedBytes()), blockdev.HumanSize(bmap.ImageSize)))
 	}
-	results := images.Write(ctx, src, targets, images.Options{Verify: !f.noVerify, Progress: rep.progress, Bmap: bmap})
+	results := images.Write(ctx, src, targets, images.Options{Verify: !f.noVerify, Progress: rep.progress, Bmap: bmap, Checksum: sum})
+	for _, r := range results {
+		if r.Checksum {
+			rep.info(fmt.Sprintf("SHA-256 of %s matches %s", image, sum.From))
+			break
+		}
+	}
 	return rep.results(results)
 }
 
 // loadBmap is the block map given with --bmap or found beside the image,
-// checked against it; nil when there is none or --no-bmap.
-func loadBmap(src images.Source, f writeFlags) (*images.Bmap, error) {
-	if f.noBmap {
+// checked against it; nil when there is none or with --no-bmap.
+func loadBmap(src images.Source, path string, noBmap bool) (*images.Bmap, error) {
+	if noBmap {
 		return nil, nil
 	}
-	return images.BmapFor(src, f.bmap)
+	return images.BmapFor(src, path)
+}
+
+// expectedChecksum is the image's published SHA-256, nil when there is
+// none or with --no-checksum.
+func expectedChecksum(image string, noChecksum bool) (*images.Checksum, error) {
+	if noChecksum {
+		return nil, nil
+	}
+	return images.ExpectedChecksum(image)
 }
 
 // confirm asks once for all targets, default No. Targets with warnings

@@ -100,11 +100,42 @@ func TestStopWhileWriting(t *testing.T) {
 	}
 }
 
-// TestImageInvalidSaysDownloadAgain: a checksum mismatch stops before
-// writing and says to download again.
-func TestImageInvalidSaysDownloadAgain(t *testing.T) {
+// TestChecksumMismatchSaysDownloadAgain: the image is checked against its
+// checksum file in the write's own read (the real writer, onto a file
+// standing in for the stick); a mismatch fails before the first MiB is
+// written, says to download again and that the stick will not boot.
+func TestChecksumMismatchSaysDownloadAgain(t *testing.T) {
 	smallImage(t)
 	if err := os.WriteFile("isos/osc12.01.110.iso.sha256", []byte(strings.Repeat("0", 64)+"  osc12.01.110.iso\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stick := filepath.Join(t.TempDir(), "stick")
+	if err := os.WriteFile(stick, bytes.Repeat([]byte{0x77}, 2<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	write := func(ctx context.Context, src images.Source, _ string, opt images.Options) images.Result {
+		return images.Write(ctx, src, []string{stick}, opt)[0]
+	}
+	tm := toConfirm(t, Config{Dir: "isos", ListDrives: drives(sandisk), CheckTarget: checkDrive, Write: write}, 0)
+	waitFor(t, tm, "will be destroyed")
+	tm.Send(key(tea.KeyRight))
+	tm.Send(key(tea.KeyEnter))
+	waitFor(t, tm, "Download the image again")
+	view := finalView(t, tm)
+	if !strings.Contains(view, "SHA-256 is") || !strings.Contains(view, "will not boot") {
+		t.Errorf("failure screen does not name the mismatch and the stick's state:\n%s", view)
+	}
+	if b, _ := os.ReadFile(stick); !bytes.Equal(b[:1<<20], make([]byte, 1<<20)) {
+		t.Error("after a checksum mismatch the stick's first MiB must read zeros")
+	}
+}
+
+// TestChecksumFileNotForImage (issue 22 D4): an IMAGE.sha256 that does not
+// list the image stops before writing, names the file and says the stick
+// was not changed.
+func TestChecksumFileNotForImage(t *testing.T) {
+	smallImage(t)
+	if err := os.WriteFile("isos/osc12.01.110.iso.sha256", nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var wrote atomic.Bool
@@ -119,10 +150,10 @@ func TestImageInvalidSaysDownloadAgain(t *testing.T) {
 	waitFor(t, tm, "Download the image again")
 	view := finalView(t, tm)
 	if wrote.Load() {
-		t.Error("the stick was written although the checksum did not match")
+		t.Error("the stick was written although the checksum file does not vouch for the image")
 	}
-	if !strings.Contains(view, "The stick was not changed") {
-		t.Errorf("failure screen does not say the stick is unchanged:\n%s", view)
+	if !strings.Contains(view, "osc12.01.110.iso.sha256 holds no SHA-256 sum") || !strings.Contains(view, "The stick was not changed") {
+		t.Errorf("failure screen does not name the checksum file and the unchanged stick:\n%s", view)
 	}
 }
 

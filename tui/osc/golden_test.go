@@ -154,6 +154,47 @@ func TestGoldenProgress(t *testing.T) {
 	requireGolden(t, finalView(t, tm))
 }
 
+// TestGoldenProgressBmap: with a block map the progress says how much of
+// the image it maps, the only part written and read back (issue 17).
+func TestGoldenProgressBmap(t *testing.T) {
+	smallImage(t)
+	fw := &fakeWriter{release: make(chan struct{}), progress: []images.Progress{{
+		Phase: images.PhaseWrite, Bytes: 402_653_184, Total: 1_073_741_824, Mapped: 187_695_104, Rate: 24_600_000, ETA: 27 * time.Second}}}
+	t.Cleanup(fw.done)
+	tm := toConfirm(t, Config{Dir: "isos", ListDrives: drives(sandisk), CheckTarget: checkDrive, Write: fw.write}, 0)
+	waitFor(t, tm, "will be destroyed")
+	tm.Send(key(tea.KeyRight))
+	tm.Send(key(tea.KeyEnter))
+	waitFor(t, tm, "Block map")
+	requireGolden(t, finalView(t, tm))
+}
+
+// TestGoldenMeasure: a compressed image that does not record its size is
+// read through once before the stick is changed, and the screen says so.
+func TestGoldenMeasure(t *testing.T) {
+	smallImage(t)
+	fw := &fakeWriter{release: make(chan struct{}), progress: []images.Progress{{
+		Phase: images.PhaseMeasure, Bytes: 120_000_000, Total: 480_000_000, Rate: 60_000_000, ETA: 2 * time.Second}}}
+	t.Cleanup(fw.done)
+	tm := toConfirm(t, Config{Dir: "isos", ListDrives: drives(sandisk), CheckTarget: checkDrive, Write: fw.write}, 0)
+	waitFor(t, tm, "will be destroyed")
+	tm.Send(key(tea.KeyRight))
+	tm.Send(key(tea.KeyEnter))
+	waitFor(t, tm, "not changed yet")
+	requireGolden(t, finalView(t, tm))
+}
+
+func TestGoldenSuccessBmap(t *testing.T) {
+	smallImage(t)
+	fw := &fakeWriter{result: images.Result{Bytes: 1_073_741_824, Mapped: 187_695_104, Verified: true}}
+	tm := toConfirm(t, Config{Dir: "isos", ListDrives: drives(sandisk), CheckTarget: checkDrive, Write: fw.write}, 0)
+	waitFor(t, tm, "will be destroyed")
+	tm.Send(key(tea.KeyRight))
+	tm.Send(key(tea.KeyEnter))
+	waitFor(t, tm, "safe to remove")
+	requireGolden(t, finalView(t, tm))
+}
+
 func TestGoldenSuccess(t *testing.T) {
 	smallImage(t)
 	fw := &fakeWriter{result: images.Result{Bytes: 4 << 20, Verified: true}}

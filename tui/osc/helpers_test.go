@@ -159,7 +159,9 @@ func (f *fakeWriter) write(ctx context.Context, src images.Source, target string
 		select {
 		case <-f.release:
 		case <-ctx.Done():
-			return images.Result{Target: target, Err: ctx.Err()}
+			// Cut short after it reported progress, as images.Write, it has
+			// changed the stick (its first MiB is zeroed before the first byte).
+			return images.Result{Target: target, Err: ctx.Err(), Changed: len(f.progress) > 0}
 		}
 	}
 	r := f.result

@@ -3,7 +3,6 @@ package osc
 import (
 	"context"
 	"fmt"
-	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -25,8 +24,9 @@ type writeJob struct {
 	done     chan jobOutcome
 }
 
-// jobOutcome is how a job ended: checksumErr when the image failed its
-// checksum (nothing was written), else the write's result.
+// jobOutcome is how a job ended: checksumErr when looking for the image's
+// checksum failed or the user stopped before the write began (nothing was
+// written), else the write's result.
 type jobOutcome struct {
 	checksumErr error
 	result      images.Result
@@ -42,18 +42,17 @@ type jobDoneMsg struct {
 	out jobOutcome
 }
 
-// checksumFoundMsg says whether a checksum file lists the image.
+// checksumFoundMsg says which checksum file lists the image (sum nil: none).
 type checksumFoundMsg struct {
-	tag       int64
-	sum, from string
-	ok        bool
-	err       error
+	tag int64
+	sum *images.Checksum
+	err error
 }
 
 func lookUpChecksum(tag int64, image string) tea.Cmd {
 	return func() tea.Msg {
-		sum, from, ok, err := images.ExpectedChecksum(image)
-		return checksumFoundMsg{tag: tag, sum: sum, from: from, ok: ok, err: err}
+		sum, err := images.ExpectedChecksum(image)
+		return checksumFoundMsg{tag: tag, sum: sum, err: err}
 	}
 }
 
@@ -63,14 +62,15 @@ func newWriteJob(parent context.Context, tag int64) *writeJob {
 		progress: make(chan images.Progress, 1), done: make(chan jobOutcome, 1)}
 }
 
-// start runs the job: the checksum when sum is set, then the write with
-// read-back verification. The goroutine is counted in shared.jobs so that
-// the caller of the program can wait for the stick to be left consistent.
+// start runs the job: the write with read-back verification, checking the
+// image against sum (when set) in the same read. The goroutine is counted in
+// shared.jobs so that the caller of the program can wait for the stick to be
+// left consistent.
 //
 // A job that ends stopped (the user's stop, or the program's context
 // cancelled under it) also leaves that reason in shared, where the caller
 // finds it even when the program ended before the outcome reached it.
-func (j *writeJob) start(shared *oscShared, cfg *Config, src images.Source, stick Stick, sum, from string) tea.Cmd {
+func (j *writeJob) start(shared *oscShared, cfg *Config, src images.Source, stick Stick, sum *images.Checksum) tea.Cmd {
 	target := stick.Path
 	return func() tea.Msg {
 		shared.jobs.Add(1)
@@ -82,24 +82,6 @@ func (j *writeJob) start(shared *oscShared, cfg *Config, src images.Source, stic
 					j.done <- jobOutcome{result: images.Result{Target: target, Err: internalError(r)}}
 				}
 			}()
-			if sum != "" {
-				began := time.Now()
-				err := images.VerifyChecksum(j.ctx, src.Path, sum, from, func(done, total int64) {
-					rate := float64(done) / max(time.Since(began).Seconds(), 1e-3)
-					eta := time.Duration(-1)
-					if total > 0 && rate > 0 && done <= total {
-						eta = time.Duration(float64(total-done) / rate * float64(time.Second))
-					}
-					j.report(images.Progress{Target: src.Path, Phase: images.PhaseChecksum, Bytes: done, Total: total, Rate: rate, ETA: eta})
-				})
-				if err != nil {
-					if exitcode.KindOf(err) == exitcode.Aborted {
-						shared.fail(exitcode.New(exitcode.Aborted, "%s", stoppedText(stick.Name, false)))
-					}
-					j.done <- jobOutcome{checksumErr: err}
-					return
-				}
-			}
 			// A block map beside the image limits writing and verifying to
 			// what the image holds, as osc write does; a damaged one stops
 			// the write with its reason.
@@ -108,9 +90,9 @@ func (j *writeJob) start(shared *oscShared, cfg *Config, src images.Source, stic
 				j.done <- jobOutcome{result: images.Result{Target: target, Err: err}}
 				return
 			}
-			res := cfg.Write(j.ctx, src, target, images.Options{Verify: true, Progress: j.report, Bmap: bmap})
+			res := cfg.Write(j.ctx, src, target, images.Options{Verify: true, Progress: j.report, Bmap: bmap, Checksum: sum})
 			if exitcode.KindOf(res.Err) == exitcode.Aborted {
-				shared.fail(exitcode.New(exitcode.Aborted, "%s", stoppedText(stick.Name, true)))
+				shared.fail(exitcode.New(exitcode.Aborted, "%s", stoppedText(stick.Name, res.Changed)))
 			}
 			j.done <- jobOutcome{result: res}
 		}()

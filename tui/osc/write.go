@@ -19,12 +19,12 @@ import (
 type stage int
 
 const (
-	stageLookup   stage = iota // looking for a checksum file
-	stageChecksum              // hashing the image
-	stageWrite
+	stageLookup  stage = iota // looking for a checksum file
+	stageMeasure              // reading a compressed image through to learn its size: the stick is not changed yet
+	stageWrite                // writing, the image checked against its checksum on the way
 	stageVerify
 	stageDone   // Write returned: synced and verified
-	stageFailed // the checksum or the write failed, or the user stopped it
+	stageFailed // the lookup or the write failed, or the user stopped it
 )
 
 // writePage is step 4: the checksum check, the write and the read-back with
@@ -39,8 +39,7 @@ type writePage struct {
 	job   *writeJob
 
 	stage    stage
-	hasSum   bool
-	sumFrom  string
+	sum      *images.Checksum // the published checksum the image is checked against; nil: none
 	prog     images.Progress
 	failedAt stage // the stage that failed
 	err      error
@@ -112,21 +111,18 @@ func (p writePage) update(msg tea.Msg) (writePage, tea.Cmd) {
 		if msg.err != nil {
 			return p.finish(jobOutcome{checksumErr: msg.err})
 		}
-		p.hasSum, p.sumFrom = msg.ok, msg.from
+		p.sum = msg.sum
 		p.stage = stageWrite
-		if msg.ok {
-			p.stage = stageChecksum
-		}
 		p.job = newWriteJob(p.env.cfg.Context, p.tag)
-		return p, p.job.start(p.env.shared, p.env.cfg, p.image, p.stick, msg.sum, msg.from)
+		return p, p.job.start(p.env.shared, p.env.cfg, p.image, p.stick, msg.sum)
 	case jobProgressMsg:
 		if msg.tag != p.tag {
 			return p, nil
 		}
 		p.prog = msg.p
 		switch msg.p.Phase {
-		case images.PhaseChecksum:
-			p.stage = stageChecksum
+		case images.PhaseMeasure:
+			p.stage = stageMeasure
 		case images.PhaseWrite:
 			p.stage = stageWrite
 		case images.PhaseVerify, images.PhaseDone:
@@ -171,10 +167,13 @@ func (p writePage) finish(out jobOutcome) (writePage, tea.Cmd) {
 	p.result = out.result
 	switch {
 	case out.checksumErr != nil:
-		p.stage, p.failedAt, p.err = stageFailed, stageChecksum, out.checksumErr
+		p.stage, p.failedAt, p.err = stageFailed, stageLookup, out.checksumErr
 	case out.result.Err != nil:
-		p.failedAt = stageWrite
-		if exitcode.KindOf(out.result.Err) == exitcode.VerifyFailed || p.stage == stageVerify {
+		p.failedAt = max(p.stage, stageWrite)
+		if !out.result.Changed {
+			p.failedAt = min(p.stage, stageMeasure)
+		}
+		if exitcode.KindOf(out.result.Err) == exitcode.VerifyFailed {
 			p.failedAt = stageVerify
 		}
 		p.stage, p.err = stageFailed, out.result.Err
@@ -191,8 +190,11 @@ func (p writePage) finish(out jobOutcome) (writePage, tea.Cmd) {
 
 // abortedText says what a stopped write left behind.
 func (p writePage) abortedText() string {
-	return stoppedText(p.stick.Name, p.failedAt != stageChecksum)
+	return stoppedText(p.stick.Name, p.changed())
 }
+
+// changed says whether the failed job changed the stick.
+func (p writePage) changed() bool { return p.failedAt >= stageWrite }
 
 func (p writePage) view(w int, _ string) (string, []widget.KeyHelp) {
 	th := p.env.cfg.Theme
@@ -259,12 +261,25 @@ func (p writePage) steps() string {
 		}
 		return th.Muted.Render(th.Pending)
 	}
+	// The image is checked as it is written, before its first MiB is: the
+	// check is under way while writing and done once verifying begins.
+	checkMark := func() string {
+		switch {
+		case p.stage == stageFailed && (p.failedAt == stageLookup || exitcode.KindOf(p.err) == exitcode.ImageInvalid):
+			return th.Error.Render(th.Failed)
+		case p.stage == stageFailed && p.failedAt >= stageVerify, p.stage == stageVerify, p.stage == stageDone:
+			return th.Success.Render(th.Done)
+		case p.stage == stageMeasure, p.stage == stageWrite:
+			return th.Selected.Render(th.Active)
+		}
+		return th.Muted.Render(th.Pending)
+	}
 	var lines []string
 	switch {
-	case p.hasSum:
-		lines = append(lines, mark(stageChecksum)+" Check the image against "+filepath.Base(p.sumFrom))
-	case p.stage == stageLookup || (p.stage == stageFailed && p.failedAt == stageChecksum):
-		lines = append(lines, mark(stageChecksum)+" Check the image against its published checksum")
+	case p.sum != nil:
+		lines = append(lines, checkMark()+" Check the image against "+filepath.Base(p.sum.From))
+	case p.stage == stageLookup || (p.stage == stageFailed && p.failedAt == stageLookup):
+		lines = append(lines, mark(stageLookup)+" Check the image against its published checksum")
 	default:
 		lines = append(lines, th.Muted.Render(th.Skipped+" No checksum file (.sha256, SHA256SUMS) lists the image: not checked"))
 	}
@@ -276,16 +291,32 @@ func (p writePage) steps() string {
 
 func (p writePage) progressView(w int) string {
 	th := p.env.cfg.Theme
-	label := map[stage]string{stageLookup: "Preparing", stageChecksum: "Checking", stageWrite: "Writing", stageVerify: "Verifying"}[p.stage]
-	return widget.ProgressView(th, w, label, p.prog, " of ", func(eta time.Duration) string { return "about " + widget.FormatDuration(eta) + " left" })
+	tr := i18n.For("en")
+	label := map[stage]string{stageLookup: "Preparing", stageMeasure: tr.T("write.reading"), stageWrite: "Writing", stageVerify: "Verifying"}[p.stage]
+	v := widget.ProgressView(th, w, label, p.prog, " of ", func(eta time.Duration) string { return "about " + widget.FormatDuration(eta) + " left" })
+	note := ""
+	switch {
+	case p.stage == stageMeasure:
+		note = tr.T("write.measure")
+	case p.prog.Mapped > 0 && p.prog.Total > 0:
+		note = tr.T("write.bmap", blockdev.HumanSize(p.prog.Mapped), blockdev.HumanSize(p.prog.Total))
+	}
+	if note != "" {
+		v = strings.TrimRight(v, "\n") + "\n\n" + th.Muted.Render(note) + "\n"
+	}
+	return v
 }
 
 func (p writePage) successView() string {
 	th := p.env.cfg.Theme
 	var b strings.Builder
-	if p.result.Verified {
+	switch {
+	case p.result.Verified && p.result.Mapped > 0:
+		fmt.Fprintf(&b, "\n%s\n\n", i18n.For("en").T("write.bmap_done", p.stick.Name, imageName(p.image),
+			blockdev.HumanSize(p.result.Mapped), blockdev.HumanSize(p.result.Bytes)))
+	case p.result.Verified:
 		fmt.Fprintf(&b, "\nWritten and read back: %s holds exactly %s (%s).\n\n", p.stick.Name, imageName(p.image), blockdev.HumanSize(p.result.Bytes))
-	} else {
+	default:
 		fmt.Fprintf(&b, "\nWritten: %s of %s.\n\n", blockdev.HumanSize(p.result.Bytes), imageName(p.image))
 	}
 	b.WriteString(th.Success.Render("It is now safe to remove the USB stick.") + "\n")
@@ -306,7 +337,7 @@ func (p writePage) failureView() string {
 	case exitcode.Aborted:
 		what = "Stopped."
 		todo = capitalize(p.abortedText()) + "."
-		if p.failedAt != stageChecksum {
+		if p.changed() {
 			todo = fmt.Sprintf("%s is incomplete and will not boot: write it again before you use it.", p.stick.Name)
 		}
 	case exitcode.VerifyFailed:
@@ -315,7 +346,7 @@ func (p writePage) failureView() string {
 	case exitcode.ImageInvalid:
 		what = "The image is damaged or incomplete."
 		todo = "Download the image again (and its checksum file), then write it again. The stick was not changed."
-		if p.failedAt != stageChecksum {
+		if p.changed() {
 			todo = "Download the image again, then write it again. The stick is incomplete and will not boot."
 		}
 	case exitcode.Refused:
