@@ -3,6 +3,7 @@ package settings
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -285,4 +286,61 @@ func TestLoadWithoutSettings(t *testing.T) {
 	if err != nil || rep.Files != 0 {
 		t.Errorf("Load of an empty DATA: %+v %v", rep, err)
 	}
+}
+
+// TestSaveWhileTheAssistantWrites: the installed system's path unit starts
+// a save while the setup assistant is still replacing files (atomic
+// renames). A save that meets a file replaced or removed under it starts
+// over instead of failing or keeping a mix; once the writer is done, DATA
+// holds its last state.
+func TestSaveWhileTheAssistantWrites(t *testing.T) {
+	testutil.RequireRoot(t)
+	root := testutil.SetupRoot(t, "answers-otp-hidden-wlan.yaml")
+	defer func(a int, d time.Duration) { saveAttempts, saveRetryDelay = a, d }(saveAttempts, saveRetryDelay)
+	saveAttempts, saveRetryDelay = 50, 20*time.Millisecond
+	dir := filepath.Join(root, "etc/systemd/network")
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				done <- n
+				return
+			default:
+			}
+			n++
+			name := filepath.Join(dir, fmt.Sprintf("60-churn-%d.network", n%7))
+			tmp := filepath.Join(dir, ".churn.tmp")
+			os.WriteFile(tmp, []byte(fmt.Sprintf("[Match]\nName=eth%d\n", n)), 0o644)
+			os.Rename(tmp, name)
+			if n%3 == 0 {
+				os.Remove(filepath.Join(dir, fmt.Sprintf("60-churn-%d.network", (n+3)%7)))
+			}
+		}
+	}()
+	data := t.TempDir()
+	var changed int
+	for i := 0; i < 6; i++ {
+		_, err := Save(root, data)
+		if errors.Is(err, ErrChanged) {
+			changed++
+			continue
+		}
+		if err != nil {
+			close(stop)
+			<-done
+			t.Fatalf("save %d while files change: %v", i, err)
+		}
+	}
+	close(stop)
+	n := <-done
+	if _, err := Save(root, data); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := members(t, filepath.Join(data, Dir)), members(t, root); !mapsEqual(got, want) {
+		t.Errorf("after %d writes, DATA/settings differs from the root:\n got %v\nwant %v", n, got, want)
+	}
+	t.Logf("%d writes during 6 saves; %d saves gave up after %d attempts", n, changed, saveAttempts)
 }

@@ -45,6 +45,28 @@ type Report struct {
 // reads only.
 func Save(root, dataDir string) (Report, error) {
 	var rep Report
+	var err error
+	for attempt := 1; ; attempt++ {
+		rep, err = save(root, dataDir)
+		if !errors.Is(err, ErrChanged) || attempt == saveAttempts {
+			return rep, err
+		}
+		time.Sleep(saveRetryDelay)
+	}
+}
+
+// ErrChanged is a setting that changed while Save read it (a writer
+// replaced or removed it): the set would mix old and new, so Save starts
+// over, up to saveAttempts times, saveRetryDelay apart.
+var ErrChanged = errors.New("changed while it was saved")
+
+var (
+	saveAttempts   = 5
+	saveRetryDelay = time.Second
+)
+
+func save(root, dataDir string) (Report, error) {
+	var rep Report
 	src, err := os.OpenRoot(root)
 	if err != nil {
 		return rep, fmt.Errorf("open root %s: %w", root, err)
@@ -322,7 +344,7 @@ func collect(r *os.Root, e Entry) ([]member, error) {
 			}
 			info, err := r.Lstat(rel)
 			if err != nil {
-				return nil, err
+				return nil, vanished(rel, err)
 			}
 			if err := add(rel, info); err != nil {
 				return nil, err
@@ -332,15 +354,24 @@ func collect(r *os.Root, e Entry) ([]member, error) {
 	}
 	err = fs.WalkDir(r.FS(), src, func(rel string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return err
+			return vanished(rel, err)
 		}
 		info, err := r.Lstat(rel)
 		if err != nil {
-			return err
+			return vanished(rel, err)
 		}
 		return add(rel, info)
 	})
 	return out, err
+}
+
+// vanished turns a file that disappeared between listing and reading
+// (a writer's rename or removal) into ErrChanged.
+func vanished(rel string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("/%s: %w", rel, ErrChanged)
+	}
+	return err
 }
 
 func typeName(info fs.FileInfo) string {
@@ -360,7 +391,7 @@ func copyEntry(src, dst *os.Root, m member, name string) error {
 	if m.info.Mode()&fs.ModeSymlink != 0 {
 		target, err := src.Readlink(m.rel)
 		if err != nil {
-			return err
+			return vanished(m.rel, err)
 		}
 		if err := dst.Symlink(target, name); err != nil {
 			return err
@@ -369,13 +400,13 @@ func copyEntry(src, dst *os.Root, m member, name string) error {
 	}
 	in, err := src.OpenFile(m.rel, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
-		return err
+		return vanished(m.rel, err)
 	}
 	defer in.Close()
 	if fi, err := in.Stat(); err != nil {
 		return err
 	} else if !fi.Mode().IsRegular() || !os.SameFile(fi, m.info) {
-		return fmt.Errorf("/%s changed while it was copied", m.rel)
+		return fmt.Errorf("/%s: %w", m.rel, ErrChanged)
 	}
 	out, err := dst.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
