@@ -492,8 +492,9 @@ stop_lab() {
 # lab_serial EVENT: the certificate serial of the lab's last log line
 # msg=EVENT ("enrolled", "checked in") for the Unit ID.
 lab_serial() {
-	grep -a "msg=\"\?$1\"\? unit_id=$unit_id " "$work/lab.log" "$work/lab.now.log" | tail -n1 | sed -n 's/.* serial=\([0-9a-f]*\).*/\1/p'
+	cat "$work/lab.log" "$work/lab.now.log" | grep -a "msg=\"\?$1\"\? unit_id=$unit_id " | tail -n1 | sed -n 's/.* serial=\([0-9a-f]*\).*/\1/p' || true
 }
+: >"$work/lab.log"
 
 if row nvme; then
 	start_lab
