@@ -791,7 +791,7 @@ EOF
 	record "WLAN: first boot to setup done (joined OnrampE2E)" "$at"
 	stop
 	grep -aq "ONRAMP-E2E: access point" "$log" || fail "the injected access point did not start"
-	grep -aqE "network: wlan0 online with 192\.0\.2\.(5[0-9]|60)" "$log" || fail "the assistant did not join OnrampE2E with a DHCP lease on wlan0"
+	grep -aqE "network: wlan0 joined \"OnrampE2E\" with 192\.0\.2\.(5[0-9]|60)" "$log" || fail "the assistant did not join OnrampE2E with a DHCP lease on wlan0"
 	for f in etc/wpa_supplicant/wpa_supplicant-wlan0.conf etc/systemd/network/50-onramp-wlan0.network; do
 		data_cmd "$work/wlan.img" "stat /settings/$f" | grep -q "Inode:" || fail "DATA/settings/$f is missing after the WLAN first boot"
 	done
@@ -822,7 +822,7 @@ EOF
 	record "WLAN: second boot to wlan0 up by itself" "$at"
 	stop
 	grep -aq "ONRAMP-FIRSTBOOT" "$log" && fail "the setup ran again on the WLAN second boot"
-	grep -aq "^active" "$log" || tr -d '\r' <"$log" | grep -q "^active" || fail "wpa_supplicant@wlan0 was not active on the second boot"
+	tr -d '\r' <"$log" | grep -q "^active$" || fail "wpa_supplicant@wlan0 was not active on the second boot"
 	grep -ac -- "$wlan_key" "$work"/wlan-*.serial.log "$work/wlan-install.log" | grep -qv ':0$' && fail "the WLAN key appears in the logs"
 	echo "install-e2e: WLAN: joined on the first boot, up by itself on the second (wpa_supplicant@wlan0, networkd DHCP)"
 fi
