@@ -233,7 +233,7 @@ keys() {
 		sleep 0.3
 	done
 }
-# type_line NAME TEXT: types TEXT (letters, digits, space and - . / > $ ( ) *)
+# type_line NAME TEXT: types TEXT (letters, digits, space and - . / < > $ ( ) * = ; & ")
 # and RETURN on guest NAME's keyboard (US layout).
 type_line() {
 	local name=$1 text=$2 i c k
@@ -253,6 +253,8 @@ type_line() {
 		')') k=shift-0 ;;
 		'*') k=shift-8 ;;
 		'=') k=equal ;;
+		'<') k=shift-comma ;;
+		'"') k=shift-apostrophe ;;
 		';') k=semicolon ;;
 		'&') k=shift-7 ;;
 		*) fail "type_line: no key for '$c'" ;;
@@ -632,21 +634,31 @@ if row chain; then
 	grep -aq '"migrated_settings":0' "$log" || fail "the reinstall without migration carried settings"
 	# shellcheck disable=SC2046
 	boot chain-setup sb $(nvme "$work/target.img") -nic none
-	await "Device info"
-	record "chain: the setup assistant runs again" "$at"
-	sleep 3
-	keys chain-setup ctrl-alt-f11
-	sleep 3
-	# The rescue console tty11: its banner, then RETURN and a root shell
-	# that answers on the serial line.
-	keys chain-setup ret
-	sleep 3
-	type_line chain-setup 'echo RESCUE-$(id -un)-$((6*7))-$(cat /sys/class/tty/tty0/active) >/dev/ttyS0'
-	await "RESCUE-root-42-tty11"
-	record "chain: rescue shell on tty11" "$at"
+	await "laid back 0 settings"
+	# The rescue console tty11 (Ctrl+Alt+F11): RETURN, then a command in
+	# the root shell answers on the serial line. Until the console is up
+	# the keys go nowhere: tried again every 15 s.
+	rescued=""
+	for _ in $(seq 40); do
+		keys chain-setup ctrl-alt-f11 ret
+		sleep 2
+		type_line chain-setup 'echo RESCUE-$(id -un)-$((6*7))-$(cat /sys/class/tty/tty0/active)-ASSISTANT-$(pgrep -c -x setup-assistant) >/dev/ttyS0'
+		sleep 13
+		if grep -aq "RESCUE-root-42-tty11-ASSISTANT-" "$log"; then rescued=1; break; fi
+		kill -0 "$qpid" 2>/dev/null || fail "QEMU ended before the rescue shell answered"
+	done
+	[ -n "$rescued" ] || fail "no root shell on the rescue console tty11 after 10 minutes"
+	record "chain: rescue shell on tty11" "$(secs "$boot_start")"
+	grep -aq "RESCUE-root-42-tty11-ASSISTANT-1" "$log" || fail "the setup assistant was not running beside the rescue shell (no setup after the reinstall without migration)"
+	# What tty11 shows: the banner and the RETURN prompt.
+	type_line chain-setup 'tr -s " " </dev/vcs11 >/dev/ttyS0; echo VCS-END >/dev/ttyS0'
+	await "VCS-END"
+	grep -aq "rescue shell tty11 ---" "$log" || fail "tty11 does not show the rescue banner"
+	grep -aq "Press <RETURN> to login:" "$log" || fail "tty11 does not show Press <RETURN> to login:"
 	type_line chain-setup '(sleep 4; echo BACK-$(cat /sys/class/tty/tty0/active)-END >/dev/ttyS0) &'
 	keys chain-setup ctrl-alt-f1
 	await "BACK-tty1-END"
+	grep -aq "Device info" "$log" && echo "install-e2e: chain: the setup assistant's screen is on the serial console"
 	stop
 	echo "install-e2e: chain: setup again after a reinstall without migration; rescue shell on tty11 gave root, Ctrl+Alt+F1 went back"
 fi
