@@ -2,14 +2,17 @@ package images
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 
 	"github.com/diskfs/go-diskfs/backend/file"
 	"github.com/diskfs/go-diskfs/filesystem/iso9660"
+
+	"github.com/onramp-os/onramp/internal/inputfile"
 )
 
-// PayloadDir is the folder of an installer ISO that holds the payload.
+// PayloadDir is the folder of an ISO that holds the payload.
 const PayloadDir = "onramp"
 
 // isoPayload is the onramp/ folder of an ISO, read with go-diskfs without
@@ -20,31 +23,21 @@ type isoPayload struct {
 	f *os.File
 }
 
+// openISOPayload opens the ISO at path, a regular file or a block device
+// (an installer stick), checks its structures (checkISO) and reads it with
+// go-diskfs behind a guard: whatever that reader still panics on is an
+// invalid image (exit 5), never a stack trace.
 func openISOPayload(path string) (*isoPayload, error) {
-	f, err := os.Open(path)
+	f, err := inputfile.Open(path, inputfile.BlockDevices)
 	if err != nil {
 		return nil, invalid("payload %s: %v", path, err)
 	}
-	fi, err := f.Stat()
+	fsys, err := readISO(f)
 	if err != nil {
 		f.Close()
-		return nil, invalid("payload %s: %v", path, err)
+		return nil, invalid("payload %s is neither a payload directory nor a valid ISO 9660 image: %v", path, err)
 	}
-	size := fi.Size()
-	if fi.Mode()&fs.ModeDevice != 0 {
-		end, err := f.Seek(0, 2)
-		if err != nil {
-			f.Close()
-			return nil, invalid("payload %s: size: %v", path, err)
-		}
-		size = end
-	}
-	iso, err := iso9660.Read(file.New(f, true), size, 0, 2048)
-	if err != nil {
-		f.Close()
-		return nil, invalid("payload %s is neither a payload directory nor a readable ISO 9660 image: %v", path, err)
-	}
-	sub, err := fs.Sub(iso, PayloadDir)
+	sub, err := fs.Sub(fsys, PayloadDir)
 	if err != nil {
 		f.Close()
 		return nil, invalid("payload %s: %v", path, err)
@@ -56,9 +49,93 @@ func openISOPayload(path string) (*isoPayload, error) {
 	return &isoPayload{FS: sub, f: f}, nil
 }
 
+// isoImage is what readISO reads: an open file or device, or the bytes of
+// an image in memory (the fuzz test).
+type isoImage interface {
+	fs.File
+	io.ReaderAt
+	io.Seeker
+}
+
+// readISO checks the image in f and opens it with go-diskfs, guarded.
+func readISO(f isoImage) (fs.FS, error) {
+	size, err := f.Seek(0, io.SeekEnd) // the size of a file and of a block device alike
+	if err != nil {
+		return nil, fmt.Errorf("size: %w", err)
+	}
+	if err := checkISO(f, size); err != nil {
+		return nil, err
+	}
+	var iso *iso9660.FileSystem
+	if err := guard(func() error {
+		iso, err = iso9660.Read(file.New(f, true), size, 0, isoBlock)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	return guardedFS{iso}, nil
+}
+
 func (p *isoPayload) Close() error {
 	if err := p.f.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", p.f.Name(), err)
 	}
 	return nil
 }
+
+// guard runs fn, turning a panic in it into an error: the boundary of a
+// dependency's parser that may still trust what it reads.
+func guard(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("invalid image (the ISO 9660 reader failed: %v)", r)
+		}
+	}()
+	return fn()
+}
+
+// guardedFS is a file system whose every call is guarded.
+type guardedFS struct{ fsys fs.FS }
+
+func (g guardedFS) Open(name string) (f fs.File, err error) {
+	err = guard(func() error {
+		f, err = g.fsys.Open(name)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return guardedFile{f}, nil
+}
+
+type guardedFile struct{ f fs.File }
+
+func (g guardedFile) Read(b []byte) (n int, err error) {
+	err = guard(func() error {
+		n, err = g.f.Read(b)
+		return err
+	})
+	return n, err
+}
+
+func (g guardedFile) Stat() (fi fs.FileInfo, err error) {
+	err = guard(func() error {
+		fi, err = g.f.Stat()
+		return err
+	})
+	return fi, err
+}
+
+func (g guardedFile) ReadDir(n int) (entries []fs.DirEntry, err error) {
+	d, ok := g.f.(fs.ReadDirFile)
+	if !ok {
+		return nil, &fs.PathError{Op: "readdir", Err: fs.ErrInvalid}
+	}
+	err = guard(func() error {
+		entries, err = d.ReadDir(n)
+		return err
+	})
+	return entries, err
+}
+
+func (g guardedFile) Close() error { return guard(g.f.Close) }
