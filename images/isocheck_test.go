@@ -109,7 +109,9 @@ func TestCraftedISORefused(t *testing.T) {
 // may on input no check foresaw.
 type panicFS struct{}
 
-func (panicFS) Open(string) (fs.File, error) { panic("runtime error: slice bounds out of range [33:12]") }
+func (panicFS) Open(string) (fs.File, error) {
+	panic("runtime error: slice bounds out of range [33:12]")
+}
 
 // TestGuardTurnsPanicsIntoErrors: a panic inside the reader behind the
 // guard is an error naming an invalid image.
