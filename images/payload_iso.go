@@ -1,6 +1,7 @@
 package images
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -9,6 +10,7 @@ import (
 	"github.com/diskfs/go-diskfs/backend/file"
 	"github.com/diskfs/go-diskfs/filesystem/iso9660"
 
+	guarded "github.com/onramp-os/onramp/internal/guard"
 	"github.com/onramp-os/onramp/internal/inputfile"
 )
 
@@ -83,15 +85,14 @@ func (p *isoPayload) Close() error {
 	return nil
 }
 
-// guard runs fn, turning a panic in it into an error: the boundary of a
-// dependency's parser that may still trust what it reads.
-func guard(fn func() error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("invalid image (the ISO 9660 reader failed: %v)", r)
-		}
-	}()
-	return fn()
+// guard runs fn behind the guard of go-diskfs' reader: a panic in it is
+// an invalid image.
+func guard(fn func() error) error {
+	err := guarded.Call(fn)
+	if errors.Is(err, guarded.ErrPanicked) {
+		return fmt.Errorf("invalid image (%w)", err)
+	}
+	return err
 }
 
 // guardedFS is a file system whose every call is guarded.
