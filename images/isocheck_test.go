@@ -105,23 +105,6 @@ func TestCraftedISORefused(t *testing.T) {
 	}
 }
 
-// panicFS is a file system whose reader panics, as a dependency's parser
-// may on input no check foresaw.
-type panicFS struct{}
-
-func (panicFS) Open(string) (fs.File, error) {
-	panic("runtime error: slice bounds out of range [33:12]")
-}
-
-// TestGuardTurnsPanicsIntoErrors: a panic inside the reader behind the
-// guard is an error naming an invalid image.
-func TestGuardTurnsPanicsIntoErrors(t *testing.T) {
-	_, err := guardedFS{panicFS{}}.Open("onramp/manifest.json")
-	if err == nil || !strings.Contains(err.Error(), "invalid image") || !strings.Contains(err.Error(), "[33:12]") {
-		t.Errorf("got %v", err)
-	}
-}
-
 // TestPayloadFIFORefused: a FIFO given as the payload, or in a payload
 // directory as manifest.json or initrd.img, is refused at once naming it
 // (before: the open blocked, deaf to SIGTERM).

@@ -10,7 +10,7 @@ import (
 	"github.com/diskfs/go-diskfs/backend/file"
 	"github.com/diskfs/go-diskfs/filesystem/iso9660"
 
-	guarded "github.com/onramp-os/onramp/internal/guard"
+	"github.com/onramp-os/onramp/internal/guard"
 	"github.com/onramp-os/onramp/internal/inputfile"
 )
 
@@ -69,13 +69,21 @@ func readISO(f isoImage) (fs.FS, error) {
 		return nil, err
 	}
 	var iso *iso9660.FileSystem
-	if err := guard(func() error {
+	if err := guard.Call(func() error {
 		iso, err = iso9660.Read(file.New(f, true), size, 0, isoBlock)
 		return err
 	}); err != nil {
-		return nil, err
+		return nil, invalidImage(err)
 	}
-	return guardedFS{iso}, nil
+	return guard.FS(iso, invalidImage), nil
+}
+
+// invalidImage says what a panic in go-diskfs' ISO reader means.
+func invalidImage(err error) error {
+	if errors.Is(err, guard.ErrPanicked) {
+		return fmt.Errorf("invalid image (%w)", err)
+	}
+	return err
 }
 
 func (p *isoPayload) Close() error {
@@ -84,59 +92,3 @@ func (p *isoPayload) Close() error {
 	}
 	return nil
 }
-
-// guard runs fn behind the guard of go-diskfs' reader: a panic in it is
-// an invalid image.
-func guard(fn func() error) error {
-	err := guarded.Call(fn)
-	if errors.Is(err, guarded.ErrPanicked) {
-		return fmt.Errorf("invalid image (%w)", err)
-	}
-	return err
-}
-
-// guardedFS is a file system whose every call is guarded.
-type guardedFS struct{ fsys fs.FS }
-
-func (g guardedFS) Open(name string) (f fs.File, err error) {
-	err = guard(func() error {
-		f, err = g.fsys.Open(name)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return guardedFile{f}, nil
-}
-
-type guardedFile struct{ f fs.File }
-
-func (g guardedFile) Read(b []byte) (n int, err error) {
-	err = guard(func() error {
-		n, err = g.f.Read(b)
-		return err
-	})
-	return n, err
-}
-
-func (g guardedFile) Stat() (fi fs.FileInfo, err error) {
-	err = guard(func() error {
-		fi, err = g.f.Stat()
-		return err
-	})
-	return fi, err
-}
-
-func (g guardedFile) ReadDir(n int) (entries []fs.DirEntry, err error) {
-	d, ok := g.f.(fs.ReadDirFile)
-	if !ok {
-		return nil, &fs.PathError{Op: "readdir", Err: fs.ErrInvalid}
-	}
-	err = guard(func() error {
-		entries, err = d.ReadDir(n)
-		return err
-	})
-	return entries, err
-}
-
-func (g guardedFile) Close() error { return guard(g.f.Close) }

@@ -178,7 +178,7 @@ func (t *Target) readLayout2(tbl *gpt.Table, ex *Existing) {
 	ex.Layout = LayoutVersion
 	sectorSize := int64(t.SectorSize)
 	espStart, espSize := int64(esp.Start)*sectorSize, int64(esp.End-esp.Start+1)*sectorSize
-	fsys, err := openFAT(t, espStart, espSize, sectorSize)
+	fsys, err := openFAT(t.f, espStart, espSize, sectorSize)
 	if err != nil {
 		ex.Damaged = append(ex.Damaged, fmt.Sprintf("%s (partition %d): %v", LabelESP, esp.Index, err))
 	} else if raw, err := readFATFile(fsys.fs, releaseFile, maxReleaseSize); err == nil {
@@ -212,7 +212,7 @@ func (t *Target) readLayout1(tbl *mbr.Table, ex *Existing) {
 			continue
 		}
 		start, size := int64(p.Start)*sectorSize, int64(p.Size)*sectorSize
-		fsys, err := openFAT(t, start, size, sectorSize)
+		fsys, err := openFAT(t.f, start, size, sectorSize)
 		if errors.Is(err, errDamagedFAT) {
 			ex.Damaged = append(ex.Damaged, fmt.Sprintf("partition %d: %v", i+1, err))
 		}
@@ -239,92 +239,45 @@ type fatFS struct {
 // reader panicked on.
 var errDamagedFAT = errors.New("damaged FAT file system")
 
-// openFAT checks the FAT file system of the partition (checkFAT) and reads
-// it with go-diskfs behind a guard, FAT32 or FAT16; every later call into
-// it is guarded too.
-func openFAT(t *Target, start, size, sectorSize int64) (fatFS, error) {
-	return readFAT(t.f, start, size, sectorSize)
-}
-
-// fatImage is what readFAT reads: a target, or an image in memory (the
-// fuzz test).
+// fatImage is what openFAT reads: a target's file, or an image in memory
+// (the fuzz test).
 type fatImage interface {
 	fs.File
 	io.ReaderAt
 	io.Seeker
 }
 
-func readFAT(f fatImage, start, size, sectorSize int64) (fatFS, error) {
+// openFAT checks the FAT file system of size bytes at start of f
+// (checkFAT) and reads it with go-diskfs behind a guard, FAT32 or FAT16;
+// every later call into it is guarded too.
+func openFAT(f fatImage, start, size, sectorSize int64) (fatFS, error) {
 	if err := checkFAT(f, start, size); err != nil {
 		return fatFS{}, fmt.Errorf("%w: %v", errDamagedFAT, err)
 	}
 	b := file.New(f, true)
 	var out fatFS
-	err := guardFAT(func() error {
-		if f, err := fat32.Read(b, size, start, sectorSize); err == nil {
-			out = fatFS{guardedDirFS{f}, f.Label}
+	err := guard.Call(func() error {
+		if f32, err := fat32.Read(b, size, start, sectorSize); err == nil {
+			out = fatFS{guard.FS(f32, damagedFAT), f32.Label}
 			return nil
 		}
-		f, err := fat16.Read(b, size, start, sectorSize)
+		f16, err := fat16.Read(b, size, start, sectorSize)
 		if err != nil {
 			return err
 		}
-		out = fatFS{guardedDirFS{f}, f.Label}
+		out = fatFS{guard.FS(f16, damagedFAT), f16.Label}
 		return nil
 	})
-	return out, err
+	return out, damagedFAT(err)
 }
 
-// guardFAT runs fn behind the guard of go-diskfs' FAT reader.
-func guardFAT(fn func() error) error {
-	err := guard.Call(fn)
+// damagedFAT says what a panic in go-diskfs' FAT reader means.
+func damagedFAT(err error) error {
 	if errors.Is(err, guard.ErrPanicked) {
 		return fmt.Errorf("%w: %v", errDamagedFAT, err)
 	}
 	return err
 }
-
-// guardedDirFS is a FAT file system whose every call is guarded.
-type guardedDirFS struct{ fsys fs.ReadDirFS }
-
-func (g guardedDirFS) Open(name string) (f fs.File, err error) {
-	err = guardFAT(func() error {
-		f, err = g.fsys.Open(name)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return guardedFile{f}, nil
-}
-
-func (g guardedDirFS) ReadDir(name string) (entries []fs.DirEntry, err error) {
-	err = guardFAT(func() error {
-		entries, err = g.fsys.ReadDir(name)
-		return err
-	})
-	return entries, err
-}
-
-type guardedFile struct{ f fs.File }
-
-func (g guardedFile) Read(b []byte) (n int, err error) {
-	err = guardFAT(func() error {
-		n, err = g.f.Read(b)
-		return err
-	})
-	return n, err
-}
-
-func (g guardedFile) Stat() (fi fs.FileInfo, err error) {
-	err = guardFAT(func() error {
-		fi, err = g.f.Stat()
-		return err
-	})
-	return fi, err
-}
-
-func (g guardedFile) Close() error { return guardFAT(g.f.Close) }
 
 // Bounds of the files osc reads from a FAT: a license is a small signed
 // document, release.json a few names.

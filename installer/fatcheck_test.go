@@ -164,7 +164,7 @@ func TestCheckWriteTargetDamagedBackupPartition(t *testing.T) {
 	}
 }
 
-// memFAT is an image in memory, as readFAT reads it.
+// memFAT is an image in memory, as openFAT reads it.
 type memFAT struct{ *bytes.Reader }
 
 func (memFAT) Stat() (fs.FileInfo, error) { return nil, errors.New("no file info") }
@@ -195,7 +195,7 @@ func FuzzReadFAT(f *testing.F) {
 	copy(bad[22:], []byte{0xff, 0xff}) // 65535 sectors per FAT
 	f.Add(bad)
 	f.Fuzz(func(t *testing.T, img []byte) {
-		fsys, err := readFAT(memFAT{bytes.NewReader(img)}, 0, int64(len(img)), 512)
+		fsys, err := openFAT(memFAT{bytes.NewReader(img)}, 0, int64(len(img)), 512)
 		if err != nil {
 			return
 		}

@@ -59,7 +59,7 @@ func stickBackups(target string) (int, error) {
 			continue
 		}
 		sector := int64(t.SectorSize)
-		fsys, err := openFAT(t, int64(p.Start)*sector, int64(p.End-p.Start+1)*sector, sector)
+		fsys, err := openFAT(t.f, int64(p.Start)*sector, int64(p.End-p.Start+1)*sector, sector)
 		if errors.Is(err, errDamagedFAT) {
 			return 0, err
 		}
