@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onramp-os/onramp/images"
 	"github.com/onramp-os/onramp/internal/testutil"
 )
 
@@ -161,6 +162,24 @@ func TestCheckWriteTargetDamagedBackupPartition(t *testing.T) {
 	n, err := stickBackups(stick)
 	if n != 0 || !errors.Is(err, errDamagedFAT) {
 		t.Errorf("stickBackups: %d, %v", n, err)
+	}
+	image := filepath.Join(dir, "new.img")
+	if err := os.WriteFile(image, make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := images.Inspect(image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	c, err := CheckWriteTarget(src, stick, false)
+	runtime.ReadMemStats(&after)
+	if err != nil || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "partition osc cannot read") || !strings.Contains(c.Warnings[0], "sectors per FAT") {
+		t.Errorf("CheckWriteTarget: %+v, %v", c, err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+		t.Errorf("the check allocated %d bytes", alloc)
 	}
 }
 
