@@ -25,6 +25,9 @@ func TestCraftedInstallerISO(t *testing.T) {
 	if _, err := f.build(t, iso, Options{}); err != nil {
 		t.Fatal(err)
 	}
+	if code, out := runOsc(t, "image", "inspect", "--trust-key", f.pubFile, iso); code != 0 {
+		t.Fatalf("the intact ISO: exit %d\n%s", code, out)
+	}
 	good, err := os.ReadFile(iso)
 	if err != nil {
 		t.Fatal(err)
