@@ -89,6 +89,9 @@ func FuzzParseManifest(f *testing.F) {
 		`{"path": "vmlinuz", "size": 70000, "sha256": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "chunks": {"size": 65536, "sha256": ["ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"]}}`,
 	).Replace(validManifest)))
 	f.Add([]byte(`{"files":[{"path":"../x"}]}`))
+	// Issue 22: sizes that would overflow or allocate.
+	f.Add([]byte(strings.Replace(validManifest, `"size": 3,`, `"size": 9223372036854775807,`, 1)))
+	f.Add([]byte(strings.Replace(validManifest, `"format": 1`, `"format": 2, "slot_size": 9223372036854775807`, 1)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := ParseManifest(data)
 		if err != nil {

@@ -11,9 +11,12 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/onramp-os/onramp/internal/inputfile"
 )
 
 // Payload is what the installer installs: a manifest, its signature and the
@@ -50,7 +53,7 @@ func OpenPayload(path string) (*Payload, error) {
 	}
 	p := &Payload{Origin: path}
 	if fi.IsDir() {
-		p.fsys = os.DirFS(path)
+		p.fsys = payloadDir(path)
 	} else {
 		iso, err := openISOPayload(path)
 		if err != nil {
@@ -92,14 +95,23 @@ func readLimited(fsys fs.FS, name string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	return inputfile.ReadLimited(f, name, limit)
+}
+
+// payloadDir is a payload directory as a file system whose files are
+// opened as inputfile.Open does: a FIFO or a device in place of
+// manifest.json or initrd.img is refused at once, never waited on.
+type payloadDir string
+
+func (d payloadDir) Open(name string) (fs.File, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	f, err := inputfile.Open(filepath.Join(string(d), filepath.FromSlash(name)), inputfile.Directories)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
+		return nil, err
 	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", name, limit)
-	}
-	return b, nil
+	return f, nil
 }
 
 // Signed reports whether the payload carries a signature file.

@@ -2,15 +2,15 @@ package installer
 
 import (
 	"archive/tar"
-	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/onramp-os/onramp/internal/atomicfile"
 	"github.com/onramp-os/onramp/internal/exitcode"
+	"github.com/onramp-os/onramp/internal/inputfile"
 )
 
 // A backup is a tar archive of settings/… and licenses/… with SHA256SUMS
@@ -168,7 +169,9 @@ func writeBackup(dir, target string, ex *Existing, now time.Time) (*Backup, erro
 	if err := atomicfile.WriteFile(p, buf.Bytes(), 0o600); err != nil {
 		return nil, refusedBackup(err)
 	}
-	b, err := ReadBackup(p)
+	// The read-back is finished even while the install is being stopped:
+	// Install stops right after it, with a checked backup.
+	b, err := ReadBackup(context.Background(), p)
 	if err != nil {
 		return nil, refusedBackup(err)
 	}
@@ -182,22 +185,44 @@ func refusedBackup(err error) error {
 	return exitcode.New(exitcode.Refused, "cannot write a verified backup, so nothing was changed on the target: %w (choose another place with --backup-dir)", err)
 }
 
+// Bounds of a backup. Settings and licenses are configuration files and
+// small signed documents; a backup is read into memory whole, so what its
+// headers claim is checked against these before anything is read.
+const (
+	maxBackupTotal = 256 << 20 // bytes of all entries together
+	maxBackupIndex = 4 << 20   // bytes of SHA256SUMS or backup.json
+	maxBackupCount = 100_000   // entries
+)
+
 // ReadBackup reads an archive and checks every file against SHA256SUMS and
 // every entry's type, mode, owner, time and link target against
-// backup.json. A
-// damaged backup is VerifyFailed.
-func ReadBackup(p string) (*Backup, error) {
+// backup.json. A damaged backup is VerifyFailed. The archive is read
+// twice: first its headers (file contents skipped, not read) with
+// SHA256SUMS and backup.json, refusing a size beyond maxBackupTotal or an
+// entry SHA256SUMS does not list; then the listed files, each checked as
+// it is read. Both passes stop when ctx ends.
+func ReadBackup(ctx context.Context, p string) (*Backup, error) {
 	bad := func(format string, args ...any) error {
 		return exitcode.New(exitcode.VerifyFailed, "backup %s: %s", p, fmt.Sprintf(format, args...))
 	}
-	f, err := os.Open(p)
+	f, err := inputfile.Open(p, inputfile.RegularOnly)
+	if errors.Is(err, inputfile.ErrNotRegular) {
+		return nil, exitcode.New(exitcode.Usage, "backup: %v", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open backup: %w", err)
 	}
 	defer f.Close()
 	content := map[string]File{}
-	tr := tar.NewReader(bufio.NewReader(f))
+	var total int64
+	var sumsData, metaData []byte
+	// The first pass: headers, SHA256SUMS and backup.json. tar skips the
+	// contents of other entries by seeking.
+	tr := tar.NewReader(f)
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			break
@@ -224,33 +249,88 @@ func ReadBackup(p string) (*Backup, error) {
 		if _, dup := content[name]; dup {
 			return nil, bad("%s is in the archive twice", name)
 		}
-		if e.Data, err = io.ReadAll(io.LimitReader(tr, 1<<30)); err != nil {
-			return nil, bad("%v", err)
+		if len(content) == maxBackupCount {
+			return nil, bad("more than %d entries", maxBackupCount)
+		}
+		if total += hdr.Size; hdr.Size < 0 || total > maxBackupTotal {
+			return nil, bad("its entries hold more than %d MiB (at %s); a backup of settings and licenses is far smaller", maxBackupTotal>>20, name)
+		}
+		switch name {
+		case backupSums, backupMeta:
+			if hdr.Size > maxBackupIndex {
+				return nil, bad("%s has %d bytes, at most %d", name, hdr.Size, maxBackupIndex)
+			}
+			data, err := readEntry(ctx, tr, hdr.Size)
+			if err != nil {
+				return nil, bad("%s: %v", name, err)
+			}
+			if name == backupSums {
+				sumsData = data
+			} else {
+				metaData = data
+			}
 		}
 		content[name] = e
 	}
-	sums, ok := content[backupSums]
-	if !ok {
+	if sumsData == nil {
 		return nil, bad("it has no %s", backupSums)
 	}
-	listed := map[string]bool{backupSums: true}
-	for _, line := range strings.Split(strings.TrimSpace(string(sums.Data)), "\n") {
+	sums := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(sumsData)), "\n") {
 		want, name, ok := strings.Cut(line, "  ")
 		if !ok {
 			return nil, bad("bad line in %s: %q", backupSums, line)
 		}
-		f, present := content[name]
-		got := sha256.Sum256(f.Data)
-		if !present || !f.Mode.IsRegular() || hex.EncodeToString(got[:]) != want {
+		if e, present := content[name]; !present || !e.Mode.IsRegular() || name == backupSums {
 			return nil, bad("%s is missing or does not match its checksum", name)
 		}
+		sums[name] = want
+	}
+	for name, e := range content {
+		if _, listed := sums[name]; e.Mode.IsRegular() && !listed && name != backupSums {
+			return nil, bad("%s is not in %s", name, backupSums)
+		}
+	}
+	// The second pass: every listed file, hashed as it is read.
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("read backup %s: %w", p, err)
+	}
+	tr = tar.NewReader(f)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, bad("%v", err)
+		}
+		want, listed := sums[hdr.Name]
+		if !listed || hdr.Typeflag != tar.TypeReg {
+			continue
+		}
+		data := metaData
+		if hdr.Name != backupMeta {
+			if data, err = readEntry(ctx, tr, hdr.Size); err != nil {
+				return nil, bad("%s: %v", hdr.Name, err)
+			}
+		}
+		got := sha256.Sum256(data)
+		if hex.EncodeToString(got[:]) != want {
+			return nil, bad("%s is missing or does not match its checksum", hdr.Name)
+		}
+		e := content[hdr.Name]
+		e.Data = data
+		content[hdr.Name] = e
+	}
+	listed := map[string]bool{backupSums: true}
+	for name := range sums {
 		listed[name] = true
 	}
 	b := &Backup{Path: p, Settings: Files{}, Licenses: Files{}}
 	if !listed[backupMeta] {
 		return nil, bad("%s is not in %s", backupMeta, backupSums)
 	}
-	if err := json.Unmarshal(content[backupMeta].Data, &b.Meta); err != nil {
+	if err := json.Unmarshal(metaData, &b.Meta); err != nil {
 		return nil, bad("%s: %v", backupMeta, err)
 	}
 	if b.Meta.Entries != nil {
@@ -275,6 +355,23 @@ func ReadBackup(p string) (*Backup, error) {
 		}
 	}
 	return b, nil
+}
+
+// readEntry reads the size bytes of the current tar entry (a size already
+// bounded), in blocks, stopping when ctx ends.
+func readEntry(ctx context.Context, r io.Reader, size int64) ([]byte, error) {
+	data := make([]byte, size)
+	for off := int64(0); off < size; {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n, err := io.ReadFull(r, data[off:min(size, off+1<<20)])
+		off += int64(n)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return data, nil
 }
 
 // checkEntries matches the archive's entries with backup.json's: each

@@ -3,18 +3,23 @@ package installer
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/onramp-os/onramp/internal/exitcode"
+	"github.com/onramp-os/onramp/internal/testutil"
 )
 
 func sampleExisting() *Existing {
@@ -56,7 +61,7 @@ func TestBackupRoundTrip(t *testing.T) {
 				edit(h)
 			}
 		})
-		if _, err := ReadBackup(bad); exitcode.KindOf(err) != exitcode.VerifyFailed {
+		if _, err := ReadBackup(context.Background(), bad); exitcode.KindOf(err) != exitcode.VerifyFailed {
 			t.Errorf("%s changed: %v", name, err)
 		}
 	}
@@ -111,7 +116,7 @@ func TestBackupWithoutEntries(t *testing.T) {
 	tw.Close()
 	p := filepath.Join(t.TempDir(), "old.tar")
 	os.WriteFile(p, out.Bytes(), 0o600)
-	b, err := ReadBackup(p)
+	b, err := ReadBackup(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,4 +136,157 @@ func TestStageRefusesPathsBelowLinks(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(outside, "x")); err == nil {
 		t.Error("a file was written outside the staging directory")
 	}
+}
+
+// TestSparseBackupRefused: a 20 kB archive of four sparse 1 GiB files (GNU
+// tar, POSIX format, as issue 22 A3 made it) is refused from its headers:
+// nothing near the 4 GiB it claims is allocated or read (before: 6.4 GB
+// and 34 s, then "no SHA256SUMS").
+func TestSparseBackupRefused(t *testing.T) {
+	archive := sparseArchive(t)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := ReadBackup(context.Background(), archive)
+	runtime.ReadMemStats(&after)
+	if exitcode.KindOf(err) != exitcode.VerifyFailed || !strings.Contains(err.Error(), "more than 256 MiB") {
+		t.Errorf("got %v", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
+		t.Errorf("allocated %d bytes for a 20 kB archive", alloc)
+	}
+}
+
+// sparseArchive makes the archive of issue 22 A3 with GNU tar: four sparse
+// files of 1 GiB in settings/, 20 kB in all.
+func sparseArchive(t testing.TB) string {
+	t.Helper()
+	testutil.RequireTools(t, "tar", "truncate")
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if err := os.MkdirAll(filepath.Join(src, "settings"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		testutil.Run(t, "truncate", "-s", "1G", filepath.Join(src, "settings", fmt.Sprintf("f%d", i)))
+	}
+	archive := filepath.Join(dir, "sparse.tar")
+	testutil.Run(t, "tar", "--sparse", "--format=posix", "-C", src, "-cf", archive, "settings")
+	if fi, err := os.Stat(archive); err != nil || fi.Size() > 64<<10 {
+		t.Fatalf("archive: %v", err)
+	}
+	return archive
+}
+
+// TestBackupChecksumListFirst: an archive whose SHA256SUMS comes last and
+// does not list a large file is refused before that file is read; one
+// without SHA256SUMS says so without reading its contents.
+func TestBackupChecksumListFirst(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, entries ...string) string {
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		for i := 0; i < len(entries); i += 2 {
+			if err := tw.WriteHeader(&tar.Header{Name: entries[i], Mode: 0o600, Size: int64(len(entries[i+1])), Typeflag: tar.TypeReg}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tw.Write([]byte(entries[i+1])); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, buf.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	meta := `{"layout_version":2}`
+	sum := sha256.Sum256([]byte(meta))
+	big := strings.Repeat("x", 1<<20)
+	for p, want := range map[string]string{
+		write("unlisted.tar", "settings/big", big, backupMeta, meta, backupSums, hex.EncodeToString(sum[:])+"  "+backupMeta+"\n"): "settings/big is not in SHA256SUMS",
+		write("nosums.tar", "settings/big", big, backupMeta, meta):                                                                "no SHA256SUMS",
+	} {
+		_, err := ReadBackup(context.Background(), p)
+		if exitcode.KindOf(err) != exitcode.VerifyFailed || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", filepath.Base(p), err, want)
+		}
+	}
+	ok := write("ok.tar", backupMeta, meta, backupSums, hex.EncodeToString(sum[:])+"  "+backupMeta+"\n")
+	if _, err := ReadBackup(context.Background(), ok); err != nil {
+		t.Errorf("ok.tar: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ReadBackup(ctx, ok); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+}
+
+// TestBackupFIFORefused: a FIFO given as the backup is refused at once as
+// a usage error naming it, not waited on.
+func TestBackupFIFORefused(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "backup.tar")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := ReadBackup(context.Background(), fifo); done <- err }()
+	select {
+	case err := <-done:
+		if exitcode.KindOf(err) != exitcode.Usage || !strings.Contains(err.Error(), "a FIFO") {
+			t.Errorf("got %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("still blocked on the FIFO after 10 s")
+	}
+}
+
+// FuzzReadBackup: whatever the archive, ReadBackup returns a backup whose
+// every file is in SHA256SUMS or an error of kind VerifyFailed, never
+// panics and never reads more than it bounds. Seeds: a real backup, the
+// sparse archive of issue 22 A3, and one without SHA256SUMS.
+func FuzzReadBackup(f *testing.F) {
+	good, err := writeBackup(f.TempDir(), "/dev/sdx", sampleExisting(), time.Now())
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, p := range []string{good.Path, sparseArchive(f)} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	_ = tw.WriteHeader(&tar.Header{Name: "settings/x", Mode: 0o600, Size: 1, Typeflag: tar.TypeReg})
+	_, _ = tw.Write([]byte("x"))
+	_ = tw.Close()
+	f.Add(buf.Bytes())
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, archive []byte) {
+		p := filepath.Join(dir, "backup.tar")
+		if err := os.WriteFile(p, archive, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		b, err := ReadBackup(context.Background(), p)
+		if err != nil {
+			if exitcode.KindOf(err) != exitcode.VerifyFailed {
+				t.Fatalf("error of kind %v: %v", exitcode.KindOf(err), err)
+			}
+			return
+		}
+		var total int
+		for _, files := range []Files{b.Settings, b.Licenses} {
+			for _, e := range files {
+				total += len(e.Data)
+			}
+		}
+		if total > maxBackupTotal {
+			t.Fatalf("%d bytes read back", total)
+		}
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"sort"
@@ -18,6 +19,8 @@ import (
 	"github.com/diskfs/go-diskfs/partition/gpt"
 	"github.com/diskfs/go-diskfs/partition/mbr"
 
+	"github.com/onramp-os/onramp/internal/guard"
+	"github.com/onramp-os/onramp/internal/inputfile"
 	"github.com/onramp-os/onramp/settings"
 )
 
@@ -91,6 +94,10 @@ type Existing struct {
 	// Problem says why settings or licenses of a found installation could
 	// not be read; migrating is then refused rather than silently skipped.
 	Problem string `json:"problem,omitempty"`
+	// Damaged names each partition whose file system osc refused to read,
+	// and why (the ESP's FAT, say). Where it holds no settings or
+	// licenses, migrating is not refused for it.
+	Damaged []string `json:"damaged,omitempty"`
 	// data is the DATA partition of a layout 2 installation.
 	data *Part
 }
@@ -171,12 +178,13 @@ func (t *Target) readLayout2(tbl *gpt.Table, ex *Existing) {
 	ex.Layout = LayoutVersion
 	sectorSize := int64(t.SectorSize)
 	espStart, espSize := int64(esp.Start)*sectorSize, int64(esp.End-esp.Start+1)*sectorSize
-	if fsys, err := fat32.Read(file.New(t.f, true), espSize, espStart, sectorSize); err == nil {
-		if raw, err := fsys.ReadFile(releaseFile); err == nil {
-			var r release
-			if json.Unmarshal(raw, &r) == nil {
-				ex.OSName, ex.OSVersion = r.OSName, r.OSVersion
-			}
+	fsys, err := openFAT(t.f, espStart, espSize, sectorSize)
+	if err != nil {
+		ex.Damaged = append(ex.Damaged, fmt.Sprintf("%s (partition %d): %v", LabelESP, esp.Index, err))
+	} else if raw, err := readFATFile(fsys.fs, releaseFile, maxReleaseSize); err == nil {
+		var r release
+		if json.Unmarshal(raw, &r) == nil {
+			ex.OSName, ex.OSVersion = r.OSName, r.OSVersion
 		}
 	}
 	dataStart := int64(data.Start) * sectorSize
@@ -197,14 +205,17 @@ func (t *Target) readLayout2(tbl *gpt.Table, ex *Existing) {
 
 func (t *Target) readLayout1(tbl *mbr.Table, ex *Existing) {
 	sectorSize := int64(t.SectorSize)
-	for _, p := range tbl.Partitions {
+	for i, p := range tbl.Partitions {
 		switch p.Type {
 		case mbr.Fat16, mbr.Fat16b, mbr.Fat16bLBA, mbr.Fat32CHS, mbr.Fat32LBA:
 		default:
 			continue
 		}
 		start, size := int64(p.Start)*sectorSize, int64(p.Size)*sectorSize
-		fsys, err := openFAT(t, start, size, sectorSize)
+		fsys, err := openFAT(t.f, start, size, sectorSize)
+		if errors.Is(err, errDamagedFAT) {
+			ex.Damaged = append(ex.Damaged, fmt.Sprintf("partition %d: %v", i+1, err))
+		}
 		if err != nil || strings.TrimSpace(fsys.label()) != LabelLegacy {
 			continue
 		}
@@ -224,16 +235,66 @@ type fatFS struct {
 	label func() string
 }
 
-func openFAT(t *Target, start, size, sectorSize int64) (fatFS, error) {
-	b := file.New(t.f, true)
-	if f, err := fat32.Read(b, size, start, sectorSize); err == nil {
-		return fatFS{f, f.Label}, nil
+// errDamagedFAT marks a FAT file system checkFAT refused or go-diskfs'
+// reader panicked on.
+var errDamagedFAT = errors.New("damaged FAT file system")
+
+// fatImage is what openFAT reads: a target's file, or an image in memory
+// (the fuzz test).
+type fatImage interface {
+	fs.File
+	io.ReaderAt
+	io.Seeker
+}
+
+// openFAT checks the FAT file system of size bytes at start of f
+// (checkFAT) and reads it with go-diskfs behind a guard, FAT32 or FAT16;
+// every later call into it is guarded too.
+func openFAT(f fatImage, start, size, sectorSize int64) (fatFS, error) {
+	if err := checkFAT(f, start, size); err != nil {
+		return fatFS{}, fmt.Errorf("%w: %v", errDamagedFAT, err)
 	}
-	f, err := fat16.Read(b, size, start, sectorSize)
+	b := file.New(f, true)
+	var out fatFS
+	err := guard.Call(func() error {
+		if f32, err := fat32.Read(b, size, start, sectorSize); err == nil {
+			out = fatFS{guard.FS(f32, damagedFAT), f32.Label}
+			return nil
+		}
+		f16, err := fat16.Read(b, size, start, sectorSize)
+		if err != nil {
+			return err
+		}
+		out = fatFS{guard.FS(f16, damagedFAT), f16.Label}
+		return nil
+	})
+	return out, damagedFAT(err)
+}
+
+// damagedFAT says what a panic in go-diskfs' FAT reader means.
+func damagedFAT(err error) error {
+	if errors.Is(err, guard.ErrPanicked) {
+		return fmt.Errorf("%w: %v", errDamagedFAT, err)
+	}
+	return err
+}
+
+// Bounds of the files osc reads from a FAT: a license is a small signed
+// document, release.json a few names.
+const (
+	maxLicenseSize = 1 << 20
+	maxReleaseSize = 64 << 10
+)
+
+// readFATFile reads name, refusing more than limit bytes whatever its
+// directory entry claims.
+func readFATFile(fsys fs.FS, name string, limit int64) ([]byte, error) {
+	f, err := fsys.Open(name)
 	if err != nil {
-		return fatFS{}, err
+		return nil, err
 	}
-	return fatFS{f, f.Label}, nil
+	defer f.Close()
+	return inputfile.ReadLimited(f, name, limit)
 }
 
 // readFATDir reads the files ending in suffix of dir (not recursing: layout
@@ -251,7 +312,7 @@ func readFATDir(fsys fs.ReadDirFS, dir, suffix string) (Files, error) {
 		if e.IsDir() || !strings.HasSuffix(strings.ToLower(e.Name()), suffix) {
 			continue
 		}
-		data, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
+		data, err := readFATFile(fsys, path.Join(dir, e.Name()), maxLicenseSize)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", e.Name(), err)
 		}

@@ -75,7 +75,7 @@ func TestFailureLeavesBackupAndRestores(t *testing.T) {
 			if len(backups) != 1 {
 				t.Fatalf("backups: %v", backups)
 			}
-			b, err := ReadBackup(backups[0])
+			b, err := ReadBackup(context.Background(), backups[0])
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,8 @@
 package installer
 
 import (
+	"bytes"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
@@ -29,6 +31,9 @@ func FuzzReadExisting(f *testing.F) {
 	fh.ReadAt(seed, 0)
 	fh.Close()
 	f.Add(seed)
+	huge := bytes.Clone(seed) // issue 22 A4: 2^24 partition entries
+	binary.LittleEndian.PutUint32(huge[512+80:], 1<<24)
+	f.Add(huge)
 	f.Add(testutil.MBRWithOnePartition(4 << 30))
 	m := testutil.MBRWithOnePartition(4 << 30)
 	m[446+4] = byte(mbr.Fat32LBA)

@@ -110,7 +110,7 @@ func install(t testing.TB, target string, p *images.Payload, settings, licenses 
 // restoreBackup puts the backup at path back onto img (osc restore).
 func restoreBackup(t testing.TB, img string, p *images.Payload, path string) {
 	t.Helper()
-	b, err := ReadBackup(path)
+	b, err := ReadBackup(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

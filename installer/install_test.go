@@ -1,6 +1,7 @@
 package installer
 
 import (
+	"context"
 	"maps"
 	"os"
 	"strings"
@@ -120,7 +121,7 @@ func TestReinstallMigratesSettingsAndLicenses(t *testing.T) {
 			t.Errorf("%s after the reinstall: %q", name, after[name])
 		}
 	}
-	b, err := ReadBackup(res2.Backup)
+	b, err := ReadBackup(context.Background(), res2.Backup)
 	if err != nil || b.Settings.Count() != files || b.Licenses.Count() != 2 {
 		t.Errorf("backup %+v %v", b, err)
 	}
@@ -134,7 +135,7 @@ func TestReinstallMigratesSettingsAndLicenses(t *testing.T) {
 	if _, ok := after["licenses/0001.lic"]; ok || after["settings/etc/locale.conf"] != "LANG=de_DE.UTF-8\n" {
 		t.Errorf("after --migrate-licenses no: %v", after)
 	}
-	b3, err := ReadBackup(res3.Backup)
+	b3, err := ReadBackup(context.Background(), res3.Backup)
 	if err != nil || string(b3.Licenses["0001.lic"].Data) != "LICENSE-1" {
 		t.Errorf("backup lacks the licenses: %v", err)
 	}

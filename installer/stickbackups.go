@@ -1,6 +1,7 @@
 package installer
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -24,41 +25,50 @@ func CheckWriteTarget(src images.Source, target string, force bool) (images.Targ
 	if err != nil {
 		return c, err
 	}
-	if n := stickBackups(target); n > 0 {
+	n, damaged := stickBackups(target)
+	if n > 0 {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("%s holds %d backup(s) of settings and licenses from earlier installations (%s on its %s partition); writing destroys them: copy them off first",
 			target, n, backupsDir, BackupLabel))
+	}
+	if damaged != nil {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%s has an %s partition osc cannot read (%v): any backups on it cannot be counted, and writing destroys them",
+			target, BackupLabel, damaged))
 	}
 	return c, nil
 }
 
 // stickBackups counts the backup archives in osc-backups on the partition
 // named OSC-BACKUP of the GPT on target, read-only. Anything unreadable
-// counts as none: this only adds a warning.
-func stickBackups(target string) int {
+// counts as none: this only adds a warning; a damaged FAT on that
+// partition is returned (errDamagedFAT), for a warning of its own.
+func stickBackups(target string) (int, error) {
 	t, _, err := readOnlyTarget(target)
 	if err != nil {
-		return 0
+		return 0, nil
 	}
 	defer t.Close()
 	if t.openRead() != nil || !t.gptHeadersSane() {
-		return 0
+		return 0, nil
 	}
 	tbl, err := gpt.Read(file.New(t.f, true), t.SectorSize, t.SectorSize)
 	if err != nil {
-		return 0
+		return 0, nil
 	}
 	for _, p := range tbl.Partitions {
 		if p.Name != BackupLabel {
 			continue
 		}
 		sector := int64(t.SectorSize)
-		fsys, err := openFAT(t, int64(p.Start)*sector, int64(p.End-p.Start+1)*sector, sector)
+		fsys, err := openFAT(t.f, int64(p.Start)*sector, int64(p.End-p.Start+1)*sector, sector)
+		if errors.Is(err, errDamagedFAT) {
+			return 0, err
+		}
 		if err != nil {
-			return 0
+			return 0, nil
 		}
 		entries, err := fsys.fs.ReadDir(backupsDir)
 		if err != nil {
-			return 0
+			return 0, nil
 		}
 		n := 0
 		for _, e := range entries {
@@ -66,7 +76,7 @@ func stickBackups(target string) int {
 				n++
 			}
 		}
-		return n
+		return n, nil
 	}
-	return 0
+	return 0, nil
 }

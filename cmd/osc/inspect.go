@@ -47,6 +47,7 @@ func printInspection(s streams, in *installer.Inspection) {
 	}
 	ex := in.Existing
 	fmt.Fprintf(w, "Partition table: %s\n", ex.Table)
+	defer printProblems(w, ex)
 	if ex.Layout == 0 {
 		fmt.Fprintf(w, "Installation:    none found\n")
 		return
@@ -62,8 +63,17 @@ func printInspection(s streams, in *installer.Inspection) {
 	for _, st := range in.LicenseStates {
 		fmt.Fprintf(w, "  %s  %s\n", st.File, st.Summary())
 	}
+}
+
+// printProblems shows what could not be read, installation found or not:
+// a damaged partition table or file system is news the text must carry
+// as --json does.
+func printProblems(w io.Writer, ex *installer.Existing) {
 	if ex.Problem != "" {
 		fmt.Fprintf(w, "Problem:         %s\n", ex.Problem)
+	}
+	for _, d := range ex.Damaged {
+		fmt.Fprintf(w, "Damaged:         %s\n", d)
 	}
 }
 

@@ -45,7 +45,7 @@ The backup is checked against its SHA256SUMS first (exit 4 when damaged).`,
 
 func runRestore(ctx context.Context, s streams, f restoreFlags) error {
 	rep := newReporter(s, f.json)
-	b, err := installer.ReadBackup(f.backup)
+	b, err := installer.ReadBackup(ctx, f.backup)
 	if err != nil {
 		return rep.fatal(err)
 	}

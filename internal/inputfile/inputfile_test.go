@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/onramp-os/onramp/internal/testutil"
 )
 
 // TestRefusesWhatIsNotASmallRegularFile: a FIFO without a writer, a
@@ -26,7 +28,7 @@ func TestRefusesWhatIsNotASmallRegularFile(t *testing.T) {
 	if err := os.WriteFile(small, []byte("language: en\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for path, want := range map[string]string{fifo: "a FIFO", "/dev/zero": "a device", dir: "a directory", big: "too large"} {
+	for path, want := range map[string]string{fifo: "a FIFO", "/dev/zero": "a character device", dir: "a directory", big: "too large"} {
 		_, err := Read(path, 1024) // a FIFO without a writer would block here
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", path, err, want)
@@ -37,5 +39,44 @@ func TestRefusesWhatIsNotASmallRegularFile(t *testing.T) {
 	}
 	if b, err := Read(small, 1024); err != nil || string(b) != "language: en\n" {
 		t.Errorf("small: %q %v", b, err)
+	}
+}
+
+// TestOpenAllows: Open refuses a FIFO without blocking whatever it
+// allows, takes a block device only where allowed and a directory only
+// where allowed.
+func TestOpenAllows(t *testing.T) {
+	testutil.RequireRoot(t)
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(dir, "img")
+	if err := os.WriteFile(img, make([]byte, 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	loop := testutil.LoopDevice(t, img)
+	for _, c := range []struct {
+		path  string
+		allow Allow
+		ok    bool
+	}{
+		{fifo, RegularOnly, false}, {fifo, BlockDevices, false}, {fifo, Directories, false},
+		{img, RegularOnly, true},
+		{loop, RegularOnly, false}, {loop, BlockDevices, true},
+		{"/dev/zero", BlockDevices, false},
+		{dir, RegularOnly, false}, {dir, Directories, true}, {dir, BlockDevices, false},
+	} {
+		f, err := Open(c.path, c.allow)
+		if (err == nil) != c.ok {
+			t.Errorf("Open(%s, %d): %v, want ok=%v", c.path, c.allow, err, c.ok)
+		}
+		if err != nil && !errors.Is(err, ErrNotRegular) {
+			t.Errorf("Open(%s, %d): %v is not ErrNotRegular", c.path, c.allow, err)
+		}
+		if f != nil {
+			f.Close()
+		}
 	}
 }
