@@ -12,8 +12,10 @@ package netcfg
 import (
 	"context"
 	"errors"
+	"net"
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -61,6 +63,13 @@ type Status struct {
 	DNS      []netip.Addr
 	Domain   string
 	TimeZone string // DHCP option 101, "" when the lease had none
+	// Address6 are the link's global IPv6 addresses (SLAAC, DHCPv6 or
+	// static); Gateway6 is the IPv6 default router.
+	Address6 []netip.Prefix
+	Gateway6 netip.Addr
+	// Internet is whether the probe URL answered; informational only, the
+	// connection counts as working without it.
+	Internet bool
 }
 
 // Stage is a step of connecting, for the progress shown meanwhile.
@@ -92,6 +101,8 @@ var (
 	ErrTimeout        = errors.New("the connection timed out")
 	ErrGateway        = errors.New("the default gateway does not answer")
 	ErrDNS            = errors.New("the name servers do not answer")
+	ErrServerName     = errors.New("the name servers do not know the server's name")
+	ErrServer         = errors.New("the server cannot be reached")
 	ErrNoInternet     = errors.New("the internet cannot be reached")
 	ErrWrongKey       = errors.New("the network key is wrong")
 	ErrAuthFailed     = errors.New("the user name or password was not accepted")
@@ -126,6 +137,25 @@ type Backend interface {
 	ConnectMobile(ctx context.Context, modem string, c MobileConfig, p Progress) (Status, error)
 	// Providers is the mobile provider database.
 	Providers() ProviderDB
+	// SetTarget names the server the next step needs (the Onboarding
+	// Service or the UMS); from then on a connection counts as working
+	// when that server answers, whatever else does not. The zero Target
+	// checks the gateway and the name servers instead.
+	SetTarget(t Target)
+}
+
+// Target is a server the device must reach: a host name or address and a
+// TCP port, reached with TLS.
+type Target struct {
+	Host string
+	Port int
+}
+
+// IsZero reports whether no server is named.
+func (t Target) IsZero() bool { return t.Host == "" }
+
+func (t Target) String() string {
+	return net.JoinHostPort(t.Host, strconv.Itoa(t.Port))
 }
 
 // PreferredLink is the link the device is known by (its MAC is the Unit
