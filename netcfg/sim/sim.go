@@ -57,9 +57,9 @@ type Options struct {
 	// WiredIPv6 is the prefix a router advertises on the wired LAN for
 	// SLAAC (the router is ::1 of it); invalid: no IPv6 router.
 	WiredIPv6 netip.Prefix
-	WLAN         bool   // a wireless adapter exists (wlan0)
-	APs          []AP
-	Modem        *SIM // nil: no modem
+	WLAN      bool // a wireless adapter exists (wlan0)
+	APs       []AP
+	Modem     *SIM // nil: no modem
 	// Servers are the hosts (names or addresses) the networks reach; a
 	// target (SetTarget) elsewhere fails the connection check with
 	// ErrServer. Empty: every server answers.
