@@ -109,12 +109,8 @@ func checkNetwork(n NetworkAnswer, providers netcfg.ProviderDB) error {
 	}
 	switch {
 	case n.Skip:
-	case n.Wired != nil && !n.Wired.DHCP:
-		w := n.Wired
-		if !strings.Contains(w.Address, "/") {
-			return &AnswerError{Field: "network.wired.address", Msg: "give the address with its prefix, like 192.0.2.10/24"}
-		}
-		if _, err := netcfg.ParseStatic(w.Address, "", w.Gateway, w.Domain, w.DNS); err != nil {
+	case n.Wired != nil:
+		if _, err := WiredConfigFor(*n.Wired); err != nil {
 			return wrap("network.wired", err)
 		}
 	case n.WLAN != nil:
@@ -174,6 +170,7 @@ func ParseAnswerTime(s string) (time.Time, error) {
 // same checks and effects as the screens, a line on log per step. An error
 // names the field (an *AnswerError) or the step that failed.
 func RunUnattended(cfg Config, a Answers, log io.Writer) (Outcome, error) {
+	cfg.Prefill = a
 	cfg.Defaults()
 	ctx := cfg.Context
 	var out Outcome

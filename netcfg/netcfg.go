@@ -158,6 +158,17 @@ func (t Target) String() string {
 	return net.JoinHostPort(t.Host, strconv.Itoa(t.Port))
 }
 
+// TargetError is a failure to reach the target, naming it; Err says what
+// on the way failed (ErrGateway, ErrDNS, ErrServerName, ErrServer).
+type TargetError struct {
+	Target Target
+	Err    error
+}
+
+func (e *TargetError) Error() string { return e.Target.String() + ": " + e.Err.Error() }
+
+func (e *TargetError) Unwrap() error { return e.Err }
+
 // PreferredLink is the link the device is known by (its MAC is the Unit
 // ID): wired before wireless, then bus PCI before SDIO before USB, then
 // the interface name. Mobile links and links without a permanent, non-zero

@@ -33,7 +33,9 @@ import (
 // answered.
 func (b *Backend) check(ctx context.Context, c ipConfig) (internet bool, err error) {
 	if t := b.target(); !t.IsZero() {
-		err = b.reach(ctx, c, t)
+		if err = b.reach(ctx, c, t); err != nil {
+			err = &netcfg.TargetError{Target: t, Err: err}
+		}
 	} else {
 		err = b.checkGateway(ctx, c, netip.Addr{})
 		if err == nil {
@@ -152,11 +154,11 @@ func (b *Backend) reach(ctx context.Context, c ipConfig, t netcfg.Target) error 
 		errs = append(errs, err)
 		if !c.onLink(a) {
 			if gerr := b.checkGateway(ctx, c, a); gerr != nil {
-				return fmt.Errorf("%s: %v; %w", t, err, gerr)
+				return fmt.Errorf("%v; %w", err, gerr)
 			}
 		}
 	}
-	return fmt.Errorf("%s: %v: %w", t, errors.Join(errs...), netcfg.ErrServer)
+	return fmt.Errorf("%v: %w", errors.Join(errs...), netcfg.ErrServer)
 }
 
 // offLink is the first of addrs that needs a gateway, or the zero Addr.

@@ -94,7 +94,7 @@ func (n *Net) reach() error {
 	if n.target.IsZero() || len(n.o.Servers) == 0 || slices.Contains(n.o.Servers, n.target.Host) {
 		return nil
 	}
-	return fmt.Errorf("%s: connection timed out: %w", n.target, netcfg.ErrServer)
+	return &netcfg.TargetError{Target: n.target, Err: fmt.Errorf("connection timed out: %w", netcfg.ErrServer)}
 }
 
 // New returns a network in the state o describes. With a carrier and a
