@@ -5,14 +5,10 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"os"
-	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
 	"golang.org/x/net/dns/dnsmessage"
-	"golang.org/x/sys/unix"
 
 	"github.com/onramp-os/onramp/internal/testutil"
 	"github.com/onramp-os/onramp/netcfg"
@@ -160,7 +156,7 @@ func serveUMS(t *testing.T, ns, addr string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln := listenIn(t, ns, addr)
+	ln := testutil.ListenInNetns(t, ns, addr)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -172,32 +168,4 @@ func serveUMS(t *testing.T, ns, addr string) {
 		<-done
 		_ = st.Close()
 	})
-}
-
-// listenIn opens a TCP listener on addr inside network namespace ns.
-func listenIn(t *testing.T, ns, addr string) net.Listener {
-	t.Helper()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	self, err := os.Open("/proc/thread-self/ns/net")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer self.Close()
-	target, err := os.Open(filepath.Join("/run/netns", ns))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Close()
-	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-		t.Fatal(err)
-	}
-	ln, lerr := net.Listen("tcp", addr)
-	if err := unix.Setns(int(self.Fd()), unix.CLONE_NEWNET); err != nil {
-		panic("cannot return to the test's network namespace: " + err.Error())
-	}
-	if lerr != nil {
-		t.Fatal(lerr)
-	}
-	return ln
 }

@@ -46,6 +46,8 @@ func (b *Backend) ConfigureWired(ctx context.Context, iface string, c netcfg.Wir
 func (b *Backend) addresses(ctx context.Context, iface string, c netcfg.WiredConfig) (ipConfig, error) {
 	var v4, v6 ipConfig
 	var err4, err6 error
+	ctx4, cancel4 := context.WithCancel(ctx)
+	defer cancel4()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -53,7 +55,7 @@ func (b *Backend) addresses(ctx context.Context, iface string, c netcfg.WiredCon
 		case c.Static != nil:
 			v4 = ipConfig{Address: c.Static.Address, Gateway: c.Static.Gateway, DNS: c.Static.DNS, Domain: c.Static.Domain}
 		case !c.NoIPv4:
-			v4, err4 = b.dhcp(ctx, iface)
+			v4, err4 = b.dhcp(ctx4, iface)
 		}
 	}()
 	switch c.IPv6 {
@@ -68,6 +70,12 @@ func (b *Backend) addresses(ctx context.Context, iface string, c netcfg.WiredCon
 		}
 	case netcfg.IPv6Off:
 		err6 = setIPv6Mode(iface, c.IPv6)
+	}
+	if err6 == nil && v6.v6 {
+		// An IPv6 network: a DHCPv4 server that has not answered the first
+		// two tries is not waited for much longer.
+		stop := time.AfterFunc(3*b.o.DHCPTimeout, cancel4)
+		defer stop.Stop()
 	}
 	<-done
 	switch {
