@@ -1,7 +1,8 @@
 // Package netcfg is the network side of the setup assistant: the links of
-// the device, whether it is online, wired DHCP or static IPv4, WLAN scan
-// and join (visible, hidden, open, WEP, PSK/SAE, PEAP), mobile broadband
-// with SIM PIN, the provider database, and the files that keep a working
+// the device, whether it reaches the server the next step needs, wired
+// IPv4 (DHCP or static) and IPv6 (router advertisements with SLAAC and
+// DHCPv6, or static), dual stack by default, WLAN scan and join (visible,
+// hidden, open, WEP, PSK/SAE, PEAP), mobile broadband with SIM PIN, the provider database, and the files that keep a working
 // configuration for the installed OS. It defines the interfaces the
 // assistant uses; real Linux backends (netcfg/host) implement them,
 // netcfg/sim is a faithful simulation for tests and the demo, and
@@ -82,7 +83,7 @@ const (
 	StageAuthenticate Stage = "authenticate" // WLAN key exchange or 802.1X; SIM PIN
 	StageRegistering  Stage = "registering"  // mobile: registering with the network
 	StageAddress      Stage = "address"      // DHCP or static address
-	StageCheck        Stage = "check"        // gateway and DNS reachable
+	StageCheck        Stage = "check"        // the target server (else gateway and DNS) answers
 )
 
 // Progress receives the stages while a connection is made; it may be nil.
