@@ -1,6 +1,8 @@
 package firstboot
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -19,7 +21,11 @@ func NetTarget(o OnboardingAnswer, serviceURL string) netcfg.Target {
 	case o.Skip:
 		return netcfg.Target{}
 	case o.Server != "":
-		return netcfg.Target{Host: o.Server, Port: cmpPort(o.Port, onboard.DefaultPort)}
+		host, port := SplitServer(o.Server)
+		if port == 0 {
+			port = cmpPort(o.Port, onboard.DefaultPort)
+		}
+		return netcfg.Target{Host: host, Port: port}
 	case serviceURL != "":
 		u, err := url.Parse(serviceURL)
 		if err != nil || u.Hostname() == "" {
@@ -42,6 +48,40 @@ func cmpPort(p, def int) int {
 		return p
 	}
 	return def
+}
+
+// OnboardTarget is the server an onboarding request contacts: the UMS it
+// names, or the Onboarding Service at serviceURL for e-mail.
+func OnboardTarget(r OnboardRequest, serviceURL string) netcfg.Target {
+	if r.Server != nil {
+		return NetTarget(OnboardingAnswer{Server: r.Server.Server, Port: r.Server.Port}, "")
+	}
+	return NetTarget(OnboardingAnswer{Email: r.Email}, serviceURL)
+}
+
+// Diagnose checks, after an onboarding attempt failed to connect (codes
+// 30, 44, 45), the way to its server, and returns what on it fails, for
+// NetErrorText: the address, the gateway, the name servers, the server's
+// name, the server. It is nil when the network reaches the server (the
+// failure is the server's), when err is no connection failure, or
+// without a network backend.
+func Diagnose(ctx context.Context, cfg *Config, r OnboardRequest, err error) error {
+	var oe *onboard.Error
+	if cfg.Net == nil || !errors.As(err, &oe) {
+		return nil
+	}
+	switch oe.Code {
+	case onboard.CodeServiceUnreachable, onboard.CodeTCPConnect, onboard.CodeTLSConnect:
+	default:
+		return nil
+	}
+	t := OnboardTarget(r, cfg.ServiceURL)
+	if t.IsZero() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, ConnectTimeout)
+	defer cancel()
+	return cfg.Net.Check(ctx, t)
 }
 
 // WiredConfigFor turns a wired answer into the configuration: `dhcp` is

@@ -1,6 +1,7 @@
 package firstboot
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/onramp-os/onramp/i18n"
 	"github.com/onramp-os/onramp/netcfg"
+	"github.com/onramp-os/onramp/netcfg/sim"
+	"github.com/onramp-os/onramp/onboard"
 	"github.com/onramp-os/onramp/sysconf"
 )
 
@@ -146,5 +149,36 @@ func TestAnswersIPv6(t *testing.T) {
 	var ae *AnswerError
 	if err := CheckAnswersAhead(a, netcfg.StaticProviders{}); !errors.As(err, &ae) || ae.Field != "network.wired.address6" {
 		t.Errorf("link-local address: %v", err)
+	}
+}
+
+// Diagnose checks the way to the server of a request that failed to
+// connect, and only then.
+func TestDiagnose(t *testing.T) {
+	n := sim.New(func() sim.Options {
+		o := sim.DemoOptions(0)
+		o.DHCP = true
+		o.Servers = []string{"ums.corp.example"}
+		return o
+	}())
+	cfg := &Config{Net: n, ServiceURL: "https://onboarding.corp.example"}
+	ctx := context.Background()
+	conn := &onboard.Error{Code: onboard.CodeTCPConnect}
+	other := &onboard.Error{Code: onboard.CodeEnroll}
+	byServer := func(s string) OnboardRequest {
+		return OnboardRequest{Server: &onboard.ServerRequest{Server: s, Port: 8443}}
+	}
+	if err := Diagnose(ctx, cfg, byServer("ums.corp.example"), conn); err != nil {
+		t.Errorf("reachable UMS: %v", err)
+	}
+	if err := Diagnose(ctx, cfg, byServer("ums.other.example"), conn); !errors.Is(err, netcfg.ErrServerName) {
+		t.Errorf("unknown UMS: %v", err)
+	}
+	if err := Diagnose(ctx, cfg, byServer("ums.other.example"), other); err != nil {
+		t.Errorf("an enrollment failure is no network failure: %v", err)
+	}
+	var te *netcfg.TargetError
+	if err := Diagnose(ctx, cfg, OnboardRequest{Email: "a@corp.example"}, conn); !errors.As(err, &te) || te.Target.Host != "onboarding.corp.example" {
+		t.Errorf("e-mail: %v, want the Onboarding Service named", err)
 	}
 }

@@ -283,7 +283,9 @@ func unattendedOnboarding(ctx context.Context, cfg *Config, o OnboardingAnswer, 
 	}
 	var res onboard.Result
 	var err error
+	var req OnboardRequest
 	if o.Email != "" {
+		req.Email = o.Email
 		c.Email = o.Email
 		res, err = cfg.Onboarder.ByEmail(ctx, o.Email, func(d onboard.DeviceCode) {
 			fmt.Fprintf(log, "sign in at %s with the code %s\n", d.VerificationURI, d.UserCode)
@@ -294,7 +296,8 @@ func unattendedOnboarding(ctx context.Context, cfg *Config, o OnboardingAnswer, 
 			port = cmp.Or(o.Port, 8443)
 		}
 		c.Server, c.Port = host, port
-		res, err = cfg.Onboarder.ByServer(ctx, onboard.ServerRequest{Server: host, Port: port, OTP: o.OTP, Token: NormalizeToken(o.Token)})
+		req.Server = &onboard.ServerRequest{Server: host, Port: port, OTP: o.OTP, Token: NormalizeToken(o.Token)}
+		res, err = cfg.Onboarder.ByServer(ctx, *req.Server)
 	}
 	if err != nil {
 		var oe *onboard.Error
@@ -302,6 +305,9 @@ func unattendedOnboarding(ctx context.Context, cfg *Config, o OnboardingAnswer, 
 			msg := fmt.Sprintf("%s: %s", oe.Error(), i18n.For("en").T(fmt.Sprintf("ob.code.%d", int(oe.Code))))
 			if oe.Reason != "" {
 				msg += ": " + oe.Reason
+			}
+			if d := Diagnose(ctx, cfg, req, err); d != nil {
+				msg += "; network: " + NetErrorText(i18n.For("en").T, d)
 			}
 			return nil, errors.New(msg)
 		}

@@ -143,6 +143,10 @@ type Backend interface {
 	// when that server answers, whatever else does not. The zero Target
 	// checks the gateway and the name servers instead.
 	SetTarget(t Target)
+	// Check checks the connection there is now against t (the zero
+	// Target: the gateway and the name servers), naming what on the way
+	// fails, as connecting does; nil when t answers.
+	Check(ctx context.Context, t Target) error
 }
 
 // Target is a server the device must reach: a host name or address and a

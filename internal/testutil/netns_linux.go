@@ -118,4 +118,3 @@ func ListenInNetns(t testing.TB, ns, addr string) net.Listener {
 	}
 	return ln
 }
-

@@ -32,23 +32,46 @@ import (
 // internet (CheckURL) is informational: internet reports whether it
 // answered.
 func (b *Backend) check(ctx context.Context, c ipConfig) (internet bool, err error) {
-	if t := b.target(); !t.IsZero() {
-		if err = b.reach(ctx, c, t); err != nil {
-			err = &netcfg.TargetError{Target: t, Err: err}
-		}
-	} else {
-		err = b.checkGateway(ctx, c, netip.Addr{})
-		if err == nil {
-			err = b.checkDNS(ctx, c)
-		}
-	}
-	if err != nil {
+	if err := b.checkTarget(ctx, c, b.target()); err != nil {
 		return false, err
 	}
 	if b.o.CheckURL != "" {
 		internet = httpsAnswers(ctx, b.o.CheckURL, b.o.CheckTimeout) == nil
 	}
 	return internet, nil
+}
+
+// checkTarget is check's part that decides: t answers, or (zero t) the
+// gateway and a name server do.
+func (b *Backend) checkTarget(ctx context.Context, c ipConfig, t netcfg.Target) error {
+	if t.IsZero() {
+		if err := b.checkGateway(ctx, c, netip.Addr{}); err != nil {
+			return err
+		}
+		return b.checkDNS(ctx, c)
+	}
+	if err := b.reach(ctx, c, t); err != nil {
+		return &netcfg.TargetError{Target: t, Err: err}
+	}
+	return nil
+}
+
+// Check checks the connection there is now (Status: the addresses, the
+// gateways, the name servers of resolv.conf) against t. Without one,
+// the address is what fails (ErrNoDHCP).
+func (b *Backend) Check(ctx context.Context, t netcfg.Target) error {
+	st, err := b.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if !st.Online {
+		return fmt.Errorf("no link has an address and a default route: %w", netcfg.ErrNoDHCP)
+	}
+	c := ipConfig{Address: st.Address, Gateway: st.Gateway, DNS: st.DNS, Gateway6: st.Gateway6, v6: len(st.Address6) > 0}
+	for _, a := range st.Address6 {
+		c.Prefixes6 = append(c.Prefixes6, a.Masked())
+	}
+	return b.checkTarget(ctx, c, t)
 }
 
 // SetTarget names the server the next step needs; connections made from

@@ -65,6 +65,17 @@ func TestWiredClosedNetwork(t *testing.T) {
 		if _, err := b.ConfigureWired(ctx, clientIf, netcfg.WiredConfig{}, nil); err != nil {
 			t.Fatalf("target %s: %v", umsName, err)
 		}
+		// Check diagnoses the connection there is, as onboarding does
+		// after a failure.
+		if err := b.Check(ctx, netcfg.Target{Host: umsName, Port: umsPort}); err != nil {
+			t.Errorf("Check(UMS): %v", err)
+		}
+		if err := b.Check(ctx, netcfg.Target{Host: "ums.corp.example.net", Port: umsPort}); !errors.Is(err, netcfg.ErrServerName) {
+			t.Errorf("Check(foreign name): %v, want ErrServerName", err)
+		}
+		if err := b.Check(ctx, netcfg.Target{Host: "192.0.2.1", Port: umsPort + 1}); !errors.Is(err, netcfg.ErrServer) {
+			t.Errorf("Check(closed port): %v, want ErrServer", err)
+		}
 
 		fails := []struct {
 			name   string

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -86,15 +87,35 @@ func (n *Net) SetTarget(t netcfg.Target) {
 	n.target = t
 }
 
-// reach is the connection check against the target: it answers when
-// Servers is empty or names it.
+// reach is the connection check against the target.
 func (n *Net) reach() error {
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.target.IsZero() || len(n.o.Servers) == 0 || slices.Contains(n.o.Servers, n.target.Host) {
+	t := n.target
+	n.mu.Unlock()
+	return n.reachable(t)
+}
+
+// reachable: t answers when Servers is empty or names it; another name is
+// unknown to the name servers, another address does not answer.
+func (n *Net) reachable(t netcfg.Target) error {
+	if t.IsZero() || len(n.o.Servers) == 0 || slices.ContainsFunc(n.o.Servers, func(s string) bool { return strings.EqualFold(s, t.Host) }) {
 		return nil
 	}
-	return &netcfg.TargetError{Target: n.target, Err: fmt.Errorf("connection timed out: %w", netcfg.ErrServer)}
+	if _, err := netip.ParseAddr(t.Host); err != nil {
+		return &netcfg.TargetError{Target: t, Err: fmt.Errorf("NXDOMAIN: %w", netcfg.ErrServerName)}
+	}
+	return &netcfg.TargetError{Target: t, Err: fmt.Errorf("connection timed out: %w", netcfg.ErrServer)}
+}
+
+// Check checks the current connection against t.
+func (n *Net) Check(_ context.Context, t netcfg.Target) error {
+	n.mu.Lock()
+	online := n.status.Online
+	n.mu.Unlock()
+	if !online {
+		return fmt.Errorf("not connected: %w", netcfg.ErrNoDHCP)
+	}
+	return n.reachable(t)
 }
 
 // New returns a network in the state o describes. With a carrier and a

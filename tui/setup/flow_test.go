@@ -206,6 +206,16 @@ func TestOnboardingErrorBackAndRetry(t *testing.T) {
 	d.send(esc).expectPage("server").send(ctrlU).typ(demo.OneTimeKey(2)).send(enter).expectPage("token").send(enter).expectPage("success")
 }
 
+// TestOnboardingErrorNamesTheNetworkFailure: a UMS the network does not
+// know fails onboarding with a connection code, and what to check names
+// it in the user's language: the name servers do not know the server.
+func TestOnboardingErrorNamesTheNetworkFailure(t *testing.T) {
+	cfg, _ := demoSetup(t, "de_DE")
+	d := drive(t, cfg).toServer()
+	d.typ("ums.wrong.example").send(tab, tab).typ(demo.OneTimeKey(1)).send(enter).typ(demo.Token()).send(enter)
+	d.expectPage("onboard-error").expect("Die Nameserver kennen den Server ums.wrong.example nicht.")
+}
+
 func TestEmailOnboardingShowsTheSignInCode(t *testing.T) {
 	cfg, _ := demoSetup(t, "")
 	d := drive(t, cfg).toEmail()
