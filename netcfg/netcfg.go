@@ -68,9 +68,6 @@ type Status struct {
 	// static); Gateway6 is the IPv6 default router.
 	Address6 []netip.Prefix
 	Gateway6 netip.Addr
-	// Internet is whether the probe URL answered; informational only, the
-	// connection counts as working without it.
-	Internet bool
 }
 
 // Stage is a step of connecting, for the progress shown meanwhile.

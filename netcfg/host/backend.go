@@ -40,10 +40,6 @@ type Options struct {
 	CarrierWait time.Duration
 	// CheckTimeout bounds each connectivity probe. Default 3s.
 	CheckTimeout time.Duration
-	// CheckURL, when set, is an HTTPS URL probed after connecting (any
-	// HTTP status will do); whether it answered is Status.Internet, for
-	// information: the connection works without it.
-	CheckURL string
 	// RATimeout bounds waiting for a router advertisement (router
 	// solicitations go out once a second meanwhile), for SLAAC and for
 	// duplicate address detection. Default 4s.

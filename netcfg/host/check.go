@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"strings"
@@ -29,20 +28,13 @@ import (
 // the server. Without a target a gateway must answer an ICMP echo and a
 // name server must answer a query. Either way any DNS answer, whatever its
 // rcode, proves a name server alive: only silence is a failure. The
-// internet (CheckURL) is informational: internet reports whether it
-// answered.
-func (b *Backend) check(ctx context.Context, c ipConfig) (internet bool, err error) {
-	if err := b.checkTarget(ctx, c, b.target()); err != nil {
-		return false, err
-	}
-	if b.o.CheckURL != "" {
-		internet = httpsAnswers(ctx, b.o.CheckURL, b.o.CheckTimeout) == nil
-	}
-	return internet, nil
+// internet is not asked: the device needs its servers, not the internet.
+func (b *Backend) check(ctx context.Context, c ipConfig) error {
+	return b.checkTarget(ctx, c, b.target())
 }
 
-// checkTarget is check's part that decides: t answers, or (zero t) the
-// gateway and a name server do.
+// checkTarget checks that t answers, or (zero t) that the gateway and a
+// name server do.
 func (b *Backend) checkTarget(ctx context.Context, c ipConfig, t netcfg.Target) error {
 	if t.IsZero() {
 		if err := b.checkGateway(ctx, c, netip.Addr{}); err != nil {
@@ -430,19 +422,4 @@ func minTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
-}
-
-// httpsAnswers fetches url; any HTTP response proves the way out works.
-func httpsAnswers(ctx context.Context, url string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodHead, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	return resp.Body.Close()
 }

@@ -96,7 +96,6 @@ func (b *Backend) applyChecked(ctx context.Context, l netlink.Link, cfg ipConfig
 	if err != nil {
 		return netcfg.Status{}, err
 	}
-	internet := false
 	err = applyIP(l, cfg)
 	if err == nil {
 		err = applyIP6(ctx, l, cfg, b.o.RATimeout)
@@ -106,7 +105,7 @@ func (b *Backend) applyChecked(ctx context.Context, l netlink.Link, cfg ipConfig
 	}
 	if err == nil {
 		p.Report(netcfg.StageCheck)
-		internet, err = b.check(ctx, cfg)
+		err = b.check(ctx, cfg)
 	}
 	if err != nil {
 		if rerr := snap.restore(); rerr != nil {
@@ -116,7 +115,7 @@ func (b *Backend) applyChecked(ctx context.Context, l netlink.Link, cfg ipConfig
 	}
 	b.keepLease(l, cfg)
 	st := netcfg.Status{Online: true, Link: l.Attrs().Name, Address: cfg.Address, Gateway: cfg.Gateway,
-		DNS: cfg.DNS, Domain: cfg.Domain, TimeZone: cfg.TimeZone, Gateway6: cfg.Gateway6, Internet: internet}
+		DNS: cfg.DNS, Domain: cfg.Domain, TimeZone: cfg.TimeZone, Gateway6: cfg.Gateway6}
 	st.Address6, _ = global6(l)
 	return st, nil
 }
