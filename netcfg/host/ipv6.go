@@ -87,7 +87,10 @@ func (b *Backend) autoconf6(ctx context.Context, iface string) (ipConfig, error)
 	if ra.lifetime > 0 {
 		c.Gateway6 = from
 	}
-	c.DNS, c.Search = ra.rdnss, ra.dnssl
+	for _, d := range ra.rdnss {
+		c.DNS = append(c.DNS, withZone(d, iface))
+	}
+	c.Search = ra.dnssl
 	var slaac []netip.Prefix
 	for _, p := range ra.prefixes {
 		if p.onLink || p.auto {
@@ -101,7 +104,7 @@ func (b *Backend) autoconf6(ctx context.Context, iface string) (ipConfig, error)
 	if ra.managed || ra.other {
 		var reply *dhcpv6.Message
 		if reply, dherr = b.dhcp6(ctx, iface, ra.managed); dherr == nil {
-			dhcpConfig(&c, reply, ra.managed)
+			dhcpConfig(&c, iface, reply, ra.managed)
 		}
 	}
 	if len(slaac) > 0 {
@@ -240,7 +243,7 @@ func dhcp6Err(ctx context.Context, iface string, err error) error {
 // dhcpConfig adds what a DHCPv6 reply gives to c: the IA_NA addresses
 // (when managed) as /128 — the prefix is the router's to announce — and
 // the name servers and search domains.
-func dhcpConfig(c *ipConfig, reply *dhcpv6.Message, managed bool) {
+func dhcpConfig(c *ipConfig, iface string, reply *dhcpv6.Message, managed bool) {
 	if managed {
 		for _, ia := range reply.Options.IANA() {
 			if st := ia.Options.Status(); st != nil && st.StatusCode != 0 {
@@ -256,8 +259,8 @@ func dhcpConfig(c *ipConfig, reply *dhcpv6.Message, managed bool) {
 		}
 	}
 	for _, d := range reply.Options.DNS() {
-		if a, ok := netip.AddrFromSlice(d); ok && !containsAddr(c.DNS, a) {
-			c.DNS = append(c.DNS, a)
+		if a, ok := netip.AddrFromSlice(d); ok && !containsAddr(c.DNS, withZone(a, iface)) {
+			c.DNS = append(c.DNS, withZone(a, iface))
 		}
 	}
 	if l := reply.Options.DomainSearchList(); l != nil {
@@ -267,6 +270,15 @@ func dhcpConfig(c *ipConfig, reply *dhcpv6.Message, managed bool) {
 			}
 		}
 	}
+}
+
+// withZone gives a link-local address (a router's name server often is
+// one) the zone of the link it is on; others stay as they are.
+func withZone(a netip.Addr, iface string) netip.Addr {
+	if a.IsLinkLocalUnicast() {
+		return a.WithZone(iface)
+	}
+	return a
 }
 
 func containsAddr(as []netip.Addr, a netip.Addr) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -25,12 +26,19 @@ func TestWiredIPv6(t *testing.T) {
 		prefix string // the LAN's /64
 		ranges []string
 		v4     bool
-		slaac  bool // the address comes from SLAAC (else DHCPv6, a /128)
+		slaac  bool   // the address comes from SLAAC (else DHCPv6, a /128)
+		rdnss  bool   // the only name server is the router's link-local one, from RDNSS
+		asked  string // what dnsmasq logs for the device's DHCPv6 question
 	}{
-		{name: "only-stateful", prefix: "2001:db8:1::/64", ranges: []string{"--dhcp-range=2001:db8:1::100,2001:db8:1::1ff,64,1h"}},
-		{name: "slaac-stateless", prefix: "2001:db8:2::/64", ranges: []string{"--dhcp-range=2001:db8:2::,ra-stateless,64,1h"}, slaac: true},
+		{name: "only-stateful", prefix: "2001:db8:1::/64", ranges: []string{"--dhcp-range=2001:db8:1::100,2001:db8:1::1ff,64,1h"}, asked: "DHCPREQUEST("},
+		{name: "slaac-stateless", prefix: "2001:db8:2::/64", ranges: []string{"--dhcp-range=2001:db8:2::,ra-stateless,64,1h"}, slaac: true,
+			asked: "DHCPINFORMATION-REQUEST("},
+		// No DHCPv6 at all (ra-only: neither M nor O): the name server
+		// comes from the advertisement's RDNSS option alone.
+		{name: "slaac-rdnss", prefix: "2001:db8:7::/64", ranges: []string{"--dhcp-range=2001:db8:7::,ra-only,64,1h"}, slaac: true, rdnss: true},
 		{name: "dual-stack", prefix: "2001:db8:3::/64", v4: true, ranges: []string{
-			"--dhcp-range=2001:db8:3::100,2001:db8:3::1ff,64,1h", "--dhcp-range=192.0.2.100,192.0.2.150,255.255.255.0,1h"}},
+			"--dhcp-range=2001:db8:3::100,2001:db8:3::1ff,64,1h", "--dhcp-range=192.0.2.100,192.0.2.150,255.255.255.0,1h"},
+			asked: "DHCPREQUEST("},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -65,7 +73,10 @@ func TestWiredIPv6(t *testing.T) {
 				if !st.Gateway6.IsLinkLocalUnicast() {
 					t.Errorf("IPv6 gateway %s, want the router's link-local address", st.Gateway6)
 				}
-				if !slices.Contains(st.DNS, router) {
+				switch {
+				case c.rdnss && (len(st.DNS) != 1 || !st.DNS[0].IsLinkLocalUnicast() || st.DNS[0].Zone() != clientIf):
+					t.Errorf("name servers %v, want the router's link-local one on %s", st.DNS, clientIf)
+				case !c.rdnss && !slices.Contains(st.DNS, router):
 					t.Errorf("name servers %v lack %s", st.DNS, router)
 				}
 				// The status as read back from the kernel.
@@ -79,9 +90,17 @@ func TestWiredIPv6(t *testing.T) {
 			testutil.Run(t, "ip", "-n", server, "addr", "add", netip.PrefixFrom(router, 64).String(), "dev", serverIf, "nodad")
 			args := append([]string{"--interface=" + serverIf, "--enable-ra", "--ra-param=" + serverIf + ",high,3,1800",
 				"--local=/corp.example/", "--host-record=" + umsName + "," + router.String()}, c.ranges...)
-			startDnsmasq(t, server, args...)
+			leases, _ := startDnsmasq(t, server, args...)
 			serveUMS(t, server, "["+router.String()+"]:8443")
 			testutil.RunInNetns(t, client)
+			// dnsmasq as judge of the DHCPv6 exchange (stateful: a Request
+			// for an address; stateless: an Information-Request; RA only:
+			// none).
+			log, _ := os.ReadFile(filepath.Join(filepath.Dir(leases), "log"))
+			v6 := strings.Contains(string(log), "DHCPSOLICIT(") || strings.Contains(string(log), "DHCPINFORMATION-REQUEST(")
+			if c.asked != "" && !strings.Contains(string(log), c.asked) || c.asked == "" && v6 {
+				t.Errorf("dnsmasq log, want %q:\n%s", c.asked, log)
+			}
 			// The kernel as judge: the address and the default route.
 			addrs := testutil.Run(t, "ip", "-n", client, "-6", "addr", "show", "dev", clientIf, "scope", "global")
 			if !strings.Contains(addrs, strings.TrimSuffix(prefix.Masked().Addr().String(), "::")) {
