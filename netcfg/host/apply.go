@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/onramp-os/onramp/internal/atomicfile"
+	"github.com/onramp-os/onramp/netcfg"
 )
 
 const netUp = net.FlagUp
@@ -32,12 +33,13 @@ type ipConfig struct {
 	// IPv6: the addresses the backend adds (DHCPv6, static; SLAAC's are
 	// the kernel's), the on-link prefixes, the default router (from the
 	// router advertisement, or static), whether the link has a global
-	// IPv6 address at all, and whether the configuration is static.
+	// IPv6 address at all, and how IPv6 was chosen (static and off replace
+	// what router advertisements gave the link before).
 	Address6  []addr6
 	Prefixes6 []netip.Prefix
 	Gateway6  netip.Addr
 	v6        bool
-	static6   bool
+	mode6     netcfg.IPv6Mode
 }
 
 // addr6 is an IPv6 address to add, with its lifetimes (0: forever).
@@ -48,7 +50,7 @@ type addr6 struct {
 
 // merge puts IPv6 configuration v6 into c (IPv4), name servers of both.
 func (c ipConfig) merge(v6 ipConfig) ipConfig {
-	c.Address6, c.Prefixes6, c.Gateway6, c.v6, c.static6 = v6.Address6, v6.Prefixes6, v6.Gateway6, v6.v6, v6.static6
+	c.Address6, c.Prefixes6, c.Gateway6, c.v6, c.mode6 = v6.Address6, v6.Prefixes6, v6.Gateway6, v6.v6, v6.mode6
 	for _, d := range v6.DNS {
 		if !containsAddr(c.DNS, d) {
 			c.DNS = append(c.DNS, d)

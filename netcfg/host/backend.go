@@ -14,7 +14,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -171,7 +173,9 @@ func (b *Backend) Links(ctx context.Context) ([]netcfg.Link, error) {
 // IPv6's): its link, addresses and gateways as the kernel has them, the
 // name servers of ROOT/etc/resolv.conf, and what the lease that
 // configured it said (time zone, SSID). Online means a default route
-// exists on a link that is up with a global address; Check probes further.
+// exists on a link that is up with a global address, or a link this
+// backend connected still has a global IPv6 address (its router need not
+// be a default router); Check probes further.
 func (b *Backend) Status(ctx context.Context) (netcfg.Status, error) {
 	routes, err := defaultRoutes()
 	if err != nil {
@@ -221,6 +225,24 @@ func (b *Backend) Status(ctx context.Context) (netcfg.Status, error) {
 		}
 		st.DNS, st.Domain = readResolv(b.resolvPath())
 		return st, nil
+	}
+	// A router may advertise its prefix without being a default router
+	// (lifetime 0, a closed network): the link this backend connected
+	// still works while it has a global IPv6 address.
+	b.mu.Lock()
+	applied := maps.Clone(b.applied)
+	b.mu.Unlock()
+	for _, name := range slices.Sorted(maps.Keys(applied)) {
+		l, err := netlink.LinkByName(name)
+		if err != nil || l.Attrs().Flags&netUp == 0 {
+			continue
+		}
+		if addrs6, err := global6(l); err == nil && len(addrs6) > 0 {
+			st := applied[name]
+			st.Online, st.Address6, st.Gateway6 = true, addrs6, netip.Addr{}
+			st.DNS, st.Domain = readResolv(b.resolvPath())
+			return st, nil
+		}
 	}
 	return netcfg.Status{}, nil
 }

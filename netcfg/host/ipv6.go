@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -384,15 +385,21 @@ func poll6(ctx context.Context, timeout time.Duration, cond func() (bool, error)
 // static6 is the ipConfig of a static IPv6 configuration.
 func static6(s netcfg.Static6Config) ipConfig {
 	return ipConfig{Address6: []addr6{{prefix: s.Address}}, Prefixes6: []netip.Prefix{s.Address.Masked()},
-		Gateway6: s.Gateway, DNS: s.DNS, static6: true, v6: true}
+		Gateway6: s.Gateway, DNS: s.DNS, mode6: netcfg.IPv6Static, v6: true}
 }
 
 // applyIP6 adds c's IPv6 addresses to l (lifetimes from DHCPv6, forever
 // for static ones) and waits for them to pass duplicate address
-// detection; for a static configuration it makes c's gateway the IPv6
-// default route.
+// detection. A static or no IPv6 configuration first removes what router
+// advertisements gave the link (global addresses, default routes), and a
+// static one makes c's gateway the IPv6 default route.
 func applyIP6(ctx context.Context, l netlink.Link, c ipConfig, timeout time.Duration) error {
 	name := l.Attrs().Name
+	if c.mode6 != netcfg.IPv6Auto {
+		if err := clear6(l, c.Address6); err != nil {
+			return err
+		}
+	}
 	var want []netip.Prefix
 	for _, a := range c.Address6 {
 		na := &netlink.Addr{IPNet: ipNet(a.prefix)}
@@ -409,8 +416,33 @@ func applyIP6(ctx context.Context, l netlink.Link, c ipConfig, timeout time.Dura
 			return fmt.Errorf("%s: %s did not become usable (duplicate address?): %w", name, p.Addr(), err)
 		}
 	}
-	if !c.static6 || !c.Gateway6.IsValid() {
+	if c.mode6 != netcfg.IPv6Static || !c.Gateway6.IsValid() {
 		return nil
+	}
+	r := &netlink.Route{LinkIndex: l.Attrs().Index, Gw: c.Gateway6.WithZone("").AsSlice(), Table: unix.RT_TABLE_MAIN,
+		Dst: &net.IPNet{IP: net.IPv6zero, Mask: net.CIDRMask(0, 128)}, Protocol: unix.RTPROT_STATIC}
+	if err := netlink.RouteReplace(r); err != nil {
+		return fmt.Errorf("%s: IPv6 default route via %s: %w", name, c.Gateway6, err)
+	}
+	return nil
+}
+
+// clear6 removes l's global IPv6 addresses but keep, and every IPv6
+// default route.
+func clear6(l netlink.Link, keep []addr6) error {
+	name := l.Attrs().Name
+	cur, err := netlink.AddrList(l, netlink.FAMILY_V6)
+	if err != nil {
+		return fmt.Errorf("%s: list addresses: %w", name, err)
+	}
+	for _, a := range cur {
+		p, ok := toPrefix(a.IPNet)
+		if !ok || a.Scope != unix.RT_SCOPE_UNIVERSE || slices.ContainsFunc(keep, func(k addr6) bool { return k.prefix == p }) {
+			continue
+		}
+		if err := ignoreGone(netlink.AddrDel(l, &a)); err != nil {
+			return fmt.Errorf("%s: remove %s: %w", name, p, err)
+		}
 	}
 	defs, err := defaultRoutes6()
 	if err != nil {
@@ -420,11 +452,6 @@ func applyIP6(ctx context.Context, l netlink.Link, c ipConfig, timeout time.Dura
 		if err := ignoreGone(netlink.RouteDel(&r)); err != nil {
 			return fmt.Errorf("remove the IPv6 default route via %s: %w", r.Gw, err)
 		}
-	}
-	r := &netlink.Route{LinkIndex: l.Attrs().Index, Gw: c.Gateway6.WithZone("").AsSlice(), Table: unix.RT_TABLE_MAIN,
-		Dst: &net.IPNet{IP: net.IPv6zero, Mask: net.CIDRMask(0, 128)}, Protocol: unix.RTPROT_STATIC}
-	if err := netlink.RouteReplace(r); err != nil {
-		return fmt.Errorf("%s: IPv6 default route via %s: %w", name, c.Gateway6, err)
 	}
 	return nil
 }

@@ -70,6 +70,7 @@ func (b *Backend) addresses(ctx context.Context, iface string, c netcfg.WiredCon
 		}
 	case netcfg.IPv6Off:
 		err6 = setIPv6Mode(iface, c.IPv6)
+		v6.mode6 = netcfg.IPv6Off
 	}
 	if err6 == nil && v6.v6 {
 		// An IPv6 network: a DHCPv4 server that has not answered the first
