@@ -150,7 +150,8 @@ func (b *Backend) Close() error {
 	return errors.Join(errs...)
 }
 
-// Links lists the physical interfaces with their IPv4 addresses.
+// Links lists the physical interfaces with their global addresses, IPv4
+// first.
 func (b *Backend) Links(ctx context.Context) ([]netcfg.Link, error) {
 	links, err := netcfg.ReadSysfsLinks(sysClassNet)
 	if err != nil {
@@ -165,6 +166,11 @@ func (b *Backend) Links(ctx context.Context) ([]netcfg.Link, error) {
 		if err != nil {
 			return nil, err
 		}
+		a6, err := global6(nl)
+		if err != nil {
+			return nil, err
+		}
+		links[i].Addrs = append(links[i].Addrs, a6...)
 	}
 	return links, nil
 }

@@ -144,25 +144,34 @@ func (n *Net) Links(context.Context) ([]netcfg.Link, error) {
 	if n.o.Wired {
 		l := netcfg.Link{Name: "eth0", Kind: netcfg.Wired, MAC: "00:50:56:93:8d:22", Bus: "pci", Carrier: n.o.Carrier}
 		if n.status.Link == "eth0" {
-			l.Addrs = []netip.Prefix{n.status.Address}
+			l.Addrs = statusAddrs(n.status)
 		}
 		ls = append(ls, l)
 	}
 	if n.o.WLAN {
 		l := netcfg.Link{Name: "wlan0", Kind: netcfg.Wireless, MAC: "3c:a9:f4:12:7e:01", Bus: "pci"}
 		if n.status.Link == "wlan0" {
-			l.Addrs = []netip.Prefix{n.status.Address}
+			l.Addrs = statusAddrs(n.status)
 		}
 		ls = append(ls, l)
 	}
 	if n.o.Modem != nil {
 		l := netcfg.Link{Name: "wwan0", Kind: netcfg.Mobile, Bus: "usb"}
 		if n.status.Link == "wwan0" {
-			l.Addrs = []netip.Prefix{n.status.Address}
+			l.Addrs = statusAddrs(n.status)
 		}
 		ls = append(ls, l)
 	}
 	return ls, nil
+}
+
+// statusAddrs are a connection's addresses, IPv4 first.
+func statusAddrs(st netcfg.Status) []netip.Prefix {
+	var as []netip.Prefix
+	if st.Address.IsValid() {
+		as = append(as, st.Address)
+	}
+	return append(as, st.Address6...)
 }
 
 // Status reports the current connection.
