@@ -67,6 +67,7 @@ func New(root string, o Options) (*Device, error) {
 	}
 	no := sim.DemoOptions(o.Step)
 	no.DHCP = o.Online
+	no.Servers = []string{Server} // the UMS and the Onboarding Service; other names are unknown on the demo LAN
 	n := sim.New(no)
 	links, _ := n.Links(context.Background())
 	unit := ""

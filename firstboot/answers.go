@@ -45,13 +45,21 @@ type NetworkAnswer struct {
 	Mobile    *MobileAnswer
 }
 
-// WiredAnswer is "dhcp" (DHCP true) or a static configuration.
+// WiredAnswer is "dhcp" (DHCP true: DHCPv4 and IPv6 from router
+// advertisements) or a mapping: IPv4 static (address) or "dhcp"/"off"
+// (ipv4), IPv6 "auto", "static" (address6) or "off" (ipv6).
 type WiredAnswer struct {
 	DHCP    bool
+	IPv4    string // "dhcp", "off"; "" is static with Address, else dhcp
 	Address string // "192.0.2.10/24"
 	Gateway string
 	Domain  string
 	DNS     []string
+	IPv6    string // "auto", "static", "off"; "" is static with Address6, else auto
+	// Address6 is "2001:db8::10/64"; Gateway6 and DNS6 go with it.
+	Address6 string
+	Gateway6 string
+	DNS6     []string
 }
 
 // WLANAnswer joins a wireless network.
@@ -344,7 +352,8 @@ func parseNetwork(n *yaml.Node, p string, a *NetworkAnswer) error {
 			}
 			w := a.Wired
 			return fields(n, p, map[string]func(*yaml.Node, string) error{
-				"address": str(&w.Address), "gateway": str(&w.Gateway), "domain": str(&w.Domain), "dns": strList(&w.DNS)})
+				"ipv4": str(&w.IPv4), "address": str(&w.Address), "gateway": str(&w.Gateway), "domain": str(&w.Domain), "dns": strList(&w.DNS),
+				"ipv6": str(&w.IPv6), "address6": str(&w.Address6), "gateway6": str(&w.Gateway6), "dns6": strList(&w.DNS6)})
 		},
 		"wlan": func(n *yaml.Node, p string) error {
 			a.WLAN = &WLANAnswer{}

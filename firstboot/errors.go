@@ -13,7 +13,19 @@ import (
 // ConnectTimeout bounds one connection attempt as a whole.
 const ConnectTimeout = 90 * time.Second
 
+// NetErrorText says in the user's language what failed on the way: the
+// link, the address, the gateway, the name servers, the server's name,
+// the server (named), or the wireless or mobile network.
 func NetErrorText(t i18n.Func, err error) string {
+	var te *netcfg.TargetError
+	if errors.As(err, &te) {
+		switch {
+		case errors.Is(err, netcfg.ErrServerName):
+			return t("net.err.servername", te.Target.Host)
+		case errors.Is(err, netcfg.ErrServer):
+			return t("net.err.server", te.Target.String())
+		}
+	}
 	keys := []struct {
 		err error
 		key string

@@ -67,12 +67,19 @@ type Config struct {
 	Detector  sysconf.TimezoneDetector // nil: DHCP option 101 of the connection only
 	Now       func() time.Time
 	Prefill   Answers // values to start with (--answers)
+	// ServiceURL is the Onboarding Service's base URL: with no UMS in the
+	// answers, the server the network step must reach (NetTarget).
+	ServiceURL string
 	// Fresh ignores the saved progress (--force after a completed setup).
 	Fresh bool
 }
 
-// Defaults fills what the caller left out.
+// Defaults fills what the caller left out, and tells the network which
+// server the onboarding step will need (NetTarget).
 func (c *Config) Defaults() {
+	if c.Net != nil {
+		c.Net.SetTarget(NetTarget(c.Prefill.Onboarding, c.ServiceURL))
+	}
 	if c.Context == nil {
 		c.Context = context.Background()
 	}

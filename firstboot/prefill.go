@@ -28,10 +28,14 @@ func AnsweredAuth(n NetworkAnswer, def int) int {
 	return def
 }
 
-// AnsweredWired is the static configuration as the wired form's fields
-// (address, /prefix, gateway, domain, two name servers); dhcp is set for
-// `wired: dhcp`.
-func AnsweredWired(n NetworkAnswer) (vals [6]string, dhcp bool) {
+// WiredFields are the wired form's fields: IPv4 address, /prefix or mask,
+// gateway, domain, two name servers; IPv6 address/prefix, gateway, name
+// server.
+type WiredFields [9]string
+
+// AnsweredWired is the static configuration as the wired form's fields;
+// dhcp is set for `wired: dhcp`.
+func AnsweredWired(n NetworkAnswer) (vals WiredFields, dhcp bool) {
 	w := n.Wired
 	if w == nil {
 		return vals, false
@@ -48,7 +52,33 @@ func AnsweredWired(n NetworkAnswer) (vals [6]string, dhcp bool) {
 	for i := 0; i < 2 && i < len(w.DNS); i++ {
 		vals[4+i] = w.DNS[i]
 	}
+	vals[6], vals[7] = w.Address6, w.Gateway6
+	if len(w.DNS6) > 0 {
+		vals[8] = w.DNS6[0]
+	}
 	return vals, false
+}
+
+// Config is what the wired form asks for: each family static where its
+// fields are filled in, else from the network (DHCP; router
+// advertisements), so the empty form is dual stack.
+func (v WiredFields) Config() (netcfg.WiredConfig, error) {
+	var c netcfg.WiredConfig
+	if strings.TrimSpace(strings.Join(v[:6], "")) != "" {
+		s, err := netcfg.ParseStatic(v[0], v[1], v[2], v[3], []string{v[4], v[5]})
+		if err != nil {
+			return c, err
+		}
+		c.Static = &s
+	}
+	if strings.TrimSpace(strings.Join(v[6:], "")) != "" {
+		s, err := netcfg.ParseStatic6(v[6], v[7], []string{v[8]})
+		if err != nil {
+			return c, err
+		}
+		c.IPv6, c.Static6 = netcfg.IPv6Static, &s
+	}
+	return c, netcfg.ValidateWired(c)
 }
 
 // AnsweredMobile chooses the answered country, provider and APN where the

@@ -114,12 +114,8 @@ func checkNetwork(n NetworkAnswer, providers netcfg.ProviderDB) error {
 	}
 	switch {
 	case n.Skip:
-	case n.Wired != nil && !n.Wired.DHCP:
-		w := n.Wired
-		if !strings.Contains(w.Address, "/") {
-			return &AnswerError{Field: "network.wired.address", Msg: "give the address with its prefix, like 192.0.2.10/24"}
-		}
-		if _, err := netcfg.ParseStatic(w.Address, "", w.Gateway, w.Domain, w.DNS); err != nil {
+	case n.Wired != nil:
+		if _, err := WiredConfigFor(*n.Wired); err != nil {
 			return wrap("network.wired", err)
 		}
 	case n.WLAN != nil:
@@ -179,6 +175,7 @@ func ParseAnswerTime(s string) (time.Time, error) {
 // same checks and effects as the screens, a line on log per step. An error
 // names the field (an *AnswerError) or the step that failed.
 func RunUnattended(cfg Config, a Answers, log io.Writer) (Outcome, error) {
+	cfg.Prefill = a
 	cfg.Defaults()
 	ctx := cfg.Context
 	var out Outcome
@@ -297,7 +294,9 @@ func unattendedOnboarding(ctx context.Context, cfg *Config, o OnboardingAnswer, 
 	}
 	var res onboard.Result
 	var err error
+	var req OnboardRequest
 	if o.Email != "" {
+		req.Email = o.Email
 		c.Email = o.Email
 		res, err = cfg.Onboarder.ByEmail(ctx, o.Email, func(d onboard.DeviceCode) {
 			fmt.Fprintf(log, "sign in at %s with the code %s\n", d.VerificationURI, d.UserCode)
@@ -308,7 +307,8 @@ func unattendedOnboarding(ctx context.Context, cfg *Config, o OnboardingAnswer, 
 			port = cmp.Or(o.Port, 8443)
 		}
 		c.Server, c.Port = host, port
-		res, err = cfg.Onboarder.ByServer(ctx, onboard.ServerRequest{Server: host, Port: port, OTP: o.OTP, Token: NormalizeToken(o.Token)})
+		req.Server = &onboard.ServerRequest{Server: host, Port: port, OTP: o.OTP, Token: NormalizeToken(o.Token)}
+		res, err = cfg.Onboarder.ByServer(ctx, *req.Server)
 	}
 	if err != nil {
 		var oe *onboard.Error
@@ -316,6 +316,9 @@ func unattendedOnboarding(ctx context.Context, cfg *Config, o OnboardingAnswer, 
 			msg := fmt.Sprintf("%s: %s", oe.Error(), i18n.For("en").T(fmt.Sprintf("ob.code.%d", int(oe.Code))))
 			if oe.Reason != "" {
 				msg += ": " + oe.Reason
+			}
+			if d := Diagnose(ctx, cfg, req, err); d != nil {
+				msg += "; network: " + NetErrorText(i18n.For("en").T, d)
 			}
 			return nil, errors.New(msg)
 		}

@@ -58,10 +58,9 @@ func unattendedNetwork(ctx context.Context, cfg *Config, n NetworkAnswer, log io
 		if err != nil {
 			return "", err
 		}
-		var wc netcfg.WiredConfig
-		if !n.Wired.DHCP {
-			st, _ := netcfg.ParseStatic(n.Wired.Address, "", n.Wired.Gateway, n.Wired.Domain, n.Wired.DNS)
-			wc.Static = &st
+		wc, err := WiredConfigFor(*n.Wired)
+		if err != nil {
+			return "", connectErr("network.wired", err)
 		}
 		st, err := cfg.Net.ConfigureWired(ctx, iface, wc, nil)
 		if err != nil {
@@ -70,7 +69,7 @@ func unattendedNetwork(ctx context.Context, cfg *Config, n NetworkAnswer, log io
 		if err := PersistNetwork(cfg, iface, &wc, nil, nil); err != nil {
 			return "", fmt.Errorf("network: %w", err)
 		}
-		fmt.Fprintf(log, "network: %s online with %s\n", iface, st.Address)
+		fmt.Fprintf(log, "network: %s online with %s\n", iface, addresses(st))
 		return "wired", nil
 	case n.WLAN != nil:
 		iface, err := pick(netcfg.Wireless, "network.wlan")

@@ -1,7 +1,8 @@
 // Package netcfg is the network side of the setup assistant: the links of
-// the device, whether it is online, wired DHCP or static IPv4, WLAN scan
-// and join (visible, hidden, open, WEP, PSK/SAE, PEAP), mobile broadband
-// with SIM PIN, the provider database, and the files that keep a working
+// the device, whether it reaches the server the next step needs, wired
+// IPv4 (DHCP or static) and IPv6 (router advertisements with SLAAC and
+// DHCPv6, or static), dual stack by default, WLAN scan and join (visible,
+// hidden, open, WEP, PSK/SAE, PEAP), mobile broadband with SIM PIN, the provider database, and the files that keep a working
 // configuration for the installed OS. It defines the interfaces the
 // assistant uses; real Linux backends (netcfg/host) implement them,
 // netcfg/sim is a faithful simulation for tests and the demo, and
@@ -12,8 +13,10 @@ package netcfg
 import (
 	"context"
 	"errors"
+	"net"
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -61,6 +64,10 @@ type Status struct {
 	DNS      []netip.Addr
 	Domain   string
 	TimeZone string // DHCP option 101, "" when the lease had none
+	// Address6 are the link's global IPv6 addresses (SLAAC, DHCPv6 or
+	// static); Gateway6 is the IPv6 default router.
+	Address6 []netip.Prefix
+	Gateway6 netip.Addr
 }
 
 // Stage is a step of connecting, for the progress shown meanwhile.
@@ -73,7 +80,7 @@ const (
 	StageAuthenticate Stage = "authenticate" // WLAN key exchange or 802.1X; SIM PIN
 	StageRegistering  Stage = "registering"  // mobile: registering with the network
 	StageAddress      Stage = "address"      // DHCP or static address
-	StageCheck        Stage = "check"        // gateway and DNS reachable
+	StageCheck        Stage = "check"        // the target server (else gateway and DNS) answers
 )
 
 // Progress receives the stages while a connection is made; it may be nil.
@@ -92,6 +99,8 @@ var (
 	ErrTimeout        = errors.New("the connection timed out")
 	ErrGateway        = errors.New("the default gateway does not answer")
 	ErrDNS            = errors.New("the name servers do not answer")
+	ErrServerName     = errors.New("the name servers do not know the server's name")
+	ErrServer         = errors.New("the server cannot be reached")
 	ErrNoInternet     = errors.New("the internet cannot be reached")
 	ErrWrongKey       = errors.New("the network key is wrong")
 	ErrAuthFailed     = errors.New("the user name or password was not accepted")
@@ -126,7 +135,41 @@ type Backend interface {
 	ConnectMobile(ctx context.Context, modem string, c MobileConfig, p Progress) (Status, error)
 	// Providers is the mobile provider database.
 	Providers() ProviderDB
+	// SetTarget names the server the next step needs (the Onboarding
+	// Service or the UMS); from then on a connection counts as working
+	// when that server answers, whatever else does not. The zero Target
+	// checks the gateway and the name servers instead.
+	SetTarget(t Target)
+	// Check checks the connection there is now against t (the zero
+	// Target: the gateway and the name servers), naming what on the way
+	// fails, as connecting does; nil when t answers.
+	Check(ctx context.Context, t Target) error
 }
+
+// Target is a server the device must reach: a host name or address and a
+// TCP port, reached with TLS.
+type Target struct {
+	Host string
+	Port int
+}
+
+// IsZero reports whether no server is named.
+func (t Target) IsZero() bool { return t.Host == "" }
+
+func (t Target) String() string {
+	return net.JoinHostPort(t.Host, strconv.Itoa(t.Port))
+}
+
+// TargetError is a failure to reach the target, naming it; Err says what
+// on the way failed (ErrGateway, ErrDNS, ErrServerName, ErrServer).
+type TargetError struct {
+	Target Target
+	Err    error
+}
+
+func (e *TargetError) Error() string { return e.Target.String() + ": " + e.Err.Error() }
+
+func (e *TargetError) Unwrap() error { return e.Err }
 
 // PreferredLink is the link the device is known by (its MAC is the Unit
 // ID): wired before wireless, then bus PCI before SDIO before USB, then

@@ -32,53 +32,90 @@ func SupplicantFile(root, iface string) string {
 // ModemFile is where the mobile broadband connection goes.
 func ModemFile(root string) string { return filepath.Join(root, "etc/onramp/network/modem.json") }
 
-// WriteWired keeps a wired configuration: a .network file (DHCP or static)
-// and, for a static one with name servers, /etc/resolv.conf.
+// WriteWired keeps a wired configuration: a .network file with what was
+// chosen — DHCP= (yes: DHCPv4 and DHCPv6, ipv4, ipv6), IPv6AcceptRA= (yes
+// for IPv6 from router advertisements), Address=/Gateway=/DNS= for static
+// ones — and, for static name servers, /etc/resolv.conf.
 func WriteWired(root, iface string, c WiredConfig) error {
+	if err := ValidateWired(c); err != nil {
+		return err
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Written by the setup assistant.\n[Match]\nName=%s\n\n[Network]\n", iface)
-	if c.Static == nil {
-		b.WriteString("DHCP=ipv4\n\n[DHCPv4]\nUseTimezone=yes\n")
-		return atomicfile.WriteFileIn(root, NetworkFile("", iface), []byte(b.String()), 0o644)
+	dhcp4 := c.Static == nil && !c.NoIPv4
+	auto6 := c.IPv6 == IPv6Auto
+	switch {
+	case dhcp4 && auto6:
+		b.WriteString("DHCP=yes\n")
+	case dhcp4:
+		b.WriteString("DHCP=ipv4\n")
+	case auto6:
+		b.WriteString("DHCP=ipv6\n")
 	}
-	s := c.Static
-	fmt.Fprintf(&b, "Address=%s\n", s.Address)
-	if s.Gateway.IsValid() {
-		fmt.Fprintf(&b, "Gateway=%s\n", s.Gateway)
+	if auto6 {
+		b.WriteString("IPv6AcceptRA=yes\n")
+	} else {
+		b.WriteString("IPv6AcceptRA=no\n")
 	}
-	for _, d := range s.DNS {
+	if c.IPv6 == IPv6Off {
+		b.WriteString("LinkLocalAddressing=ipv4\n")
+	}
+	var dns []netip.Addr
+	domain := ""
+	if s := c.Static; s != nil {
+		fmt.Fprintf(&b, "Address=%s\n", s.Address)
+		if s.Gateway.IsValid() {
+			fmt.Fprintf(&b, "Gateway=%s\n", s.Gateway)
+		}
+		dns, domain = append(dns, s.DNS...), s.Domain
+	}
+	if s := c.Static6; s != nil {
+		fmt.Fprintf(&b, "Address=%s\n", s.Address)
+		if s.Gateway.IsValid() {
+			fmt.Fprintf(&b, "Gateway=%s\n", s.Gateway)
+		}
+		dns = append(dns, s.DNS...)
+	}
+	for _, d := range dns {
 		fmt.Fprintf(&b, "DNS=%s\n", d)
 	}
-	if s.Domain != "" {
-		fmt.Fprintf(&b, "Domains=%s\n", s.Domain)
+	if domain != "" {
+		fmt.Fprintf(&b, "Domains=%s\n", domain)
+	}
+	if dhcp4 {
+		b.WriteString("\n[DHCPv4]\nUseTimezone=yes\n")
 	}
 	if err := atomicfile.WriteFileIn(root, NetworkFile("", iface), []byte(b.String()), 0o644); err != nil {
 		return err
 	}
-	if len(s.DNS) == 0 && s.Domain == "" {
+	if len(dns) == 0 && domain == "" {
 		return nil
 	}
 	var r strings.Builder
 	r.WriteString("# Written by the setup assistant.\n")
-	if s.Domain != "" {
-		fmt.Fprintf(&r, "search %s\n", s.Domain)
+	if domain != "" {
+		fmt.Fprintf(&r, "search %s\n", domain)
 	}
-	for _, d := range s.DNS {
+	for _, d := range dns {
 		fmt.Fprintf(&r, "nameserver %s\n", d)
 	}
 	return atomicfile.WriteFileIn(root, "etc/resolv.conf", []byte(r.String()), 0o644)
 }
 
-// ReadWired reads back what WriteWired wrote for iface.
+// ReadWired reads back what WriteWired wrote for iface. Name servers go
+// with the static IPv4 configuration when there is one, else with the
+// static IPv6 one; IPv6 ones go with the IPv6 configuration when both
+// are static.
 func ReadWired(root, iface string) (WiredConfig, error) {
 	path := NetworkFile(root, iface)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return WiredConfig{}, err
 	}
-	var c WiredConfig
-	var s StaticConfig
-	dhcp := false
+	var s4 StaticConfig
+	var s6 Static6Config
+	var dns []netip.Addr
+	dhcp4, auto6, off6 := false, true, false
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
 		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
@@ -87,28 +124,58 @@ func ReadWired(root, iface string) (WiredConfig, error) {
 		}
 		switch k {
 		case "DHCP":
-			dhcp = v == "ipv4" || v == "yes"
+			dhcp4 = v == "ipv4" || v == "yes"
+		case "IPv6AcceptRA":
+			auto6 = v == "yes"
+		case "LinkLocalAddressing":
+			off6 = v == "ipv4" || v == "no"
 		case "Address":
-			s.Address, err = netip.ParsePrefix(v)
+			var p netip.Prefix
+			if p, err = netip.ParsePrefix(v); err == nil && p.Addr().Is4() {
+				s4.Address = p
+			} else if err == nil {
+				s6.Address = p
+			}
 		case "Gateway":
-			s.Gateway, err = netip.ParseAddr(v)
+			var a netip.Addr
+			if a, err = netip.ParseAddr(v); err == nil && a.Is4() {
+				s4.Gateway = a
+			} else if err == nil {
+				s6.Gateway = a
+			}
 		case "DNS":
 			var a netip.Addr
 			if a, err = netip.ParseAddr(v); err == nil {
-				s.DNS = append(s.DNS, a)
+				dns = append(dns, a)
 			}
 		case "Domains":
-			s.Domain = v
+			s4.Domain = v
 		}
 		if err != nil {
 			return WiredConfig{}, fmt.Errorf("%s: %s: %w", path, k, err)
 		}
 	}
-	if !dhcp {
-		if !s.Address.IsValid() {
-			return WiredConfig{}, fmt.Errorf("%s: neither DHCP nor an address", path)
+	var c WiredConfig
+	if s6.Address.IsValid() {
+		c.IPv6, c.Static6 = IPv6Static, &s6
+	} else if !auto6 || off6 {
+		c.IPv6 = IPv6Off
+	}
+	for _, d := range dns {
+		if s4.Address.IsValid() && (c.Static6 == nil || d.Is4()) {
+			s4.DNS = append(s4.DNS, d)
+		} else if c.Static6 != nil {
+			s6.DNS = append(s6.DNS, d)
 		}
-		c.Static = &s
+	}
+	switch {
+	case s4.Address.IsValid():
+		c.Static = &s4
+	case !dhcp4:
+		c.NoIPv4 = true
+	}
+	if err := ValidateWired(c); err != nil {
+		return WiredConfig{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return c, nil
 }

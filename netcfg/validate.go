@@ -23,9 +23,146 @@ func fieldErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
-// WiredConfig is DHCP (Static nil) or a static configuration.
+// WiredConfig is how a wired link gets its addresses. IPv4: DHCP (Static
+// nil), static, or none (NoIPv4). IPv6: from the network's router
+// advertisements (SLAAC, stateful or stateless DHCPv6), static, or none.
+// The zero value is dual stack: DHCP and router advertisements.
 type WiredConfig struct {
-	Static *StaticConfig
+	Static  *StaticConfig
+	NoIPv4  bool
+	IPv6    IPv6Mode
+	Static6 *Static6Config // set for IPv6Static
+}
+
+// IPv6Mode is how a link gets its IPv6 addresses.
+type IPv6Mode int
+
+// The IPv6 modes.
+const (
+	IPv6Auto   IPv6Mode = iota // router advertisements: SLAAC and/or DHCPv6
+	IPv6Static                 // Static6
+	IPv6Off                    // no IPv6 configuration
+)
+
+func (m IPv6Mode) String() string {
+	switch m {
+	case IPv6Static:
+		return "static"
+	case IPv6Off:
+		return "off"
+	}
+	return "auto"
+}
+
+// Static6Config is a validated static IPv6 configuration.
+type Static6Config struct {
+	Address netip.Prefix // address and prefix length
+	Gateway netip.Addr   // may be invalid (none); a link-local router is allowed
+	DNS     []netip.Addr // at most two
+}
+
+// ValidateWired checks a wired configuration as a whole: each static part
+// with its rules, a Static6 exactly for IPv6Static, and at least one of
+// the two families on.
+func ValidateWired(c WiredConfig) error {
+	if c.Static != nil {
+		if c.NoIPv4 {
+			return fieldErr("ipv4", "a static IPv4 configuration and IPv4 off exclude each other")
+		}
+		if err := ValidateStatic(*c.Static); err != nil {
+			return err
+		}
+	}
+	switch c.IPv6 {
+	case IPv6Auto, IPv6Off:
+		if c.Static6 != nil {
+			return fieldErr("ipv6", "a static IPv6 configuration needs the IPv6 mode static")
+		}
+	case IPv6Static:
+		if c.Static6 == nil {
+			return fieldErr("address6", "enter the IPv6 address")
+		}
+		if err := ValidateStatic6(*c.Static6); err != nil {
+			return err
+		}
+	default:
+		return fieldErr("ipv6", "use auto, static or off")
+	}
+	if c.NoIPv4 && c.IPv6 == IPv6Off {
+		return fieldErr("ipv6", "IPv4 and IPv6 cannot both be off")
+	}
+	return nil
+}
+
+// ParseStatic6 validates the IPv6 part of the wired form: the address with
+// its prefix length ("2001:db8::10/64"; without one, /64), the gateway
+// (optional; inside the prefix or link-local) and up to two name servers
+// ("" ignored).
+func ParseStatic6(address, gateway string, dns []string) (Static6Config, error) {
+	var c Static6Config
+	address = strings.TrimSpace(address)
+	a, p, hasLen := strings.Cut(address, "/")
+	addr, err := netip.ParseAddr(a)
+	if err != nil || !addr.Is6() || addr.Is4In6() || addr.Zone() != "" {
+		return c, fieldErr("address6", "enter an IPv6 address like 2001:db8::10/64")
+	}
+	if addr.IsUnspecified() || addr.IsMulticast() || addr.IsLoopback() || addr.IsLinkLocalUnicast() {
+		return c, fieldErr("address6", "%s cannot be a device's address", addr)
+	}
+	bitsN := 64
+	if hasLen {
+		if bitsN, err = strconv.Atoi(p); err != nil || bitsN < 1 || bitsN > 128 {
+			return c, fieldErr("address6", "use a prefix length from /1 to /128")
+		}
+	}
+	c.Address = netip.PrefixFrom(addr, bitsN)
+	if g := strings.TrimSpace(gateway); g != "" {
+		gw, err := netip.ParseAddr(g)
+		if err != nil || !gw.Is6() || gw.Is4In6() || gw.Zone() != "" {
+			return c, fieldErr("gateway6", "enter an IPv6 address like 2001:db8::1 or fe80::1")
+		}
+		if gw.IsUnspecified() || gw.IsMulticast() || gw.IsLoopback() {
+			return c, fieldErr("gateway6", "%s cannot be a gateway", gw)
+		}
+		if !gw.IsLinkLocalUnicast() && !c.Address.Masked().Contains(gw) {
+			return c, fieldErr("gateway6", "%s is neither in %s nor link-local", gw, c.Address.Masked())
+		}
+		if gw == addr {
+			return c, fieldErr("gateway6", "the gateway cannot be the device's own address")
+		}
+		c.Gateway = gw
+	}
+	for _, s := range dns {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil || a.Zone() != "" {
+			return c, fieldErr("dns6", "%q is not an IP address", s)
+		}
+		c.DNS = append(c.DNS, a)
+	}
+	if len(c.DNS) > 2 {
+		return c, fieldErr("dns6", "at most two name servers")
+	}
+	return c, nil
+}
+
+// ValidateStatic6 checks a Static6Config with ParseStatic6's rules.
+func ValidateStatic6(s Static6Config) error {
+	addr, gw := "", ""
+	if s.Address.IsValid() {
+		addr = s.Address.String()
+	}
+	if s.Gateway.IsValid() {
+		gw = s.Gateway.String()
+	}
+	var dns []string
+	for _, d := range s.DNS {
+		dns = append(dns, d.String())
+	}
+	_, err := ParseStatic6(addr, gw, dns)
+	return err
 }
 
 // StaticConfig is a validated static IPv4 configuration.

@@ -2,6 +2,7 @@ package netcfg
 
 import (
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -186,5 +187,89 @@ func TestPersistRoundTrip(t *testing.T) {
 	}
 	if _, err := ReadModem(root); field(err) != "pin" || strings.Contains(err.Error(), `"12"`) {
 		t.Errorf("a saved PIN of two digits: %v", err)
+	}
+}
+
+// TestPersistIPv6 writes each IPv4/IPv6 choice and checks that the
+// .network says what was chosen and reads back the same.
+func TestPersistIPv6(t *testing.T) {
+	s4, err := ParseStatic("192.0.2.10/24", "", "192.0.2.1", "", []string{"192.0.2.53"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s6, err := ParseStatic6("2001:db8::10/64", "fe80::1", []string{"2001:db8::53"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		c        WiredConfig
+		want     []string
+		wantNone []string
+	}{
+		{WiredConfig{}, []string{"DHCP=yes", "IPv6AcceptRA=yes", "UseTimezone=yes"}, []string{"Address="}},
+		{WiredConfig{NoIPv4: true}, []string{"DHCP=ipv6", "IPv6AcceptRA=yes"}, []string{"UseTimezone", "Address="}},
+		{WiredConfig{IPv6: IPv6Off}, []string{"DHCP=ipv4", "IPv6AcceptRA=no", "LinkLocalAddressing=ipv4"}, nil},
+		{WiredConfig{Static: &s4}, []string{"DHCP=ipv6", "IPv6AcceptRA=yes", "Address=192.0.2.10/24"}, nil},
+		{WiredConfig{IPv6: IPv6Static, Static6: &s6}, []string{"DHCP=ipv4", "IPv6AcceptRA=no", "Address=2001:db8::10/64",
+			"Gateway=fe80::1", "DNS=2001:db8::53"}, nil},
+		{WiredConfig{Static: &s4, IPv6: IPv6Static, Static6: &s6}, []string{"IPv6AcceptRA=no", "Address=192.0.2.10/24",
+			"Address=2001:db8::10/64", "Gateway=192.0.2.1", "Gateway=fe80::1", "DNS=192.0.2.53", "DNS=2001:db8::53"}, []string{"DHCP="}},
+		{WiredConfig{NoIPv4: true, IPv6: IPv6Static, Static6: &s6}, []string{"IPv6AcceptRA=no", "Address=2001:db8::10/64"}, []string{"DHCP="}},
+	}
+	for _, c := range cases {
+		root := t.TempDir()
+		if err := WriteWired(root, "eth0", c.c); err != nil {
+			t.Fatalf("%+v: %v", c.c, err)
+		}
+		nw, _ := os.ReadFile(NetworkFile(root, "eth0"))
+		for _, w := range c.want {
+			if !strings.Contains(string(nw), w+"\n") {
+				t.Errorf("%+v: .network lacks %q:\n%s", c.c, w, nw)
+			}
+		}
+		for _, w := range c.wantNone {
+			if strings.Contains(string(nw), w) {
+				t.Errorf("%+v: .network has %q:\n%s", c.c, w, nw)
+			}
+		}
+		if got, err := ReadWired(root, "eth0"); err != nil || !reflect.DeepEqual(got, c.c) {
+			t.Errorf("read %+v, %v; wrote %+v", got, err, c.c)
+		}
+	}
+	if err := WriteWired(t.TempDir(), "eth0", WiredConfig{NoIPv4: true, IPv6: IPv6Off}); field(err) != "ipv6" {
+		t.Errorf("both families off: %v", err)
+	}
+}
+
+func TestParseStatic6(t *testing.T) {
+	c, err := ParseStatic6(" 2001:db8::10 ", "2001:db8::1", []string{"", "2001:db8::53", "192.0.2.53"})
+	if err != nil || c.Address != netip.MustParsePrefix("2001:db8::10/64") || c.Gateway != netip.MustParseAddr("2001:db8::1") || len(c.DNS) != 2 {
+		t.Fatalf("%+v, %v", c, err)
+	}
+	for _, bad := range []struct{ addr, gw, field string }{
+		{"192.0.2.10/24", "", "address6"},
+		{"fe80::10/64", "", "address6"},
+		{"ff02::1/64", "", "address6"},
+		{"::/64", "", "address6"},
+		{"::ffff:192.0.2.1/64", "", "address6"},
+		{"2001:db8::10/129", "", "address6"},
+		{"2001:db8::10/0", "", "address6"},
+		{"2001:db8::10/64", "192.0.2.1", "gateway6"},
+		{"2001:db8::10/64", "2001:db9::1", "gateway6"},
+		{"2001:db8::10/64", "2001:db8::10", "gateway6"},
+		{"2001:db8::10/64", "ff02::2", "gateway6"},
+	} {
+		if _, err := ParseStatic6(bad.addr, bad.gw, nil); field(err) != bad.field {
+			t.Errorf("%q %q: %v, want a %s error", bad.addr, bad.gw, err, bad.field)
+		}
+	}
+	if _, err := ParseStatic6("2001:db8::10/64", "", []string{"2001:db8::1", "2001:db8::2", "2001:db8::3"}); field(err) != "dns6" {
+		t.Errorf("three name servers: %v", err)
+	}
+	if err := ValidateWired(WiredConfig{IPv6: IPv6Static}); field(err) != "address6" {
+		t.Errorf("static without address: %v", err)
+	}
+	if err := ValidateWired(WiredConfig{Static6: &c}); field(err) != "ipv6" {
+		t.Errorf("address with mode auto: %v", err)
 	}
 }

@@ -100,6 +100,7 @@ func build(ctx context.Context, s streams, o options) (*assistant, error) {
 			return nil, fmt.Errorf("onboarding: %w", err)
 		}
 	}
+	st.cfg.ServiceURL = onboardingService
 	st.cfg.Detector = detector(st.cfg.Net, o.geoIPURL)
 	st.cfg.SaveSupport = func(ctx context.Context, exclude []string) (support.Saved, error) {
 		return support.ToStick(ctx, support.Options{Root: abs, Tool: "setup-assistant", Version: cli.Version(), Exclude: exclude})

@@ -2,12 +2,17 @@ package testutil
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // netnsTestEnv names the test a re-executed test binary runs inside a
@@ -82,4 +87,34 @@ func RunInNetns(t testing.TB, ns string, env ...string) {
 // NetnsCommand is a command that runs inside a namespace.
 func NetnsCommand(ns, name string, args ...string) *exec.Cmd {
 	return exec.Command("ip", append([]string{"netns", "exec", ns, name}, args...)...)
+}
+
+// ListenInNetns opens a TCP listener on addr inside network namespace ns
+// (one made by Netns): the socket is opened from a thread moved into ns
+// and stays there, so a server in the test process serves that namespace.
+func ListenInNetns(t testing.TB, ns, addr string) net.Listener {
+	t.Helper()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	self, err := os.Open("/proc/thread-self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer self.Close()
+	target, err := os.Open(filepath.Join("/run/netns", ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+		t.Fatal(err)
+	}
+	ln, lerr := net.Listen("tcp", addr)
+	if err := unix.Setns(int(self.Fd()), unix.CLONE_NEWNET); err != nil {
+		panic("cannot return to the test's network namespace: " + err.Error())
+	}
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	return ln
 }

@@ -93,6 +93,7 @@ func Run(t *testing.T, newEnv func(t *testing.T, lab Lab) Env) {
 		{"WiredStatic", Lab{NoDHCP: true}, testWiredStatic},
 		{"WiredStaticInvalid", Lab{}, testWiredStaticInvalid},
 		{"WiredStaticGatewaySilent", Lab{}, testWiredGatewaySilent},
+		{"WiredTargetSilent", Lab{}, testWiredTargetSilent},
 		{"NoSuchLink", Lab{}, testNoSuchLink},
 		{"WLANJoin", Lab{}, testWLANJoin},
 		{"WLANWrongKey", Lab{}, testWLANWrongKey},

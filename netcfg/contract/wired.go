@@ -175,6 +175,34 @@ func testWiredGatewaySilent(t *testing.T, e Env) {
 	judge(t, e, before)
 }
 
+// SilentTarget is a server nothing answers for: the gateway's address, a
+// port nobody listens on.
+var SilentTarget = netcfg.Target{Host: WiredGateway.String(), Port: 9}
+
+// testWiredTargetSilent connects while the next step's server does not
+// answer: refused with ErrServer naming the server, though the gateway and
+// the name server work, and the lease before stays.
+func testWiredTargetSilent(t *testing.T, e Env) {
+	before, err := e.Net.ConfigureWired(ctx(t), Wired, netcfg.WiredConfig{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Net.SetTarget(SilentTarget)
+	_, err = e.Net.ConfigureWired(ctx(t), Wired, netcfg.WiredConfig{}, nil)
+	var te *netcfg.TargetError
+	if !errors.Is(err, netcfg.ErrServer) || !errors.As(err, &te) || te.Target != SilentTarget {
+		t.Fatalf("err = %v, want ErrServer naming %s", err, SilentTarget)
+	}
+	after, err := e.Net.Status(ctx(t))
+	if err != nil || !after.Online || after.Address != before.Address {
+		t.Errorf("after the failed check: %+v, %v; before %+v", after, err, before)
+	}
+	e.Net.SetTarget(netcfg.Target{})
+	if _, err := e.Net.ConfigureWired(ctx(t), Wired, netcfg.WiredConfig{}, nil); err != nil {
+		t.Errorf("without a target: %v", err)
+	}
+}
+
 func testNoSuchLink(t *testing.T, e Env) {
 	if _, err := e.Net.ConfigureWired(ctx(t), "nosuch0", netcfg.WiredConfig{}, nil); !errors.Is(err, netcfg.ErrNoSuchLink) {
 		t.Errorf("wired: %v", err)

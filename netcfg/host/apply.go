@@ -6,25 +6,62 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
+	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4/nclient4"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/onramp-os/onramp/internal/atomicfile"
+	"github.com/onramp-os/onramp/netcfg"
 )
 
 const netUp = net.FlagUp
 
-// ipConfig is what a lease or a static configuration gives a link.
+// ipConfig is what a lease, router advertisements or a static
+// configuration give a link.
 type ipConfig struct {
-	Address  netip.Prefix
-	Gateway  netip.Addr // invalid: no default route
+	Address  netip.Prefix // IPv4; invalid: none
+	Gateway  netip.Addr   // IPv4; invalid: no default route
 	DNS      []netip.Addr
 	Domain   string
 	Search   []string
 	TimeZone string          // DHCP option 101
 	lease    *nclient4.Lease // the DHCP lease it came from; nil for a static one
+
+	// IPv6: the addresses the backend adds (DHCPv6, static; SLAAC's are
+	// the kernel's), the on-link prefixes, the default router (from the
+	// router advertisement, or static), whether the link has a global
+	// IPv6 address at all, and how IPv6 was chosen (static and off replace
+	// what router advertisements gave the link before).
+	Address6  []addr6
+	Prefixes6 []netip.Prefix
+	Gateway6  netip.Addr
+	v6        bool
+	mode6     netcfg.IPv6Mode
+}
+
+// addr6 is an IPv6 address to add, with its lifetimes (0: forever).
+type addr6 struct {
+	prefix           netip.Prefix
+	valid, preferred time.Duration
+}
+
+// merge puts IPv6 configuration v6 into c (IPv4), name servers of both.
+func (c ipConfig) merge(v6 ipConfig) ipConfig {
+	c.Address6, c.Prefixes6, c.Gateway6, c.v6, c.mode6 = v6.Address6, v6.Prefixes6, v6.Gateway6, v6.v6, v6.mode6
+	for _, d := range v6.DNS {
+		if !containsAddr(c.DNS, d) {
+			c.DNS = append(c.DNS, d)
+		}
+	}
+	for _, s := range v6.Search {
+		if !contains(c.Search, s) {
+			c.Search = append(c.Search, s)
+		}
+	}
+	return c
 }
 
 // linkAddrs lists a link's global IPv4 addresses.
@@ -55,11 +92,11 @@ func toPrefix(n *net.IPNet) (netip.Prefix, bool) {
 }
 
 func ipNet(p netip.Prefix) *net.IPNet {
-	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), 32)}
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }
 
-// isDefault reports whether r is an IPv4 default route (the kernel's
-// 0.0.0.0/0, or no destination at all in older library versions).
+// isDefault reports whether r is a default route (the kernel's 0.0.0.0/0
+// or ::/0, or no destination at all in older library versions).
 func isDefault(r netlink.Route) bool {
 	if r.Dst == nil {
 		return true
@@ -92,6 +129,11 @@ type snapshot struct {
 	defaults []netlink.Route
 	resolv   string
 	before   []byte // resolv.conf's content; nil when it did not exist
+
+	// IPv6: the kernel's switches, the global addresses, the default routes.
+	sysctl6   map[string]string
+	addrs6    []netip.Prefix
+	defaults6 []netlink.Route
 }
 
 func takeSnapshot(l netlink.Link, resolv string) (*snapshot, error) {
@@ -110,6 +152,18 @@ func takeSnapshot(l netlink.Link, resolv string) (*snapshot, error) {
 		}
 	}
 	if s.defaults, err = defaultRoutes(); err != nil {
+		return nil, err
+	}
+	s.sysctl6 = map[string]string{}
+	for _, k := range ipv6Keys {
+		if v, err := readSysctl6(l.Attrs().Name, k); err == nil {
+			s.sysctl6[k] = v
+		}
+	}
+	if s.addrs6, err = global6(l); err != nil {
+		return nil, err
+	}
+	if s.defaults6, err = defaultRoutes6(); err != nil {
 		return nil, err
 	}
 	if b, err := os.ReadFile(resolv); err == nil {
@@ -148,6 +202,7 @@ func (s *snapshot) restore() error {
 	for _, r := range append(append([]netlink.Route(nil), s.routes...), s.defaults...) {
 		errs = append(errs, netlink.RouteReplace(&r))
 	}
+	errs = append(errs, s.restore6())
 	if s.before != nil {
 		errs = append(errs, atomicfile.WriteFile(s.resolv, s.before, 0o644))
 	} else {
@@ -157,6 +212,36 @@ func (s *snapshot) restore() error {
 		return fmt.Errorf("%s: restore the previous configuration: %w", name, err)
 	}
 	return nil
+}
+
+// restore6 puts IPv6 back: the kernel's switches as they were, and the
+// global addresses and default routes that were not there go.
+func (s *snapshot) restore6() error {
+	name := s.link.Attrs().Name
+	var errs []error
+	for _, k := range ipv6Keys {
+		if v, ok := s.sysctl6[k]; ok {
+			errs = append(errs, sysctl6(name, k, v))
+		}
+	}
+	if cur, err := defaultRoutes6(); err == nil {
+		for _, r := range cur {
+			if !hasRoute(s.defaults6, r) {
+				errs = append(errs, ignoreGone(netlink.RouteDel(&r)))
+			}
+		}
+	}
+	for _, r := range s.defaults6 {
+		errs = append(errs, netlink.RouteReplace(&r))
+	}
+	if cur, err := netlink.AddrList(s.link, netlink.FAMILY_V6); err == nil {
+		for _, a := range cur {
+			if p, ok := toPrefix(a.IPNet); ok && a.Scope == unix.RT_SCOPE_UNIVERSE && !slices.Contains(s.addrs6, p) {
+				errs = append(errs, ignoreGone(netlink.AddrDel(s.link, &a)))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func hasRoute(rs []netlink.Route, r netlink.Route) bool {
@@ -177,8 +262,11 @@ func ignoreGone(err error) error {
 }
 
 // applyIP replaces a link's IPv4 addresses with c's and makes c's gateway
-// the default route.
+// the default route; without an IPv4 address in c, IPv4 is left alone.
 func applyIP(l netlink.Link, c ipConfig) error {
+	if !c.Address.IsValid() {
+		return nil
+	}
 	name := l.Attrs().Name
 	cur, err := netlink.AddrList(l, netlink.FAMILY_V4)
 	if err != nil {

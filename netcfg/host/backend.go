@@ -1,6 +1,7 @@
 // Package host is the netcfg.Backend of the running Linux system: physical
 // links from sysfs, addresses and routes through rtnetlink
-// (vishvananda/netlink), DHCPv4 (insomniacslk/dhcp), WLAN scans through
+// (vishvananda/netlink), DHCPv4 and DHCPv6 (insomniacslk/dhcp), IPv6
+// router advertisements (SLAAC by the kernel, RDNSS), WLAN scans through
 // nl80211 (mdlayher/wifi) and joins through wpa_supplicant's control
 // interface, mobile broadband through ModemManager on the system D-Bus.
 // DHCP leases are renewed while the backend runs (lease.go). It changes
@@ -13,7 +14,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -39,9 +42,10 @@ type Options struct {
 	CarrierWait time.Duration
 	// CheckTimeout bounds each connectivity probe. Default 3s.
 	CheckTimeout time.Duration
-	// CheckURL, when set, is an HTTPS URL that must answer for the device
-	// to count as online (any HTTP status will do).
-	CheckURL string
+	// RATimeout bounds waiting for a router advertisement (router
+	// solicitations go out once a second meanwhile), for SLAAC and for
+	// duplicate address detection. Default 4s.
+	RATimeout time.Duration
 	// ProbeName is the DNS name the name-server check asks for; "" asks
 	// for the root zone's name servers, which any resolver can answer.
 	ProbeName string
@@ -83,6 +87,9 @@ func (o Options) withDefaults() Options {
 	if o.CarrierWait <= 0 {
 		o.CarrierWait = 5 * time.Second
 	}
+	if o.RATimeout <= 0 {
+		o.RATimeout = 4 * time.Second
+	}
 	if o.CheckTimeout <= 0 {
 		o.CheckTimeout = 3 * time.Second
 	}
@@ -123,6 +130,7 @@ type Backend struct {
 	applied  map[string]netcfg.Status // per link: what the last connection brought
 	supp     map[string]*supplicant   // per WLAN: the wpa_supplicant we use
 	keepers  map[string]*keeper       // per link: what keeps its DHCP lease
+	tgt      netcfg.Target            // what connections are checked against
 	bus      *dbus.Conn
 	provOnce sync.Once
 	prov     netcfg.ProviderDB
@@ -160,7 +168,8 @@ func (b *Backend) Close() error {
 	return errors.Join(errs...)
 }
 
-// Links lists the physical interfaces with their IPv4 addresses.
+// Links lists the physical interfaces with their global addresses, IPv4
+// first.
 func (b *Backend) Links(ctx context.Context) ([]netcfg.Link, error) {
 	links, err := netcfg.ReadSysfsLinks(sysClassNet)
 	if err != nil {
@@ -175,42 +184,89 @@ func (b *Backend) Links(ctx context.Context) ([]netcfg.Link, error) {
 		if err != nil {
 			return nil, err
 		}
+		a6, err := global6(nl)
+		if err != nil {
+			return nil, err
+		}
+		links[i].Addrs = append(links[i].Addrs, a6...)
 	}
 	return links, nil
 }
 
-// Status reports the connection behind the default route: its link,
-// address and gateway as the kernel has them, the name servers of
-// ROOT/etc/resolv.conf, and what the lease that configured it said (time
-// zone, SSID). Online means a default route exists on a link that is up
-// with an address; Check probes further.
+// Status reports the connection behind the default route (IPv4's, else
+// IPv6's): its link, addresses and gateways as the kernel has them, the
+// name servers of ROOT/etc/resolv.conf, and what the lease that
+// configured it said (time zone, SSID). Online means a default route
+// exists on a link that is up with a global address, or a link this
+// backend connected still has a global IPv6 address (its router need not
+// be a default router); Check probes further.
 func (b *Backend) Status(ctx context.Context) (netcfg.Status, error) {
 	routes, err := defaultRoutes()
 	if err != nil {
 		return netcfg.Status{}, err
 	}
-	for _, r := range routes {
+	routes6, err := defaultRoutes6()
+	if err != nil {
+		return netcfg.Status{}, err
+	}
+	for _, r := range append(routes, routes6...) {
 		l, err := netlink.LinkByIndex(r.LinkIndex)
 		if err != nil || l.Attrs().Flags&netUp == 0 {
 			continue
 		}
 		addrs, err := linkAddrs(l)
-		if err != nil || len(addrs) == 0 {
+		if err != nil {
+			continue
+		}
+		addrs6, err := global6(l)
+		if err != nil || len(addrs)+len(addrs6) == 0 {
 			continue
 		}
 		name := l.Attrs().Name
 		b.mu.Lock()
 		st := b.applied[name]
 		b.mu.Unlock()
-		st.Online, st.Link, st.Address = true, name, addrs[0]
-		if gw, ok := netip.AddrFromSlice(r.Gw); ok {
-			st.Gateway = gw.Unmap()
+		st.Online, st.Link, st.Address, st.Address6 = true, name, netip.Prefix{}, addrs6
+		if len(addrs) > 0 {
+			st.Address = addrs[0]
+		}
+		st.Gateway, st.Gateway6 = netip.Addr{}, netip.Addr{}
+		for _, d := range append(routes, routes6...) {
+			gw, ok := netip.AddrFromSlice(d.Gw)
+			switch {
+			case !ok || d.LinkIndex != r.LinkIndex:
+			case gw.Unmap().Is4() && !st.Gateway.IsValid():
+				st.Gateway = gw.Unmap()
+			case !gw.Unmap().Is4() && !st.Gateway6.IsValid():
+				if gw.IsLinkLocalUnicast() {
+					gw = gw.WithZone(name)
+				}
+				st.Gateway6 = gw
+			}
 		}
 		if st.Via == "" {
 			st.Via = b.via(name)
 		}
 		st.DNS, st.Domain = readResolv(b.resolvPath())
 		return st, nil
+	}
+	// A router may advertise its prefix without being a default router
+	// (lifetime 0, a closed network): the link this backend connected
+	// still works while it has a global IPv6 address.
+	b.mu.Lock()
+	applied := maps.Clone(b.applied)
+	b.mu.Unlock()
+	for _, name := range slices.Sorted(maps.Keys(applied)) {
+		l, err := netlink.LinkByName(name)
+		if err != nil || l.Attrs().Flags&netUp == 0 {
+			continue
+		}
+		if addrs6, err := global6(l); err == nil && len(addrs6) > 0 {
+			st := applied[name]
+			st.Online, st.Address6, st.Gateway6 = true, addrs6, netip.Addr{}
+			st.DNS, st.Domain = readResolv(b.resolvPath())
+			return st, nil
+		}
 	}
 	return netcfg.Status{}, nil
 }

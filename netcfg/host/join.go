@@ -13,7 +13,8 @@ import (
 
 // JoinWLAN joins a wireless network through wpa_supplicant (the running
 // one, or one started for the interface), waits for COMPLETED, then gets
-// an address by DHCP and checks the connection.
+// its addresses (DHCP and router advertisements, as on a wired link) and
+// checks the connection.
 func (b *Backend) JoinWLAN(ctx context.Context, iface string, c netcfg.WLANConfig, p netcfg.Progress) (netcfg.Status, error) {
 	if err := netcfg.ValidateWLAN(c); err != nil {
 		return netcfg.Status{}, err
@@ -40,7 +41,7 @@ func (b *Backend) JoinWLAN(ctx context.Context, iface string, c netcfg.WLANConfi
 		return netcfg.Status{}, fmt.Errorf("%s: %q: %w", iface, c.SSID, err)
 	}
 	p.Report(netcfg.StageAddress)
-	cfg, err := b.dhcp(ctx, iface)
+	cfg, err := b.addresses(ctx, iface, netcfg.WiredConfig{}) // dual stack, as the .network WriteWLAN keeps
 	if err != nil && c.Auth == netcfg.AuthWEP && errors.Is(err, netcfg.ErrNoDHCP) {
 		// WEP has no handshake: with open-system authentication a wrong
 		// key associates all the same, and only the silence of everything

@@ -12,19 +12,16 @@ import (
 	"github.com/onramp-os/onramp/netcfg"
 )
 
-// ConfigureWired brings a wired link up, gets its address by DHCP or
-// applies the static configuration, points DNS at the right servers and
-// checks the connection. On any failure — no lease, netlink refusing a
-// change, a gateway or name server that does not answer — the link's
-// previous addresses and routes, the default route and resolv.conf come
-// back as they were.
+// ConfigureWired brings a wired link up, gets its addresses — IPv4 by
+// DHCP or static, IPv6 from router advertisements (SLAAC, DHCPv6) or
+// static, both at once by default — points DNS at the right servers and
+// checks the connection. Dual stack works when either family gets an
+// address. On any failure — no address, netlink refusing a change, the
+// check failing — the link's previous addresses and routes, the default
+// routes, the IPv6 switches and resolv.conf come back as they were.
 func (b *Backend) ConfigureWired(ctx context.Context, iface string, c netcfg.WiredConfig, p netcfg.Progress) (netcfg.Status, error) {
-	var static ipConfig
-	if c.Static != nil {
-		var err error
-		if static, err = validStatic(*c.Static); err != nil {
-			return netcfg.Status{}, err
-		}
+	if err := netcfg.ValidateWired(c); err != nil {
+		return netcfg.Status{}, err
 	}
 	p.Report(netcfg.StageLink)
 	l, err := b.linkUp(ctx, iface)
@@ -32,11 +29,9 @@ func (b *Backend) ConfigureWired(ctx context.Context, iface string, c netcfg.Wir
 		return netcfg.Status{}, err
 	}
 	p.Report(netcfg.StageAddress)
-	cfg := static
-	if c.Static == nil {
-		if cfg, err = b.dhcp(ctx, iface); err != nil {
-			return netcfg.Status{}, err
-		}
+	cfg, err := b.addresses(ctx, iface, c)
+	if err != nil {
+		return netcfg.Status{}, err
 	}
 	st, err := b.applyChecked(ctx, l, cfg, p)
 	if err != nil {
@@ -47,6 +42,54 @@ func (b *Backend) ConfigureWired(ctx context.Context, iface string, c netcfg.Wir
 	return st, nil
 }
 
+// addresses gets what c asks for on iface, IPv4 and IPv6 side by side.
+func (b *Backend) addresses(ctx context.Context, iface string, c netcfg.WiredConfig) (ipConfig, error) {
+	var v4, v6 ipConfig
+	var err4, err6 error
+	ctx4, cancel4 := context.WithCancel(ctx)
+	defer cancel4()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		switch {
+		case c.Static != nil:
+			v4 = ipConfig{Address: c.Static.Address, Gateway: c.Static.Gateway, DNS: c.Static.DNS, Domain: c.Static.Domain}
+		case !c.NoIPv4:
+			v4, err4 = b.dhcp(ctx4, iface)
+		}
+	}()
+	switch c.IPv6 {
+	case netcfg.IPv6Auto:
+		v6, err6 = b.autoconf6(ctx, iface)
+	case netcfg.IPv6Static:
+		if err6 = setIPv6Mode(iface, c.IPv6); err6 == nil {
+			v6 = static6(*c.Static6)
+			if v6.Gateway6.IsLinkLocalUnicast() {
+				v6.Gateway6 = v6.Gateway6.WithZone(iface)
+			}
+		}
+	case netcfg.IPv6Off:
+		err6 = setIPv6Mode(iface, c.IPv6)
+		v6.mode6 = netcfg.IPv6Off
+	}
+	if err6 == nil && v6.v6 {
+		// An IPv6 network: a DHCPv4 server that has not answered the first
+		// two tries is not waited for much longer.
+		stop := time.AfterFunc(3*b.o.DHCPTimeout, cancel4)
+		defer stop.Stop()
+	}
+	<-done
+	switch {
+	case err6 != nil && c.IPv6 != netcfg.IPv6Auto:
+		return ipConfig{}, err6 // the switches a static or no IPv6 needs
+	case err4 != nil && (err6 != nil || !v6.v6):
+		return ipConfig{}, errors.Join(err4, err6)
+	case err6 != nil && (err4 != nil || !v4.Address.IsValid()):
+		return ipConfig{}, err6
+	}
+	return v4.merge(v6), nil
+}
+
 // applyChecked applies cfg to l and checks the connection, restoring the
 // snapshot taken before when either fails.
 func (b *Backend) applyChecked(ctx context.Context, l netlink.Link, cfg ipConfig, p netcfg.Progress) (netcfg.Status, error) {
@@ -55,6 +98,9 @@ func (b *Backend) applyChecked(ctx context.Context, l netlink.Link, cfg ipConfig
 		return netcfg.Status{}, err
 	}
 	err = applyIP(l, cfg)
+	if err == nil {
+		err = applyIP6(ctx, l, cfg, b.o.RATimeout)
+	}
 	if err == nil {
 		err = writeResolv(b.resolvPath(), cfg)
 	}
@@ -69,17 +115,10 @@ func (b *Backend) applyChecked(ctx context.Context, l netlink.Link, cfg ipConfig
 		return netcfg.Status{}, err // a lease kept for what was restored goes on being kept
 	}
 	b.keepLease(l, cfg)
-	return netcfg.Status{Online: true, Link: l.Attrs().Name, Address: cfg.Address, Gateway: cfg.Gateway,
-		DNS: cfg.DNS, Domain: cfg.Domain, TimeZone: cfg.TimeZone}, nil
-}
-
-// validStatic validates a static configuration again with netcfg's rules
-// (a caller may have built it without ParseStatic).
-func validStatic(s netcfg.StaticConfig) (ipConfig, error) {
-	if err := netcfg.ValidateStatic(s); err != nil {
-		return ipConfig{}, err
-	}
-	return ipConfig{Address: s.Address, Gateway: s.Gateway, DNS: s.DNS, Domain: s.Domain}, nil
+	st := netcfg.Status{Online: true, Link: l.Attrs().Name, Address: cfg.Address, Gateway: cfg.Gateway,
+		DNS: cfg.DNS, Domain: cfg.Domain, TimeZone: cfg.TimeZone, Gateway6: cfg.Gateway6}
+	st.Address6, _ = global6(l)
+	return st, nil
 }
 
 // linkUp sets a link up and waits up to CarrierWait for its carrier.

@@ -55,6 +55,9 @@ func (n *Net) JoinWLAN(ctx context.Context, iface string, c netcfg.WLANConfig, p
 	st := netcfg.Status{Online: true, Link: "wlan0", Via: "wlan", SSID: c.SSID, Address: hostAddr(ap.Subnet),
 		Gateway: firstAddr(ap.Subnet), TimeZone: ap.TimeZone}
 	st.DNS = append(st.DNS, st.Gateway)
+	if err := n.reach(); err != nil {
+		return netcfg.Status{}, err
+	}
 	n.mu.Lock()
 	n.status = st
 	n.mu.Unlock()
@@ -139,6 +142,9 @@ func (n *Net) ConnectMobile(ctx context.Context, modem string, c netcfg.MobileCo
 		return netcfg.Status{}, err
 	}
 	st := netcfg.Status{Online: true, Link: "wwan0", Via: "mobile", Address: s.Address, Gateway: s.Gateway, DNS: []netip.Addr{s.DNS}}
+	if err := n.reach(); err != nil {
+		return netcfg.Status{}, err
+	}
 	n.mu.Lock()
 	n.status = st
 	n.mu.Unlock()

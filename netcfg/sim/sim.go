@@ -11,7 +11,9 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,9 +55,16 @@ type Options struct {
 	WiredGateway netip.Addr
 	WiredZone    string // DHCP option 101 on the wired LAN
 	WiredDomain  string // DHCP option 15 on the wired LAN
-	WLAN         bool   // a wireless adapter exists (wlan0)
-	APs          []AP
-	Modem        *SIM // nil: no modem
+	// WiredIPv6 is the prefix a router advertises on the wired LAN for
+	// SLAAC (the router is ::1 of it); invalid: no IPv6 router.
+	WiredIPv6 netip.Prefix
+	WLAN      bool // a wireless adapter exists (wlan0)
+	APs       []AP
+	Modem     *SIM // nil: no modem
+	// Servers are the hosts (names or addresses) the networks reach; a
+	// target (SetTarget) elsewhere fails the connection check with
+	// ErrServer. Empty: every server answers.
+	Servers []string
 	// Step is the time each connection stage takes (0 in tests).
 	Step time.Duration
 }
@@ -68,6 +77,45 @@ type Net struct {
 	sim    SIM
 	locked bool
 	joined []string // every join attempt, for tests: "wlan:SSID", "wired:dhcp"
+	target netcfg.Target
+}
+
+// SetTarget names the server connections are checked against.
+func (n *Net) SetTarget(t netcfg.Target) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.target = t
+}
+
+// reach is the connection check against the target.
+func (n *Net) reach() error {
+	n.mu.Lock()
+	t := n.target
+	n.mu.Unlock()
+	return n.reachable(t)
+}
+
+// reachable: t answers when Servers is empty or names it; another name is
+// unknown to the name servers, another address does not answer.
+func (n *Net) reachable(t netcfg.Target) error {
+	if t.IsZero() || len(n.o.Servers) == 0 || slices.ContainsFunc(n.o.Servers, func(s string) bool { return strings.EqualFold(s, t.Host) }) {
+		return nil
+	}
+	if _, err := netip.ParseAddr(t.Host); err != nil {
+		return &netcfg.TargetError{Target: t, Err: fmt.Errorf("NXDOMAIN: %w", netcfg.ErrServerName)}
+	}
+	return &netcfg.TargetError{Target: t, Err: fmt.Errorf("connection timed out: %w", netcfg.ErrServer)}
+}
+
+// Check checks the current connection against t.
+func (n *Net) Check(_ context.Context, t netcfg.Target) error {
+	n.mu.Lock()
+	online := n.status.Online
+	n.mu.Unlock()
+	if !online {
+		return fmt.Errorf("not connected: %w", netcfg.ErrNoDHCP)
+	}
+	return n.reachable(t)
 }
 
 // New returns a network in the state o describes. With a carrier and a
@@ -96,25 +144,34 @@ func (n *Net) Links(context.Context) ([]netcfg.Link, error) {
 	if n.o.Wired {
 		l := netcfg.Link{Name: "eth0", Kind: netcfg.Wired, MAC: "00:50:56:93:8d:22", Bus: "pci", Carrier: n.o.Carrier}
 		if n.status.Link == "eth0" {
-			l.Addrs = []netip.Prefix{n.status.Address}
+			l.Addrs = statusAddrs(n.status)
 		}
 		ls = append(ls, l)
 	}
 	if n.o.WLAN {
 		l := netcfg.Link{Name: "wlan0", Kind: netcfg.Wireless, MAC: "3c:a9:f4:12:7e:01", Bus: "pci"}
 		if n.status.Link == "wlan0" {
-			l.Addrs = []netip.Prefix{n.status.Address}
+			l.Addrs = statusAddrs(n.status)
 		}
 		ls = append(ls, l)
 	}
 	if n.o.Modem != nil {
 		l := netcfg.Link{Name: "wwan0", Kind: netcfg.Mobile, Bus: "usb"}
 		if n.status.Link == "wwan0" {
-			l.Addrs = []netip.Prefix{n.status.Address}
+			l.Addrs = statusAddrs(n.status)
 		}
 		ls = append(ls, l)
 	}
 	return ls, nil
+}
+
+// statusAddrs are a connection's addresses, IPv4 first.
+func statusAddrs(st netcfg.Status) []netip.Prefix {
+	var as []netip.Prefix
+	if st.Address.IsValid() {
+		as = append(as, st.Address)
+	}
+	return append(as, st.Address6...)
 }
 
 // Status reports the current connection.
@@ -170,19 +227,27 @@ func (n *Net) wiredLease() netcfg.Status {
 		Gateway: n.o.WiredGateway, DNS: []netip.Addr{n.o.WiredGateway}, Domain: n.o.WiredDomain, TimeZone: n.o.WiredZone}
 }
 
-// ConfigureWired applies DHCP or a static configuration to eth0.
+// ConfigureWired applies DHCP or a static IPv4 configuration, and IPv6
+// from the router's advertisements or static, to eth0.
 func (n *Net) ConfigureWired(ctx context.Context, iface string, c netcfg.WiredConfig, p netcfg.Progress) (netcfg.Status, error) {
-	if c.Static != nil {
-		if err := netcfg.ValidateStatic(*c.Static); err != nil {
-			return netcfg.Status{}, err
-		}
+	if err := netcfg.ValidateWired(c); err != nil {
+		return netcfg.Status{}, err
 	}
 	if !n.o.Wired || iface != "eth0" {
 		return netcfg.Status{}, fmt.Errorf("%s: %w", iface, netcfg.ErrNoSuchLink)
 	}
 	mode := "dhcp"
-	if c.Static != nil {
+	switch {
+	case c.Static != nil:
 		mode = "static " + c.Static.Address.String()
+	case c.NoIPv4:
+		mode = "no-ipv4"
+	}
+	switch c.IPv6 {
+	case netcfg.IPv6Static:
+		mode += " ipv6 " + c.Static6.Address.String()
+	case netcfg.IPv6Off:
+		mode += " ipv6 off"
 	}
 	n.record("wired:" + mode)
 	if err := n.step(ctx, p, netcfg.StageLink); err != nil {
@@ -194,25 +259,34 @@ func (n *Net) ConfigureWired(ctx context.Context, iface string, c netcfg.WiredCo
 	if err := n.step(ctx, p, netcfg.StageAddress); err != nil {
 		return netcfg.Status{}, err
 	}
-	var st netcfg.Status
-	if c.Static == nil {
-		if !n.o.DHCP {
-			return netcfg.Status{}, fmt.Errorf("eth0: %w within 3 tries", netcfg.ErrNoDHCP)
-		}
-		if err := n.step(ctx, p, netcfg.StageCheck); err != nil {
-			return netcfg.Status{}, err
-		}
-		st = n.wiredLease()
-	} else {
+	st := netcfg.Status{Online: true, Link: "eth0", Via: "wired"}
+	switch {
+	case c.Static != nil:
 		s := c.Static
-		if err := n.step(ctx, p, netcfg.StageCheck); err != nil {
-			return netcfg.Status{}, err
-		}
 		if !s.Gateway.IsValid() || s.Gateway != n.o.WiredGateway || !n.o.WiredSubnet.Contains(s.Address.Addr()) {
 			return netcfg.Status{}, fmt.Errorf("eth0: %w (%s)", netcfg.ErrGateway, s.Gateway)
 		}
-		st = netcfg.Status{Online: true, Link: "eth0", Via: "wired", Address: s.Address, Gateway: s.Gateway,
-			DNS: s.DNS, Domain: s.Domain}
+		st.Address, st.Gateway, st.DNS, st.Domain = s.Address, s.Gateway, s.DNS, s.Domain
+	case !c.NoIPv4 && n.o.DHCP:
+		st = n.wiredLease()
+	}
+	switch {
+	case c.IPv6 == netcfg.IPv6Static:
+		st.Address6, st.Gateway6 = []netip.Prefix{c.Static6.Address}, c.Static6.Gateway
+		st.DNS = append(st.DNS, c.Static6.DNS...)
+	case c.IPv6 == netcfg.IPv6Auto && n.o.WiredIPv6.IsValid():
+		a := n.o.WiredIPv6.Masked().Addr().As16()
+		a[15] = 0x64
+		st.Address6, st.Gateway6 = []netip.Prefix{netip.PrefixFrom(netip.AddrFrom16(a), 64)}, mustAddr("fe80::1").WithZone("eth0")
+	}
+	if !st.Address.IsValid() && len(st.Address6) == 0 {
+		return netcfg.Status{}, fmt.Errorf("eth0: %w within 3 tries", netcfg.ErrNoDHCP)
+	}
+	if err := n.step(ctx, p, netcfg.StageCheck); err != nil {
+		return netcfg.Status{}, err
+	}
+	if err := n.reach(); err != nil {
+		return netcfg.Status{}, err
 	}
 	n.mu.Lock()
 	n.status = st

@@ -177,16 +177,17 @@ func (a *prompter) joinHidden(iface string) (bool, error) {
 func (a *prompter) wired(iface string) (bool, error) {
 	vals, _ := firstboot.AnsweredWired(a.cfg.Prefill.Network) // the first round's defaults
 	var err error
-	keys := []string{"wired.address", "wired.netmask", "wired.gateway", "wired.domain", "wired.dns", "wired.dns"}
+	keys := []string{"wired.address", "wired.netmask", "wired.gateway", "wired.domain", "wired.dns", "wired.dns",
+		"wired.address6", "wired.gateway6", "wired.dns6"}
+	a.say("%s", a.t("wired.auto"))
 	for {
 		for i, k := range keys {
 			if vals[i], err = a.ask(a.t(k), vals[i]); err != nil {
 				return false, err
 			}
 		}
-		st, perr := netcfg.ParseStatic(vals[0], vals[1], vals[2], vals[3], []string{vals[4], vals[5]})
+		wc, perr := vals.Config()
 		if perr == nil {
-			wc := netcfg.WiredConfig{Static: &st}
 			ctx, cancel := context.WithTimeout(a.cfg.Context, firstboot.ConnectTimeout)
 			_, cerr := a.cfg.Net.ConfigureWired(ctx, iface, wc, a.progress)
 			cancel()
@@ -196,11 +197,14 @@ func (a *prompter) wired(iface string) (bool, error) {
 			a.c.Network = "wired"
 			return true, firstboot.PersistNetwork(a.cfg, iface, &wc, nil, nil)
 		}
-		vals = [6]string{}
+		vals = firstboot.WiredFields{}
 		var fe *netcfg.FieldError
 		if errors.As(perr, &fe) {
-			a.say("%s", a.t("a11y.invalid", a.t("wired."+map[string]string{"address": "address", "netmask": "netmask",
-				"gateway": "gateway", "domain": "domain", "dns": "dns"}[fe.Field])+": "+a.t("err.field."+fe.Field)))
+			label := "wired." + fe.Field
+			if fe.Field == "ipv6" || fe.Field == "ipv4" {
+				label = "wired.address6"
+			}
+			a.say("%s", a.t("a11y.invalid", a.t(label)+": "+a.t("err.field."+fe.Field)))
 		}
 	}
 }

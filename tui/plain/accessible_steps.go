@@ -177,7 +177,11 @@ func (a *prompter) enroll(req firstboot.OnboardRequest) (bool, error) {
 			if oe.Reason != "" {
 				a.say("%s %s", a.t("ob.reason"), oe.Reason)
 			}
-			a.say("%s %s", a.t("ob.check"), firstboot.CheckText(a.t, oe.Code))
+			check := firstboot.CheckText(a.t, oe.Code)
+			if d := firstboot.Diagnose(a.cfg.Context, a.cfg, req, err); d != nil {
+				check = firstboot.NetErrorText(a.t, d)
+			}
+			a.say("%s %s", a.t("ob.check"), check)
 		} else {
 			a.say("%s %v", a.t("ob.failed.other"), err)
 		}

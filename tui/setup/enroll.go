@@ -18,6 +18,7 @@ type onboardMsg struct {
 	done   bool
 	result onboard.Result
 	err    error
+	diag   error // firstboot.Diagnose of err
 }
 
 // onboardingPage runs an attempt, showing the sign-in code when the
@@ -54,7 +55,11 @@ func (p *onboardingPage) enter(m *Model) tea.Cmd {
 					}
 				})
 			})
-			ch <- onboardMsg{tag: tag, done: true, result: res, err: err}
+			var diag error
+			if err != nil {
+				diag = firstboot.Diagnose(ctx, cfg, req, err)
+			}
+			ch <- onboardMsg{tag: tag, done: true, result: res, err: err, diag: diag}
 		}()
 		return <-ch
 	}
@@ -73,7 +78,7 @@ func (p *onboardingPage) update(m *Model, msg tea.Msg) tea.Cmd {
 			return waitOnboard(p.ch)
 		}
 		if msg.err != nil {
-			return m.replace(&onboardErrorPage{req: p.req, err: msg.err})
+			return m.replace(&onboardErrorPage{req: p.req, err: msg.err, diag: msg.diag})
 		}
 		res := msg.result
 		m.outcome.Onboarded = &res
@@ -106,9 +111,10 @@ func (p *onboardingPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 // onboardErrorPage shows the guide's error text with the code, what it
 // means and what to check, with Back and Retry.
 type onboardErrorPage struct {
-	req firstboot.OnboardRequest
-	err error
-	btn int // 0 Back, 1 Retry
+	req  firstboot.OnboardRequest
+	err  error
+	diag error // what on the way to the server fails (firstboot.Diagnose); nil: the network reaches it
+	btn  int   // 0 Back, 1 Retry
 }
 
 func (*onboardErrorPage) name() string         { return "onboard-error" }
@@ -153,6 +159,9 @@ func (p *onboardErrorPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 		check := checkText(m, oe.Code)
 		if oe.Hint != "" && oe.Code != onboard.CodeCACerts && oe.Code != onboard.CodeEnroll {
 			check = oe.Hint
+		}
+		if p.diag != nil { // the network names what fails, in the user's language
+			check = netErrorText(m, p.diag)
 		}
 		b.WriteString("\n" + m.t("ob.check") + "\n" + check + "\n")
 		if oe.Hint != "" && check != oe.Hint {

@@ -147,10 +147,31 @@ func TestWiredStaticValidationAndDHCPFailure(t *testing.T) {
 	d.send(ctrlU).typ("/24").send(tab).typ("198.51.100.1").expect("must be an IPv4 address inside the network")
 	d.send(ctrlU).typ("192.0.2.1").send(tab, tab).typ("192.0.2.53")
 	// Try DHCP first: the demo LAN does not answer, values stay.
-	d.send(tab, tab, tab, enter).expectPage("wired").expect("No DHCP server answered", "192.0.2.53")
+	d.send(tab, tab, tab, tab, tab, tab, enter).expectPage("wired").expect("No DHCP server answered", "192.0.2.53")
 	d.send(tab, enter).expectPage("timezone")
 	if got := readRoot(t, cfg, "/etc/resolv.conf"); !strings.Contains(got, "nameserver 192.0.2.53") {
 		t.Errorf("resolv.conf %q", got)
+	}
+}
+
+// TestWiredIPv6Form fills in a static IPv6 address next to the static
+// IPv4 one: each field is checked as typed, and the .network keeps both.
+func TestWiredIPv6Form(t *testing.T) {
+	cfg, _ := demoSetup(t, "")
+	d := drive(t, cfg).toNetwork()
+	for d.m.cur.(*networkPage).list.selectedID() != rowWired {
+		d.send(down)
+	}
+	d.send(enter).expectPage("wired").expect("An empty IPv4 or IPv6 address is")
+	d.typ("192.0.2.10").send(tab).typ("/24").send(tab).typ("192.0.2.1").send(tab, tab, tab, tab)
+	d.typ("fe80::10/64").expect("enter an IPv6 address with its prefix")
+	d.send(ctrlU).typ("2001:db8::10/64").send(tab).typ("2001:db9::1").expect("inside the network or a link-local one")
+	d.send(ctrlU).typ("fe80::1").send(tab).typ("2001:db8::53").send(tab, tab, tab, enter).expectPage("timezone")
+	got := readRoot(t, cfg, "/etc/systemd/network/50-onramp-eth0.network")
+	for _, want := range []string{"DHCP=", "IPv6AcceptRA=no\n", "Address=192.0.2.10/24\n", "Address=2001:db8::10/64\n", "Gateway=fe80::1\n", "DNS=2001:db8::53\n"} {
+		if strings.Contains(got, want) != (want != "DHCP=") {
+			t.Errorf(".network and %q:\n%s", want, got)
+		}
 	}
 }
 
@@ -188,6 +209,16 @@ func TestOnboardingErrorBackAndRetry(t *testing.T) {
 	d.expectPage("onboard-error").expect("internal error (38)", "Failed to enroll a certificate", "recycle bin")
 	d.send(enter).expectPage("token") // Back
 	d.send(esc).expectPage("server").send(ctrlU).typ(demo.OneTimeKey(2)).send(enter).expectPage("token").send(enter).expectPage("success")
+}
+
+// TestOnboardingErrorNamesTheNetworkFailure: a UMS the network does not
+// know fails onboarding with a connection code, and what to check names
+// it in the user's language: the name servers do not know the server.
+func TestOnboardingErrorNamesTheNetworkFailure(t *testing.T) {
+	cfg, _ := demoSetup(t, "de_DE")
+	d := drive(t, cfg).toServer()
+	d.typ("ums.wrong.example").send(tab, tab).typ(demo.OneTimeKey(1)).send(enter).typ(demo.Token()).send(enter)
+	d.expectPage("onboard-error").expect("Die Nameserver kennen den Server ums.wrong.example nicht.")
 }
 
 func TestEmailOnboardingShowsTheSignInCode(t *testing.T) {

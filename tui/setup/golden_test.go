@@ -73,6 +73,8 @@ var setupScreens = []struct {
 	{"wlan_peap", seq(toNetwork, []any{down, enter, w("wlan.password")})},
 	{"hidden", seq(toNetwork, downTo(5), []any{enter, w("hidden.auth"), tab, runes("Onramp-Lab"), tab, runes("short")})},
 	{"wired_invalid", seq(toNetwork, downTo(7), []any{enter, w("wired.address"), runes("192.0.2.10"), tab, runes("/24"), tab, runes("10.0.0.1")})},
+	{"wired_ipv6_invalid", seq(toNetwork, downTo(7), []any{enter, w("wired.address"), tab, tab, tab, tab, tab, tab,
+		runes("2001:db8::10/64"), tab, runes("2001:db9::1")})},
 	{"mobile", seq(toNetwork, downTo(8), []any{enter, w("mobile.pin")})},
 	{"timezone", toTZ},
 	{"timezone_detected", seq(toTZ, []any{space, enter, w("tz.found.heading")})},

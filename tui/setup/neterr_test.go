@@ -54,6 +54,10 @@ func TestWiredShowsNameServerAndInternetFailures(t *testing.T) {
 	}{
 		{"", netcfg.ErrDNS, "The name servers do not answer."},
 		{"de_DE", netcfg.ErrNoInternet, "Das Internet ist nicht erreichbar."},
+		{"", &netcfg.TargetError{Target: netcfg.Target{Host: "ums.corp.example", Port: 8443}, Err: netcfg.ErrServer},
+			"The server ums.corp.example:8443 cannot be reached."},
+		{"fr_FR", &netcfg.TargetError{Target: netcfg.Target{Host: "ums.corp.example", Port: 8443}, Err: netcfg.ErrServerName},
+			"Les serveurs de noms ne connaissent pas le serveur ums.corp.example."},
 	} {
 		cfg, _ := demoSetup(t, tc.lang)
 		cfg.Net = failingWired{Backend: cfg.Net, err: tc.err}
@@ -62,7 +66,7 @@ func TestWiredShowsNameServerAndInternetFailures(t *testing.T) {
 			d.send(down)
 		}
 		d.send(enter).expectPage("wired").typ("192.0.2.10").send(tab).typ("/24").send(tab).typ("192.0.2.1")
-		d.send(tab, tab, tab, tab, tab, tab, enter).expectPage("wired").expect(tc.want, "192.0.2.10")
+		d.send(tab, tab, tab, tab, tab, tab, tab, tab, tab, enter).expectPage("wired").expect(tc.want, "192.0.2.10")
 		if s := d.screen(); strings.Contains(s, tc.err.Error()) {
 			t.Errorf("the screen shows the backend's English text:\n%s", s)
 		}

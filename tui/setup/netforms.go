@@ -165,21 +165,26 @@ func newHiddenPage(m *Model, iface string) *formPage {
 	return p
 }
 
-// newWiredPage configures the wired link statically (or tries DHCP again).
+// newWiredPage configures the wired link: static IPv4 and/or IPv6 where
+// their fields are filled in, each family from the network otherwise (or
+// DHCP and router advertisements at once with the DHCP button).
 func newWiredPage(m *Model, iface string) *formPage {
-	addr := textField("wired.address", nil)
-	mask := textField("wired.netmask", nil)
-	gw := textField("wired.gateway", nil)
-	domain := textField("wired.domain", nil)
-	dns1 := textField("wired.dns", nil)
-	dns2 := textField("wired.dns", nil)
-	dhcp := m.prefillWired(addr, mask, gw, domain, dns1, dns2)
-	parse := func() (netcfg.StaticConfig, error) {
-		return netcfg.ParseStatic(addr.value(), mask.value(), gw.value(), domain.value(), []string{dns1.value(), dns2.value()})
+	fields := []*field{textField("wired.address", nil), textField("wired.netmask", nil), textField("wired.gateway", nil),
+		textField("wired.domain", nil), textField("wired.dns", nil), textField("wired.dns", nil),
+		textField("wired.address6", nil), textField("wired.gateway6", nil), textField("wired.dns6", nil)}
+	dhcp := m.prefillWired(fields...)
+	parse := func() (netcfg.WiredConfig, error) {
+		var v firstboot.WiredFields
+		for i, f := range fields {
+			v[i] = f.value()
+		}
+		return v.Config()
 	}
 	validate := func() error { _, err := parse(); return err }
-	for f, name := range map[*field]string{addr: "address", mask: "netmask", gw: "gateway", domain: "domain"} {
-		f.check = netCheck(m, name, validate)
+	for i, name := range []string{"address", "netmask", "gateway", "domain", "", "", "address6", "gateway6", ""} {
+		if name != "" {
+			fields[i].check = netCheck(m, name, validate)
+		}
 	}
 	dnsCheck := func(f *field) func(string) string {
 		return func(v string) string {
@@ -189,23 +194,25 @@ func newWiredPage(m *Model, iface string) *formPage {
 			return ""
 		}
 	}
-	dns1.check, dns2.check = dnsCheck(dns1), dnsCheck(dns2)
+	for _, i := range []int{4, 5, 8} {
+		fields[i].check = dnsCheck(fields[i])
+	}
 	p := &formPage{id: "wired", heading: "wired.heading", args: []any{iface}, stepv: firstboot.StepNetwork}
-	p.note = func(m *Model) string { return m.t("wired.note") }
+	p.note = func(m *Model) string { return m.t("wired.note") + " " + m.t("wired.auto") }
 	connect := func(c netcfg.WiredConfig, how string) tea.Cmd {
 		return connectTo(m, p, iface, func(ctx context.Context, pr netcfg.Progress) (netcfg.Status, error) {
 			return m.cfg.Net.ConfigureWired(ctx, iface, c, pr)
 		}, func(m *Model, st netcfg.Status) tea.Cmd { return networkDone(m, how, iface, &c, nil, nil) })
 	}
-	p.form = &form{fields: []*field{addr, mask, gw, domain, dns1, dns2}, buttons: []button{
+	p.form = &form{fields: fields, buttons: []button{
 		{label: "btn.back", press: m.back},
 		{label: "wired.dhcp", press: func() tea.Cmd { return connect(netcfg.WiredConfig{}, "wired") }},
 		{label: "btn.continue", primary: true, press: func() tea.Cmd {
-			st, err := parse()
+			c, err := parse()
 			if err != nil {
 				return nil
 			}
-			return connect(netcfg.WiredConfig{Static: &st}, "wired")
+			return connect(c, "wired")
 		}},
 	}}
 	if dhcp { // the answers ask for DHCP: its button is ready
