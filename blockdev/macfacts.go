@@ -50,6 +50,7 @@ type diskutilInfo struct {
 	MountPoint         string `plist:"MountPoint"`
 	APFSPhysicalStores []struct {
 		Store string `plist:"APFSPhysicalStore"`
+		ID    string `plist:"DeviceIdentifier"` // what newer systems call it
 	} `plist:"APFSPhysicalStores"`
 }
 
@@ -80,8 +81,10 @@ func wholeDiskOf(id string) string { return macDiskID.FindString(id) }
 func macBootDisks(root diskutilInfo) map[string]bool {
 	out := map[string]bool{}
 	for _, s := range root.APFSPhysicalStores {
-		if d := wholeDiskOf(s.Store); d != "" {
-			out[d] = true
+		for _, id := range []string{s.Store, s.ID} {
+			if d := wholeDiskOf(id); d != "" {
+				out[d] = true
+			}
 		}
 	}
 	if len(out) == 0 {

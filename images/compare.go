@@ -3,13 +3,9 @@ package images
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/onramp-os/onramp/internal/exitcode"
 )
@@ -23,14 +19,12 @@ func Compare(ctx context.Context, src Source, path string, progress func(Progres
 		return 0, err
 	}
 	defer rd.Close()
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_DIRECT|unix.O_CLOEXEC, 0)
-	if errors.Is(err, unix.EINVAL) {
-		f, err = os.OpenFile(path, os.O_RDONLY|unix.O_CLOEXEC, 0)
-	}
+	f, direct, err := openDirect(path)
 	if err != nil {
 		return 0, fmt.Errorf("open %s: %w", path, err)
 	}
 	defer f.Close()
+	rt := &target{path: path, f: f, direct: direct, align: 4096}
 
 	const size = 4 << 20
 	got, err := alignedBuf(size)
@@ -63,9 +57,9 @@ func Compare(ctx context.Context, src Source, path string, progress func(Progres
 		}
 		n, rerr := io.ReadFull(rd, want)
 		if n > 0 {
-			m, err := f.ReadAt(got[:roundUp(int64(n), 4096)], off)
-			if err != nil && err != io.EOF {
-				return 0, fmt.Errorf("read %s at %d: %w", path, off, err)
+			m, err := rt.readAt(got[:roundUp(int64(n), 4096)], off)
+			if err != nil {
+				return 0, err
 			}
 			if m < n {
 				return 0, exitcode.New(exitcode.VerifyFailed, "%s ends at byte %d, before the image does", path, off+int64(m))

@@ -12,8 +12,6 @@ import (
 	"io/fs"
 	"os"
 	"runtime"
-
-	"golang.org/x/sys/unix"
 )
 
 // Payload is what the installer installs: a manifest, its signature and the
@@ -157,9 +155,7 @@ func (p *Payload) verifyFile(ctx context.Context, mf ManifestFile, progress func
 	}
 	defer f.Close()
 	if osf, ok := f.(*os.File); ok {
-		fd := int(osf.Fd())
-		_ = unix.Fadvise(fd, 0, 0, unix.FADV_SEQUENTIAL)
-		_ = unix.Fadvise(fd, 0, 0, unix.FADV_WILLNEED)
+		adviseSequential(osf)
 	}
 	c := chunkingOf(mf)
 	pool := make(chan []byte, runtime.GOMAXPROCS(0)+2)

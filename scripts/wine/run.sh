@@ -27,7 +27,8 @@ chmod 1777 "$root/tmp"
 # wine64 (Debian's amd64 loader) runs both the wineboot step and programs;
 # WINEDEBUG=-all keeps Wine's own chatter out of the program's output.
 set +e
-chroot "$root" /usr/bin/env -i HOME=/root WINEPREFIX=/root/.wine WINEDEBUG=-all \
+mkdir -p -m 0700 "$root/tmp/xdg"
+chroot "$root" /usr/bin/env -i HOME=/root WINEPREFIX=/root/.wine WINEDEBUG=-all XDG_RUNTIME_DIR=/tmp/xdg \
 	PATH=/usr/local/bin:/usr/bin:/bin:/usr/lib/wine LANG=C.UTF-8 \
 	${WINE_ENV:-} wine "$@"
 rc=$?
