@@ -28,7 +28,7 @@ chmod 1777 "$root/tmp"
 # WINEDEBUG=-all keeps Wine's own chatter out of the program's output.
 set +e
 mkdir -p -m 0700 "$root/tmp/xdg"
-chroot "$root" /usr/bin/env -i HOME=/root WINEPREFIX=/root/.wine WINEDEBUG=-all XDG_RUNTIME_DIR=/tmp/xdg \
+chroot "$root" /usr/bin/env -i -C "${WINE_CWD:-/}" HOME=/root WINEPREFIX=/root/.wine WINEDEBUG=-all XDG_RUNTIME_DIR=/tmp/xdg \
 	PATH=/usr/local/bin:/usr/bin:/bin:/usr/lib/wine LANG=C.UTF-8 \
 	${WINE_ENV:-} wine "$@"
 rc=$?
