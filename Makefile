@@ -8,7 +8,7 @@ BIN := bin
 # must run: ONRAMP_STRICT turns their skips into failures.
 STRICT := $(shell [ "$$(id -u)" -eq 0 ] && echo 1)
 
-.PHONY: all build deps test test-e2e lint demo demo-osc bench fuzz-smoke sysconf-data mbpi-data clean run-installer image
+.PHONY: all build deps test test-e2e lint demo demo-osc bench fuzz-smoke sysconf-data mbpi-data clean run-installer image cross test-windows release
 
 all: build
 
@@ -66,6 +66,25 @@ run-installer: deps build
 	  -drive if=none,id=disk,format=raw,file=build/run-installer/target.img \
 	  -device virtio-blk-pci,drive=disk,bootindex=1 \
 	  -nic none -nographic
+
+# osc on the technician's own computer (issue 21). cross: osc and its
+# packages build and vet (tests included) for windows/{amd64,arm64} and
+# darwin/{amd64,arm64}. test-windows: under Wine 10 in a Debian 13 root
+# (made once, cached in build/wine-root), the Windows test binaries of
+# osc's packages, then osc.exe write/verify on file targets with xz and
+# zstd images, a changed byte caught (exit 4), a mistyped disk refused
+# (exit 3), drives --json; at most WINE_TIMEOUT seconds (default 1200).
+# release: osc for linux, windows and darwin on amd64 and arm64 with
+# SHA256SUMS in build/release, reproducibly (scripts/release.sh).
+WINE_TIMEOUT ?= 1200
+cross:
+	./scripts/cross.sh
+
+test-windows: deps
+	timeout $(WINE_TIMEOUT) ./scripts/wine/test.sh
+
+release: deps
+	./scripts/release.sh
 
 # The main job: the setup assistant on a simulated device (no root needed).
 demo: deps build

@@ -27,8 +27,8 @@ func Candidates(ds []Drive) []Drive {
 
 // Check decides whether an image of imageSize bytes may be written to d.
 // Refusals come in this order: the system disk (never, even with force),
-// read-only, in use, neither removable nor USB (these three give way to
-// force), and an image larger than the drive (never). Warnings are for the
+// read-only, in use, encrypted volumes, neither removable nor USB (these
+// four give way to force), and an image larger than the drive (never). Warnings are for the
 // user to read: sizes that look wrong and every check force overrode.
 func (d Drive) Check(imageSize int64, force bool) (warnings []string, err error) {
 	if d.System {
@@ -53,6 +53,13 @@ func (d Drive) Check(imageSize int64, force bool) (warnings []string, err error)
 			return nil, refused("%s is in use: %s; unmount it first or use --force", d.Path, what)
 		}
 		warnings = append(warnings, fmt.Sprintf("%s is in use (%s); writing anyway (--force)", d.Path, what))
+	}
+	if len(d.Encrypted) > 0 {
+		what := strings.Join(d.Encrypted, ", ")
+		if !force {
+			return nil, refused("%s holds an encrypted volume (%s) that cannot be recovered without its key; use --force if you are sure", d.Path, what)
+		}
+		warnings = append(warnings, fmt.Sprintf("%s holds an encrypted volume (%s); writing anyway (--force)", d.Path, what))
 	}
 	if !d.Removable && !d.USB {
 		if !force {

@@ -93,45 +93,6 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-func TestCheckFakeSystem(t *testing.T) {
-	useFakeSystem(t)
-	lookup := func(name string) Drive {
-		d, err := Lookup(DevDir + "/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	dev := DevDir + "/"
-	for _, force := range []bool{false, true} {
-		if _, err := lookup("sda").Check(1, force); err == nil || err.Error() != dev+"sda is the system disk (it holds /, swap)" {
-			t.Errorf("sda force=%v: %v", force, err)
-		}
-		if _, err := lookup("nvme0n1").Check(1, force); err == nil || err.Error() != dev+"nvme0n1 is the system disk (it holds /boot)" {
-			t.Errorf("nvme0n1 force=%v: %v", force, err)
-		}
-	}
-	_, err := lookup("sdc").Check(1, false)
-	if want := dev + "sdc is in use: " + dev + "sdc1 mounted on /media/user/MY STICK; unmount it first or use --force"; err == nil || err.Error() != want {
-		t.Errorf("sdc: %v, want %q", err, want)
-	}
-	if w, err := lookup("sdd").Check(1, false); err != nil || w != nil {
-		t.Errorf("sdd: %q, %v; want clean", w, err)
-	}
-	if _, err := lookup("sdd").Check(9_000_000_000, true); err == nil || err.Error() != "image needs 9.0 GB, "+dev+"sdd holds 8.0 GB" {
-		t.Errorf("sdd with a 9 GB image: %v", err)
-	}
-	if w, err := lookup("sdaa").Check(1, false); err != nil || len(w) != 1 {
-		t.Errorf("sdaa: %q, %v; want one size warning", w, err)
-	}
-	if _, err := lookup("sde").Check(1, false); err == nil {
-		t.Error("read-only sde accepted without force")
-	}
-	if _, err := lookup("vda").Check(1, false); err == nil {
-		t.Error("fixed vda accepted without force")
-	}
-}
-
 func TestDescribe(t *testing.T) {
 	tests := []struct {
 		d    Drive

@@ -1,6 +1,10 @@
-// Package blockdev finds whole-disk block devices from sysfs, decides whether
-// one may be written (system disk, mounted, removable, read-only), and opens
-// targets for exclusive direct I/O. It does not know about images or the TUI.
+// Package blockdev finds whole disks and their facts (Linux: sysfs and
+// /proc; Windows: \\.\PhysicalDriveN and its volumes; macOS: diskutil),
+// decides once, from those facts, whether one may be written (system disk,
+// mounted, encrypted, removable, read-only, size), and opens a disk for
+// exclusive unbuffered writing (Disk). What touches the kernel sits in
+// per-OS files; the decision does not. It does not know about images or
+// the TUI.
 package blockdev
 
 // Paths of the kernel interfaces, variables so tests can point them at a fake
@@ -40,6 +44,17 @@ type Drive struct {
 	// "/dev/sdb2 is active swap", "/dev/sdb1 held by dm-0".
 	InUse []string `json:"in_use,omitempty"`
 	// SystemUses says what makes a system disk one: "/", "/boot",
-	// "/boot/efi" and "swap", in that order.
+	// "/boot/efi" and "swap", in that order on Linux; "the Windows
+	// directory", "the boot volume", "a page file" on Windows; "the boot
+	// volume" on macOS.
 	SystemUses []string `json:"system_uses,omitempty"`
+	// Volumes lists the mounted volumes OpenDisk takes off the disk itself
+	// before writing, as people expect there: Windows drive letters (locked
+	// and dismounted), macOS mount points (diskutil unmountDisk). Empty on
+	// Linux, where a mounted partition is a refusal (Mounted).
+	Volumes []string `json:"volumes,omitempty"`
+	// Encrypted names the volumes of the disk that are encrypted
+	// (BitLocker, FileVault/APFS encryption): data nobody can recover
+	// without the key, so writing over them needs --force.
+	Encrypted []string `json:"encrypted,omitempty"`
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package blockdev
 
 import (
@@ -11,7 +13,7 @@ import (
 
 func TestListFakeSystem(t *testing.T) {
 	useFakeSystem(t)
-	drives, err := List()
+	drives, err := listSysfs()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +123,7 @@ func TestListFakeSystem(t *testing.T) {
 
 func TestLookupFakeSystem(t *testing.T) {
 	useFakeSystem(t)
-	d, err := Lookup(DevDir + "/sdc")
+	d, err := lookupSysfs(DevDir + "/sdc")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,10 +131,10 @@ func TestLookupFakeSystem(t *testing.T) {
 		t.Errorf("Lookup sdc = %+v", d)
 	}
 	// No node in the fake /dev: found by name in sysfs.
-	if d, err := Lookup(DevDir + "/" + fakeNoNode); err != nil || d.Name != fakeNoNode {
+	if d, err := lookupSysfs(DevDir + "/" + fakeNoNode); err != nil || d.Name != fakeNoNode {
 		t.Errorf("Lookup %s = %+v, %v", fakeNoNode, d, err)
 	}
-	if d, err := Lookup(DevDir + "/nvme0n1"); err != nil || !d.System {
+	if d, err := lookupSysfs(DevDir + "/nvme0n1"); err != nil || !d.System {
 		t.Errorf("Lookup nvme0n1 = %+v, %v; want system disk", d, err)
 	}
 
@@ -146,15 +148,15 @@ func TestLookupFakeSystem(t *testing.T) {
 		{DevDir + "/zram0", DevDir + "/zram0 is a RAM disk"},
 	}
 	for _, r := range refusals {
-		_, err := Lookup(r.path)
+		_, err := lookupSysfs(r.path)
 		if err == nil || err.Error() != r.want || exitcode.KindOf(err) != exitcode.Refused {
-			t.Errorf("Lookup(%s) = %v (kind %v), want refusal %q", r.path, err, exitcode.KindOf(err), r.want)
+			t.Errorf("lookupSysfs(%s) = %v (kind %v), want refusal %q", r.path, err, exitcode.KindOf(err), r.want)
 		}
 	}
-	if _, err := Lookup(DevDir + "/sdz"); err == nil || !strings.Contains(err.Error(), DevDir+"/sdz") {
+	if _, err := lookupSysfs(DevDir + "/sdz"); err == nil || !strings.Contains(err.Error(), DevDir+"/sdz") {
 		t.Errorf("Lookup of a missing device = %v, want an error naming it", err)
 	}
-	if _, err := Lookup(filepath.Join("testdata", "proc", "swaps")); err == nil || !strings.Contains(err.Error(), "is not a block device") {
+	if _, err := lookupSysfs(filepath.Join("testdata", "proc", "swaps")); err == nil || !strings.Contains(err.Error(), "is not a block device") {
 		t.Errorf("Lookup of a regular file = %v, want 'is not a block device'", err)
 	}
 }
@@ -164,12 +166,12 @@ func TestLookupByIDLinkFakeSystem(t *testing.T) {
 		t.Skip("no device nodes in the fake /dev (they need root and Linux), so no by-id links to follow")
 	}
 	byID := DevDir + "/disk/by-id/usb-SanDisk_Cruzer_Blade_4C530001230-0:0"
-	if d, err := Lookup(byID); err != nil || d.Name != "sdc" || d.Path != DevDir+"/sdc" {
-		t.Errorf("Lookup(%s) = %+v, %v; want sdc", byID, d, err)
+	if d, err := lookupSysfs(byID); err != nil || d.Name != "sdc" || d.Path != DevDir+"/sdc" {
+		t.Errorf("lookupSysfs(%s) = %+v, %v; want sdc", byID, d, err)
 	}
-	_, err := Lookup(byID + "-part1")
+	_, err := lookupSysfs(byID + "-part1")
 	if want := byID + "-part1 is a partition; give the whole disk (" + DevDir + "/sdc)"; err == nil || err.Error() != want {
-		t.Errorf("Lookup(by-id partition) = %v, want %q", err, want)
+		t.Errorf("lookupSysfs(by-id partition) = %v, want %q", err, want)
 	}
 }
 
@@ -177,10 +179,10 @@ func TestUsageNeedsProcFiles(t *testing.T) {
 	useFakeSystem(t)
 	// Without the mount table nothing can be called free.
 	setVar(t, &MountInfoPath, filepath.Join(t.TempDir(), "missing"))
-	if _, err := List(); err == nil {
+	if _, err := listSysfs(); err == nil {
 		t.Error("List without a mount table succeeded")
 	}
-	if _, err := Lookup(DevDir + "/sdd"); err == nil {
+	if _, err := lookupSysfs(DevDir + "/sdd"); err == nil {
 		t.Error("Lookup without a mount table succeeded")
 	}
 }
@@ -218,5 +220,44 @@ func TestTransportOf(t *testing.T) {
 		if transport != tt.transport || usb != tt.usb {
 			t.Errorf("transportOf(%s) = %q, %v; want %q, %v", tt.path, transport, usb, tt.transport, tt.usb)
 		}
+	}
+}
+
+func TestCheckFakeSystem(t *testing.T) {
+	useFakeSystem(t)
+	lookup := func(name string) Drive {
+		d, err := lookupSysfs(DevDir + "/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	dev := DevDir + "/"
+	for _, force := range []bool{false, true} {
+		if _, err := lookup("sda").Check(1, force); err == nil || err.Error() != dev+"sda is the system disk (it holds /, swap)" {
+			t.Errorf("sda force=%v: %v", force, err)
+		}
+		if _, err := lookup("nvme0n1").Check(1, force); err == nil || err.Error() != dev+"nvme0n1 is the system disk (it holds /boot)" {
+			t.Errorf("nvme0n1 force=%v: %v", force, err)
+		}
+	}
+	_, err := lookup("sdc").Check(1, false)
+	if want := dev + "sdc is in use: " + dev + "sdc1 mounted on /media/user/MY STICK; unmount it first or use --force"; err == nil || err.Error() != want {
+		t.Errorf("sdc: %v, want %q", err, want)
+	}
+	if w, err := lookup("sdd").Check(1, false); err != nil || w != nil {
+		t.Errorf("sdd: %q, %v; want clean", w, err)
+	}
+	if _, err := lookup("sdd").Check(9_000_000_000, true); err == nil || err.Error() != "image needs 9.0 GB, "+dev+"sdd holds 8.0 GB" {
+		t.Errorf("sdd with a 9 GB image: %v", err)
+	}
+	if w, err := lookup("sdaa").Check(1, false); err != nil || len(w) != 1 {
+		t.Errorf("sdaa: %q, %v; want one size warning", w, err)
+	}
+	if _, err := lookup("sde").Check(1, false); err == nil {
+		t.Error("read-only sde accepted without force")
+	}
+	if _, err := lookup("vda").Check(1, false); err == nil {
+		t.Error("fixed vda accepted without force")
 	}
 }

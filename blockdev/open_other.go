@@ -9,15 +9,11 @@ import (
 	"runtime"
 )
 
-// errUnsupported is what every kernel operation returns off Linux: the
-// ioctls and sysfs this package relies on exist only there.
+// errUnsupported is what the Linux-only operations the installer uses
+// return elsewhere: the ioctls and sysfs they rely on exist only there.
+// Writing sticks goes through OpenDisk, which every system has.
 func errUnsupported(op string) error {
 	return fmt.Errorf("blockdev: %s is only supported on Linux, not %s", op, runtime.GOOS)
-}
-
-// OpenExclusive is only supported on Linux.
-func OpenExclusive(path string) (*os.File, error) {
-	return nil, errUnsupported("opening " + path + " for exclusive direct I/O")
 }
 
 // FlushBuffers is only supported on Linux.
@@ -25,14 +21,6 @@ func FlushBuffers(f *os.File) error { return errUnsupported("flushing device buf
 
 // RereadPartitions is only supported on Linux.
 func RereadPartitions(f *os.File) error { return errUnsupported("re-reading a partition table") }
-
-// DeviceSize is only supported on Linux.
-func DeviceSize(f *os.File) (int64, error) { return 0, errUnsupported("reading a device size") }
-
-// LogicalBlockSize is only supported on Linux.
-func LogicalBlockSize(f *os.File) (int, error) {
-	return 0, errUnsupported("reading a logical block size")
-}
 
 func devNumber(fs.FileInfo) (string, bool)   { return "", false }
 func fsDevNumber(fs.FileInfo) (string, bool) { return "", false }

@@ -11,11 +11,11 @@ import (
 	"strings"
 )
 
-// List returns every whole disk the kernel knows, sorted by name, with its
-// safety flags filled in. Partitions, devices without a medium, RAM disks,
-// unbound loop devices and stacked virtual devices (device-mapper, md) are
-// left out: only the disks underneath are targets.
-func List() ([]Drive, error) {
+// listSysfs returns every whole disk the kernel knows, sorted by name, with
+// its safety flags filled in. Partitions, devices without a medium, RAM
+// disks, unbound loop devices and stacked virtual devices (device-mapper,
+// md) are left out: only the disks underneath are targets.
+func listSysfs() ([]Drive, error) {
 	entries, err := os.ReadDir(SysBlockDir)
 	if err != nil {
 		return nil, fmt.Errorf("list block devices: %w", err)
@@ -40,10 +40,10 @@ func List() ([]Drive, error) {
 	return drives, nil
 }
 
-// Lookup returns the drive behind a device node such as /dev/sdb or
+// lookupSysfs returns the drive behind a device node such as /dev/sdb or
 // /dev/disk/by-id/usb-..., following symlinks. A partition or anything else
 // that is not a whole disk is refused, naming path.
-func Lookup(path string) (Drive, error) {
+func lookupSysfs(path string) (Drive, error) {
 	name, err := nameForPath(path)
 	if err != nil {
 		return Drive{}, err
@@ -233,17 +233,6 @@ func nameForPath(path string) (string, error) {
 		return "", fmt.Errorf("%s: block device %s is not in %s", path, dev, SysDevBlockDir)
 	}
 	return name, nil
-}
-
-// IsBlockDevice reports whether path (after symlinks) is a block device
-// node, which tells a target disk from a target image file. A path that does
-// not exist is an error.
-func IsBlockDevice(path string) (bool, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return false, err
-	}
-	return isBlockMode(fi.Mode()), nil
 }
 
 func isBlockMode(m fs.FileMode) bool { return m&fs.ModeDevice != 0 && m&fs.ModeCharDevice == 0 }

@@ -7,11 +7,17 @@ import (
 )
 
 // CheckDevTarget refuses (exit 3) a target path in DevFS, named so or
-// reached through symbolic links, that is not an existing block device: a
-// mistyped /dev/sdx would otherwise become a regular file in devtmpfs,
-// filled in RAM and gone at the next boot. Paths elsewhere pass; they may
-// be image files to create.
+// reached through symbolic links, or in Windows' device namespace (\\.\),
+// that is not an existing disk: a mistyped /dev/sdx would otherwise become
+// a regular file in devtmpfs, filled in RAM and gone at the next boot.
+// Paths elsewhere pass; they may be image files to create.
 func CheckDevTarget(path string) error {
+	if deviceNamespace(path) {
+		if ok, err := IsBlockDevice(path); err != nil || !ok {
+			return refused("%s is not an existing disk (mistyped? `osc drives` lists the drives); nothing was written", path)
+		}
+		return nil
+	}
 	resolved, inDev := resolveTarget(path)
 	if !inDev {
 		return nil
@@ -21,6 +27,9 @@ func CheckDevTarget(path string) error {
 	case err != nil:
 		return refused("%s is not an existing block device (mistyped? `osc drives` lists the drives); nothing was written", path)
 	case !isBlockMode(fi.Mode()):
+		if ok, _ := IsBlockDevice(path); ok { // macOS's raw disk nodes, /dev/rdiskN
+			return nil
+		}
 		return refused("%s is not a block device (%s is %s); nothing was written", path, resolved, kindOf(fi.Mode()))
 	}
 	return nil

@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"os"
 	"path/filepath"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/onramp-os/onramp/internal/exitcode"
 )
@@ -124,17 +121,10 @@ func (s *bmapScanner) scanSparse(ctx context.Context, path string, buf []byte) (
 		return 0, fmt.Errorf("stat %s: %w", path, err)
 	}
 	size := fi.Size()
-	fd := int(f.Fd())
 	for pos := int64(0); pos < size; {
-		data, err := unix.Seek(fd, pos, unix.SEEK_DATA)
-		if errors.Is(err, unix.ENXIO) {
+		data, hole, ok := nextData(f, pos, size)
+		if !ok {
 			break // a hole up to the end
-		}
-		hole := size
-		if err != nil { // no SEEK_DATA here: all of it is data
-			data = pos
-		} else if hole, err = unix.Seek(fd, data, unix.SEEK_HOLE); err != nil {
-			hole = size
 		}
 		data = max(pos, data/BmapBlockSize*BmapBlockSize)
 		hole = min(size, roundUp(hole, BmapBlockSize))

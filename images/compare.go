@@ -4,14 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
-	"os"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/onramp-os/onramp/internal/exitcode"
 )
@@ -62,14 +58,12 @@ func Compare(ctx context.Context, src Source, path string, opt CompareOptions) (
 		return 0, err
 	}
 	defer rd.Close()
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_DIRECT|unix.O_CLOEXEC, 0)
-	if errors.Is(err, unix.EINVAL) {
-		f, err = os.OpenFile(path, os.O_RDONLY|unix.O_CLOEXEC, 0)
-	}
+	f, direct, err := openDirect(path)
 	if err != nil {
 		return 0, fmt.Errorf("open %s: %w", path, err)
 	}
 	defer f.Close()
+	rt := &target{path: path, f: f, direct: direct, align: 4096}
 
 	got, err := alignedBuf(compareChunk)
 	if err != nil {
@@ -121,7 +115,7 @@ func Compare(ctx context.Context, src Source, path string, opt CompareOptions) (
 				}
 			}
 			if diff == nil {
-				m, err := compareSpans(f, path, got, want[:n], off, p.spansIn(off, off+int64(n)))
+				m, err := compareSpans(rt, got, want[:n], off, p.spansIn(off, off+int64(n)))
 				compared += m
 				if err != nil && exitcode.KindOf(err) != exitcode.VerifyFailed {
 					return 0, err
@@ -165,13 +159,14 @@ func Compare(ctx context.Context, src Source, path string, opt CompareOptions) (
 // compareSpans compares the spans of want (image bytes from off) with what
 // f holds there, reading into the aligned buffer got. It returns the bytes
 // compared; a difference is a VerifyFailed error.
-func compareSpans(f *os.File, path string, got, want []byte, off int64, spans []extent) (int64, error) {
+func compareSpans(rt *target, got, want []byte, off int64, spans []extent) (int64, error) {
+	path := rt.path
 	var n int64
 	for _, s := range spans {
 		lo, hi := s.off-off, s.end-off
-		m, err := f.ReadAt(got[lo:roundUp(hi, 4096)], s.off)
-		if err != nil && err != io.EOF {
-			return n, fmt.Errorf("read %s at %d: %w", path, s.off, err)
+		m, err := rt.readAt(got[lo:roundUp(hi, 4096)], s.off)
+		if err != nil {
+			return n, err
 		}
 		if int64(m) < hi-lo {
 			return n, exitcode.New(exitcode.VerifyFailed, "%s ends at byte %d, before the image does", path, s.off+int64(m))

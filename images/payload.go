@@ -14,8 +14,6 @@ import (
 	"path/filepath"
 	"runtime"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/onramp-os/onramp/internal/inputfile"
 )
 
@@ -169,9 +167,7 @@ func (p *Payload) verifyFile(ctx context.Context, mf ManifestFile, progress func
 	}
 	defer f.Close()
 	if osf, ok := f.(*os.File); ok {
-		fd := int(osf.Fd())
-		_ = unix.Fadvise(fd, 0, 0, unix.FADV_SEQUENTIAL)
-		_ = unix.Fadvise(fd, 0, 0, unix.FADV_WILLNEED)
+		adviseSequential(osf)
 	}
 	c := chunkingOf(mf)
 	pool := make(chan []byte, runtime.GOMAXPROCS(0)+2)

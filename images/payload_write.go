@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/onramp-os/onramp/internal/exitcode"
 )
@@ -218,7 +215,7 @@ func readBack(ctx context.Context, rb *target, base int64, c chunking, v *chunkV
 			n := int(min(c.block(), end-o))
 			b := <-pool
 			if !rb.direct {
-				_ = unix.Fadvise(int(rb.f.Fd()), base+o, int64(n), unix.FADV_DONTNEED)
+				dropCache(rb.f, base+o, int64(n))
 			}
 			got, err := rb.readAt(b[:roundUp(int64(n), int64(rb.align))], base+o)
 			if err == nil && got < n {
@@ -241,16 +238,11 @@ func readBack(ctx context.Context, rb *target, base int64, c chunking, v *chunkV
 // openReadBack opens a second, read-only descriptor of t for the read-back:
 // direct I/O where the file system has it, else the page cache dropped.
 func openReadBack(t *target) (*target, error) {
-	flags := unix.O_RDONLY | unix.O_CLOEXEC
-	fd, err := unix.Open(t.path, flags|unix.O_DIRECT, 0)
-	direct := err == nil
-	if errors.Is(err, unix.EINVAL) {
-		fd, err = unix.Open(t.path, flags, 0)
-	}
+	f, direct, err := openDirect(t.path)
 	if err != nil {
 		return nil, fmt.Errorf("open %s to read back: %w", t.path, err)
 	}
-	return &target{path: t.path, f: os.NewFile(uintptr(fd), t.path), block: t.block, direct: direct, align: t.align,
+	return &target{path: t.path, f: f, block: t.block, direct: direct, align: t.align,
 		devSize: t.devSize, zeroFrom: -1}, nil
 }
 

@@ -6,8 +6,6 @@ import (
 	"os"
 	"sync/atomic"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/onramp-os/onramp/blockdev"
 	"github.com/onramp-os/onramp/internal/exitcode"
 )
@@ -17,6 +15,7 @@ import (
 type target struct {
 	path     string
 	f        *os.File
+	disk     *blockdev.Disk // the disk f is, locked for the write; nil for files
 	block    bool
 	direct   bool  // O_DIRECT currently set on f
 	align    int   // alignment direct I/O needs (logical block size)
@@ -46,21 +45,15 @@ func openTarget(path string, size int64) (*target, error) {
 	case err != nil && !errors.Is(err, os.ErrNotExist):
 		return nil, fmt.Errorf("target %s: %w", path, err)
 	case isBlock:
-		f, err := blockdev.OpenExclusive(path)
+		d, err := blockdev.OpenDisk(path)
 		if err != nil {
 			return nil, err
 		}
-		t.f, t.block, t.direct = f, true, true
-		t.zero = blockZeroMethod(f)
-		if t.devSize, err = blockdev.DeviceSize(f); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("size of %s: %w", path, err)
-		}
-		if t.align, err = blockdev.LogicalBlockSize(f); err != nil || t.align <= 0 {
-			t.align = 4096
-		}
+		t.f, t.disk, t.block, t.direct = d.File, d, true, true
+		t.zero = blockZeroMethod(d.File)
+		t.devSize, t.align = d.Size, d.SectorSize
 		if size > t.devSize {
-			f.Close()
+			d.Close()
 			return nil, exitcode.New(exitcode.Refused, "%s is too small: the image needs %s, the drive holds %s",
 				path, blockdev.HumanSize(size), blockdev.HumanSize(t.devSize))
 		}
@@ -69,12 +62,8 @@ func openTarget(path string, size int64) (*target, error) {
 	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
 		return nil, exitcode.New(exitcode.Refused, "%s is neither a block device nor a regular file", path)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_DIRECT|unix.O_CLOEXEC, 0o644)
-	if errors.Is(err, unix.EINVAL) { // file systems without direct I/O (tmpfs)
-		f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o644)
-	} else if err == nil {
-		t.direct = true
-	}
+	f, direct, err := openFileTarget(path)
+	t.direct = direct
 	if err != nil {
 		return nil, fmt.Errorf("open target %s: %w", path, err)
 	}
@@ -97,28 +86,6 @@ func openTarget(path string, size int64) (*target, error) {
 }
 
 func roundUp(n, a int64) int64 { return (n + a - 1) / a * a }
-
-// setDirect switches O_DIRECT on f. Direct I/O needs aligned lengths, so the
-// image's unaligned tail goes through the page cache and is synced after.
-func (t *target) setDirect(on bool) error {
-	if t.direct == on {
-		return nil
-	}
-	flags, err := unix.FcntlInt(t.f.Fd(), unix.F_GETFL, 0)
-	if err != nil {
-		return fmt.Errorf("fcntl %s: %w", t.path, err)
-	}
-	if on {
-		flags |= unix.O_DIRECT
-	} else {
-		flags &^= unix.O_DIRECT
-	}
-	if _, err := unix.FcntlInt(t.f.Fd(), unix.F_SETFL, flags); err != nil {
-		return fmt.Errorf("fcntl %s: %w", t.path, err)
-	}
-	t.direct = on
-	return nil
-}
 
 // testHookWrite, when set by a test, sees every write a target gets.
 var testHookWrite func(path string, off int64, n int)
@@ -144,12 +111,36 @@ func (t *target) writeAt(b []byte, off int64) error {
 		}
 	}
 	if aligned < len(b) {
-		if err := t.setDirect(false); err != nil {
+		return t.writeTail(b[aligned:], off+int64(aligned))
+	}
+	return nil
+}
+
+// writeTail writes b, shorter than a block, at the aligned offset off:
+// through the page cache where the system has one for the target, else
+// (Windows' and macOS's raw disks take whole sectors only) by reading the
+// sector, changing its start and writing it back.
+func (t *target) writeTail(b []byte, off int64) error {
+	if t.block && rawDiskSectors {
+		sec, err := alignedBuf(t.align)
+		if err != nil {
 			return err
 		}
-		if _, err := t.f.WriteAt(b[aligned:], off+int64(aligned)); err != nil {
-			return fmt.Errorf("write %s at %d: %w", t.path, off+int64(aligned), err)
+		defer freeAligned(sec)
+		if _, err := t.readAt(sec, off); err != nil {
+			return err
 		}
+		copy(sec, b)
+		if _, err := t.f.WriteAt(sec, off); err != nil {
+			return fmt.Errorf("write %s at %d: %w", t.path, off, err)
+		}
+		return nil
+	}
+	if err := t.setDirect(false); err != nil {
+		return err
+	}
+	if _, err := t.f.WriteAt(b, off); err != nil {
+		return fmt.Errorf("write %s at %d: %w", t.path, off, err)
 	}
 	return nil
 }
@@ -164,10 +155,7 @@ func (t *target) writeAt(b []byte, off int64) error {
 func (t *target) readAt(b []byte, off int64) (int, error) {
 	n := 0
 	for n < len(b) {
-		m, err := unix.Pread(int(t.f.Fd()), b[n:], off+int64(n))
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
+		m, err := pread(t.f, b[n:], off+int64(n))
 		if err != nil {
 			return n, fmt.Errorf("read back %s at %d: %w", t.path, off+int64(n), err)
 		}
@@ -184,13 +172,11 @@ func (t *target) readAt(b []byte, off int64) (int, error) {
 
 // sync makes the written data durable and drops the device's buffer cache.
 func (t *target) sync() error {
-	if err := unix.Fdatasync(int(t.f.Fd())); err != nil {
-		return fmt.Errorf("sync %s: %w", t.path, err)
+	if t.disk != nil {
+		return t.disk.Flush()
 	}
-	if t.block {
-		if err := blockdev.FlushBuffers(t.f); err != nil {
-			return fmt.Errorf("flush buffers of %s: %w", t.path, err)
-		}
+	if err := syncFile(t.f); err != nil {
+		return fmt.Errorf("sync %s: %w", t.path, err)
 	}
 	return nil
 }
@@ -267,17 +253,21 @@ func (t *target) flushClear() error {
 	return t.zeroRange(p.off, p.end)
 }
 
-// close re-reads the partition table of a block device (a warning when the
-// kernel refuses: the new partitions appear after replugging) and closes.
+// close has the system read the new partition table of a disk (a warning
+// when it refuses: the new partitions appear after replugging) and closes.
 func (t *target) close() {
-	if t.block && t.err == nil {
-		// EINVAL: the device has no partitions to scan (a loop device without
-		// partscan); nothing for the user to do.
-		if err := blockdev.RereadPartitions(t.f); err != nil && !errors.Is(err, unix.EINVAL) {
-			t.warnings = append(t.warnings, fmt.Sprintf("could not re-read the partition table of %s (%v): unplug and replug the stick to see the new partitions", t.path, err))
+	if t.disk != nil {
+		if t.err == nil {
+			if err := t.disk.Finish(); err != nil {
+				t.warnings = append(t.warnings, fmt.Sprintf("could not re-read the partition table of %s (%v): unplug and replug the stick to see the new partitions", t.path, err))
+			}
 		}
+		if err := t.disk.Close(); err != nil && t.err == nil {
+			t.warnings = append(t.warnings, fmt.Sprintf("closing %s: %v", t.path, err))
+		}
+	} else {
+		t.f.Close()
 	}
-	t.f.Close()
 	freeAligned(t.zeros)
 	freeAligned(t.scan)
 }

@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/onramp-os/onramp/blockdev"
 )
 
@@ -23,31 +21,6 @@ const BackupLabel = "OSC-BACKUP"
 // when a backup must go there and it is not mounted yet. It stays mounted
 // after osc exits so the backup named in messages can be read.
 var MediumMountDir = "/run/osc/medium"
-
-// UnmountMedium unmounts the installer-medium partitions BackupDirFor
-// mounted under MediumMountDir, for a clean file system before the live
-// installer powers off or restarts. Failures are left as they are: the data
-// was synced, only the clean flag is missing then.
-func UnmountMedium() {
-	entries, _ := os.ReadDir(MediumMountDir)
-	for _, e := range entries {
-		mp := filepath.Join(MediumMountDir, e.Name())
-		if e.IsDir() && unix.Unmount(mp, 0) == nil {
-			_ = os.Remove(mp)
-		}
-	}
-}
-
-// InMemory says whether dir is on a file system held in RAM (tmpfs,
-// ramfs): a backup there is lost at power-off. It is where the default
-// backup goes on a live installer whose stick has no writable partition.
-func InMemory(dir string) bool {
-	var st unix.Statfs_t
-	if err := unix.Statfs(dir, &st); err != nil {
-		return false
-	}
-	return st.Type == unix.TMPFS_MAGIC || st.Type == unix.RAMFS_MAGIC
-}
 
 // BackupDirFor picks the default backup directory for a payload at source,
 // on a writable partition of the installer medium, else DefaultBackupDir:
@@ -92,13 +65,6 @@ func BackupDirFor(source string) string {
 		return filepath.Join(dir, backupsDir)
 	}
 	return DefaultBackupDir
-}
-
-// writableDir reports whether dir is on a file system mounted read-write and
-// writable by us.
-func writableDir(dir string) bool {
-	var st unix.Statfs_t
-	return unix.Statfs(dir, &st) == nil && st.Flags&unix.ST_RDONLY == 0 && unix.Access(dir, unix.W_OK) == nil
 }
 
 // mediumPartitionDir finds a writable directory on a partition of disk
@@ -224,29 +190,6 @@ func partLabel(name string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(out))
-}
-
-// partNode returns a device node of partition name: /dev/NAME, or one made
-// under MediumMountDir where devtmpfs has none.
-func partNode(name string) (string, bool) {
-	node := filepath.Join(blockdev.DevDir, name)
-	if isBlock, _ := blockdev.IsBlockDevice(node); isBlock {
-		return node, true
-	}
-	b, err := os.ReadFile(filepath.Join(blockdev.SysBlockDir, name, "dev"))
-	if err != nil {
-		return "", false
-	}
-	var major, minor uint32
-	if _, err := fmt.Sscanf(strings.TrimSpace(string(b)), "%d:%d", &major, &minor); err != nil {
-		return "", false
-	}
-	node = filepath.Join(MediumMountDir, "dev", name)
-	_ = os.Remove(node)
-	if os.MkdirAll(filepath.Dir(node), 0o700) != nil || unix.Mknod(node, unix.S_IFBLK|0o600, int(unix.Mkdev(major, minor))) != nil {
-		return "", false
-	}
-	return node, true
 }
 
 // mountPartition mounts partition name read-write under MediumMountDir and

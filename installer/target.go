@@ -1,13 +1,9 @@
 package installer
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/onramp-os/onramp/blockdev"
 	"github.com/onramp-os/onramp/internal/exitcode"
@@ -83,59 +79,6 @@ func diskOfPath(p string) (string, bool) {
 	return disk, ok
 }
 
-// blockOfPath names the block device a path lives on (a partition or a
-// whole disk; for a block device node, that device; for a loop device over
-// a device, the device below) and its whole disk.
-func blockOfPath(p string) (dev, disk string, ok bool) {
-	var st unix.Stat_t
-	if err := unix.Stat(p, &st); err != nil {
-		return "", "", false
-	}
-	num := st.Dev
-	if st.Mode&unix.S_IFMT == unix.S_IFBLK {
-		num = st.Rdev
-	}
-	link := fmt.Sprintf("%s/%d:%d", blockdev.SysDevBlockDir, unix.Major(num), unix.Minor(num))
-	resolved, err := filepath.EvalSymlinks(link)
-	if err != nil {
-		return "", "", false
-	}
-	dev = filepath.Base(resolved)
-	if b, ok := blockdev.LoopBacking(dev); ok {
-		// The installer medium mounted through a loop device over the
-		// stick: the stick is what the path lives on.
-		return b, blockdev.DiskOf(b), true
-	}
-	if _, err := os.Stat(filepath.Join(resolved, "partition")); err == nil {
-		resolved = filepath.Dir(resolved)
-	}
-	return dev, filepath.Base(resolved), true
-}
-
-// open opens the target for writing: a block device exclusively, so the
-// kernel refuses while anything mounts it.
-func (t *Target) open() error {
-	if t.f != nil {
-		return nil
-	}
-	flags := unix.O_RDWR | unix.O_CLOEXEC
-	switch {
-	case t.readOnly:
-		flags = unix.O_RDONLY | unix.O_CLOEXEC
-	case t.Block:
-		flags |= unix.O_EXCL
-	}
-	fd, err := unix.Open(t.Path, flags, 0)
-	if err != nil {
-		if errors.Is(err, unix.EBUSY) {
-			return exitcode.New(exitcode.Refused, "%s is busy (mounted or in use by another program)", t.Path)
-		}
-		return fmt.Errorf("open target %s: %w", t.Path, err)
-	}
-	t.f = os.NewFile(uintptr(fd), t.Path)
-	return nil
-}
-
 // release closes the target so an external tool (mke2fs) may open it.
 func (t *Target) release() error {
 	if t.f == nil {
@@ -198,18 +141,6 @@ func (t *Target) resetTable() error {
 		return fmt.Errorf("reset partition table of %s: %w", t.Path, err)
 	}
 	return t.sync()
-}
-
-// rereadPartitions tells the kernel about the new table; image files have
-// none to tell.
-func (t *Target) rereadPartitions() error {
-	if !t.Block {
-		return nil
-	}
-	if err := blockdev.RereadPartitions(t.f); err != nil && !errors.Is(err, unix.EINVAL) {
-		return err
-	}
-	return nil
 }
 
 // Close closes the target.

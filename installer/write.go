@@ -10,7 +10,6 @@ import (
 
 	"github.com/diskfs/go-diskfs/backend/file"
 	"github.com/diskfs/go-diskfs/partition/gpt"
-	"golang.org/x/sys/unix"
 
 	"github.com/onramp-os/onramp/images"
 	"github.com/onramp-os/onramp/internal/exitcode"
@@ -102,14 +101,6 @@ func (t *Target) writeSystem(ctx context.Context, p *images.Payload, off int64, 
 		return "", err
 	}
 	return sys.SHA256, nil
-}
-
-// dropCache makes reads of an image file come from the disk, not the
-// page cache (a block device's buffers are dropped by sync).
-func (t *Target) dropCache() {
-	if !t.Block {
-		_ = unix.Fadvise(int(t.f.Fd()), 0, 0, unix.FADV_DONTNEED)
-	}
 }
 
 // testHookPhase, when set by a test, may fail the install as a phase

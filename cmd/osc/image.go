@@ -22,7 +22,7 @@ func newImageCmd(s streams) *cobra.Command {
 			return exitcode.New(exitcode.Usage, "osc image needs a subcommand: keygen, sign, inspect, build or bmap")
 		}),
 	}
-	cmd.AddCommand(newImageKeygenCmd(s), newImageSignCmd(s), newImageInspectCmd(s), newImageBuildCmd(s), newImageBmapCmd(s))
+	cmd.AddCommand(newImageKeygenCmd(s), newImageSignCmd(s), newImageInspectCmd(s), linuxOnly(newImageBuildCmd(s)), newImageBmapCmd(s))
 	return cmd
 }
 

@@ -44,7 +44,7 @@ Without arguments on a terminal it opens the interactive tool.`,
 	root.Flags().StringVar(&source, "source", "", "installer ISO or payload directory \"Install base system\" installs (default: the onramp/ payload beside osc)")
 	_ = root.Flags().MarkHidden("demo-dir")
 	root.AddCommand(newDrivesCmd(s), newWriteCmd(s), newVerifyCmd(s))
-	root.AddCommand(newInstallCmd(s), newRestoreCmd(s), newInspectCmd(s), newImageCmd(s))
-	root.AddCommand(newSupportCmd(s), newUnitIDCmd(s))
+	root.AddCommand(linuxOnly(newInstallCmd(s)), linuxOnly(newRestoreCmd(s)), linuxOnly(newInspectCmd(s)), newImageCmd(s))
+	root.AddCommand(linuxOnly(newSupportCmd(s)), linuxOnly(newUnitIDCmd(s)))
 	return root
 }

@@ -82,9 +82,11 @@ func runTUI(ctx context.Context, s streams, o tuiOptions) (err error) {
 			return support.ToDir(ctx, files.Dir, support.Options{Tool: "osc", Version: cli.Version(), Exclude: exclude})
 		}
 	} else {
-		live := liveInstaller()
-		cfg.Install = &osctui.InstallConfig{Source: installSource(o.source), Live: live}
-		cfg.InstallOnly = live
+		if installsHere {
+			live := liveInstaller()
+			cfg.Install = &osctui.InstallConfig{Source: installSource(o.source), Live: live}
+			cfg.InstallOnly = live
+		}
 		cfg.SaveSupport = func(ctx context.Context, exclude []string) (support.Saved, error) {
 			return support.ToStick(ctx, support.Options{Tool: "osc", Version: cli.Version(), Exclude: exclude})
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,11 +19,22 @@ import (
 // any data is written, so a secret is never readable by others, not even
 // for a moment.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
-	abs, err := filepath.Abs(path)
+	root, name, err := splitAbs(path)
 	if err != nil {
 		return err
 	}
-	return WriteFileIn("/", abs, data, perm)
+	return WriteFileIn(root, name, data, perm)
+}
+
+// splitAbs makes path absolute and splits it into the root of its volume
+// ("/"; "C:\" on Windows) and the rest.
+func splitAbs(path string) (root, name string, err error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", "", err
+	}
+	vol := filepath.VolumeName(abs)
+	return vol + string(filepath.Separator), abs[len(vol):], nil
 }
 
 // WriteFileIn is WriteFile for name inside the directory tree root: every
@@ -70,11 +82,11 @@ func WriteFileIn(root, name string, data []byte, perm os.FileMode) (err error) {
 // Symlink makes path a symbolic link to target atomically: a link under a
 // temporary name is renamed over whatever path was (file or link).
 func Symlink(target, path string) error {
-	abs, err := filepath.Abs(path)
+	root, name, err := splitAbs(path)
 	if err != nil {
 		return err
 	}
-	return SymlinkIn("/", target, abs)
+	return SymlinkIn(root, target, name)
 }
 
 // SymlinkIn is Symlink for name inside the directory tree root, confined
@@ -116,7 +128,7 @@ func open(root, name string) (*os.Root, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	rel := strings.TrimPrefix(filepath.Clean("/"+filepath.ToSlash(name)), "/")
+	rel := strings.TrimPrefix(path.Clean("/"+filepath.ToSlash(name)), "/")
 	if rel == "" {
 		r.Close()
 		return nil, "", fmt.Errorf("%s: not a file name", name)
