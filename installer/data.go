@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -190,6 +192,49 @@ func dumpData(path string, offset int64, dirs ...string) (map[string]Files, erro
 		result[d] = files
 	}
 	return result, nil
+}
+
+// needsRecovery reports whether the ext4 file system at offset on path
+// has a journal to replay: its system was cut off, and what it last wrote
+// may sit in the journal only, which debugfs does not read.
+func needsRecovery(path string, offset int64) (bool, error) {
+	out, err := exec.Command("dumpe2fs", "-h", fmt.Sprintf("%s?offset=%d", path, offset)).Output()
+	if err != nil {
+		return false, fmt.Errorf("dumpe2fs -h %s at %d: %w", path, offset, err)
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if f, ok := strings.CutPrefix(l, "Filesystem features:"); ok {
+			return slices.Contains(strings.Fields(f), "needs_recovery"), nil
+		}
+	}
+	return false, nil
+}
+
+// replayJournal writes the journal's transactions of the ext4 file system
+// at offset on path in place, as mounting it would (e2fsck -E
+// journal_only). It goes through a loop device over the partition:
+// e2fsprogs loses a "?offset=" when it reopens the file system after the
+// replay.
+func replayJournal(path string, offset, size int64) error {
+	out, err := exec.Command("losetup", "--find", "--show", "--offset", fmt.Sprint(offset), "--sizelimit", fmt.Sprint(size), path).Output()
+	if err != nil {
+		return fmt.Errorf("loop device over %s at %d: %w", path, offset, err)
+	}
+	loop := strings.TrimSpace(string(out))
+	defer exec.Command("losetup", "-d", loop).Run()
+	cmd := exec.Command("e2fsck", "-p", "-E", "journal_only", loop)
+	msg, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == 1 { // replayed: "file system errors corrected"
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("e2fsck -E journal_only: %w: %s", err, strings.TrimSpace(string(msg)))
+	}
+	if unclean, err := needsRecovery(loop, 0); err != nil || unclean {
+		return fmt.Errorf("the journal of %s is still not replayed (%v)", loop, err)
+	}
+	return nil
 }
 
 func debugfs(dev, request string) ([]byte, error) {

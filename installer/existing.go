@@ -98,6 +98,11 @@ type Existing struct {
 	// and why (the ESP's FAT, say). Where it holds no settings or
 	// licenses, migrating is not refused for it.
 	Damaged []string `json:"damaged,omitempty"`
+	// Unclean: DATA's ext4 journal holds changes not yet written in place
+	// (the system was switched off without shutting down). An install
+	// replays the journal before it reads DATA; Inspect, which writes
+	// nothing, shows DATA as of its last checkpoint and says so.
+	Unclean bool `json:"data_unclean,omitempty"`
 	// data is the DATA partition of a layout 2 installation.
 	data *Part
 }
@@ -190,6 +195,14 @@ func (t *Target) readLayout2(tbl *gpt.Table, ex *Existing) {
 	dataStart := int64(data.Start) * sectorSize
 	ex.data = &Part{Number: data.Index, Label: LabelData, Type: data.Type, Start: dataStart,
 		Size: int64(data.End-data.Start+1) * sectorSize}
+	if unclean, err := needsRecovery(t.Path, dataStart); err == nil && unclean {
+		if t.readOnly {
+			ex.Unclean = true
+		} else if err := replayJournal(t.Path, dataStart, ex.data.Size); err != nil {
+			ex.Problem = fmt.Sprintf("%s was not shut down cleanly and its journal cannot be replayed: %v", LabelData, err)
+			return
+		}
+	}
 	dump, err := dumpData(t.Path, dataStart, settings.LicensesDir)
 	if err != nil {
 		ex.Problem = fmt.Sprintf("cannot read %s: %v", LabelData, err)

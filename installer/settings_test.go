@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/onramp-os/onramp/internal/atomicfile"
 	"github.com/onramp-os/onramp/internal/testutil"
 	"github.com/onramp-os/onramp/settings"
 )
@@ -274,4 +275,49 @@ func TestFirstBootAnswersSkippedForASetUpDevice(t *testing.T) {
 		t.Errorf("without migration: skipped %v, %d settings, answers on DATA %v; want the answers written",
 			res.FirstBootSkipped, res.MigratedSettings, answersOnData())
 	}
+}
+
+// TestUncleanDATAIsReplayedBeforeMigrating: a device switched off without
+// shutting down, right after its agent stored a license (atomicfile: the
+// file and its directory fsynced, so the change is in ext4's journal, not
+// yet in place). debugfs, which reads DATA, does not replay journals, so
+// the license was invisible and a reinstall dropped it. Inspect, which
+// writes nothing, says DATA is unclean; an install replays the journal
+// and migrates the license.
+func TestUncleanDATAIsReplayedBeforeMigrating(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.RequireTools(t, "e2fsck", "dumpe2fs", "cp")
+	p := testPayload(t, 1<<20)
+	img := sparseFile(t, 2<<30)
+	res, err := install(t, img, p, Auto, Auto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := res.Layout.Part(LabelData)
+	dir := testutil.Mount(t, partLoop(t, img, data))
+	lic := []byte("license written just before the power cut\n")
+	if err := atomicfile.WriteFileIn(dir, "licenses/ums-cut.lic", lic, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The disk as the power cut leaves it: copied while still mounted.
+	cut := filepath.Join(t.TempDir(), "cut.img")
+	testutil.Run(t, "cp", "--sparse=always", img, cut)
+	testutil.Run(t, "umount", dir)
+
+	in, err := Inspect(cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("inspect without replay sees %d licenses", in.Licenses)
+	if !in.Existing.Unclean {
+		t.Fatalf("Inspect of a cut-off DATA does not say it is unclean: %+v", in.Existing)
+	}
+	res, err = install(t, cut, p, Auto, Auto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Existing.Unclean || string(res.Existing.Licenses["ums-cut.lic"].Data) != string(lic) {
+		t.Errorf("the license in the journal was not migrated: %d licenses %v", res.Existing.Licenses.Count(), res.Existing.Licenses.Names())
+	}
+	judge(t, "e2fsck", "-fn", partLoop(t, cut, res.Layout.Part(LabelData)))
 }

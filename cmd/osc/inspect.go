@@ -75,6 +75,9 @@ func printProblems(w io.Writer, ex *installer.Existing) {
 	for _, d := range ex.Damaged {
 		fmt.Fprintf(w, "Damaged:         %s\n", d)
 	}
+	if ex.Unclean {
+		fmt.Fprintf(w, "Unclean:         %s was not shut down cleanly: its journal holds changes not shown here; osc install replays it before migrating\n", installer.LabelData)
+	}
 }
 
 // printSettings lists the settings a migration would carry, one a line:
