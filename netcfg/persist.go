@@ -33,8 +33,12 @@ func SupplicantFile(root, iface string) string {
 func ModemFile(root string) string { return filepath.Join(root, "etc/onramp/network/modem.json") }
 
 // WriteWired keeps a wired configuration: a .network file (DHCP or static)
-// and, for a static one with name servers, /etc/resolv.conf.
+// and, for a static one with name servers, /etc/resolv.conf; with 802.1X
+// wpa_supplicant-wired-IFACE.conf and the certificates (writeDot1X).
 func WriteWired(root, iface string, c WiredConfig) error {
+	if err := writeDot1X(root, iface, c.Dot1X); err != nil {
+		return err
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Written by the setup assistant.\n[Match]\nName=%s\n\n[Network]\n", iface)
 	if c.Static == nil {
@@ -110,7 +114,8 @@ func ReadWired(root, iface string) (WiredConfig, error) {
 		}
 		c.Static = &s
 	}
-	return c, nil
+	c.Dot1X, err = ReadDot1X(root, iface)
+	return c, err
 }
 
 // WriteWLAN keeps a WLAN configuration: wpa_supplicant-IFACE.conf (0600,

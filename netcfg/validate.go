@@ -23,9 +23,11 @@ func fieldErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
-// WiredConfig is DHCP (Static nil) or a static configuration.
+// WiredConfig is DHCP (Static nil) or a static configuration, on a port
+// that may want 802.1X authentication first (Dot1X).
 type WiredConfig struct {
 	Static *StaticConfig
+	Dot1X  *Dot1XConfig // nil: the port lets the device in without
 }
 
 // StaticConfig is a validated static IPv4 configuration.

@@ -16,6 +16,8 @@ packages=(
 	isolinux syslinux-common   # osc image build --variant legacy: ISOLINUX, its modules, isohdpfx.bin
 	iproute2 dnsmasq-base      # netcfg tests: network namespaces, veth, a real DHCP/DNS server
 	wpasupplicant dbus         # netcfg tests: the real wpa_supplicant control interface, a private dbus-daemon
+	hostapd                    # netcfg tests: wired 802.1X authenticator (driver=wired, internal EAP server)
+	tinyproxy                  # netcfg/onboard tests: a real HTTP CONNECT proxy
 	mobile-broadband-provider-info # the country/provider/APN database netcfg reads
 )
 

@@ -12,7 +12,8 @@ import (
 	"github.com/onramp-os/onramp/netcfg"
 )
 
-// ConfigureWired brings a wired link up, gets its address by DHCP or
+// ConfigureWired brings a wired link up, authenticates with 802.1X when
+// the configuration asks for it, gets its address by DHCP or
 // applies the static configuration, points DNS at the right servers and
 // checks the connection. On any failure — no lease, netlink refusing a
 // change, a gateway or name server that does not answer — the link's
@@ -26,8 +27,21 @@ func (b *Backend) ConfigureWired(ctx context.Context, iface string, c netcfg.Wir
 			return netcfg.Status{}, err
 		}
 	}
+	if c.Dot1X != nil {
+		if err := netcfg.ValidateDot1X(*c.Dot1X); err != nil {
+			return netcfg.Status{}, err
+		}
+	}
 	p.Report(netcfg.StageLink)
 	l, err := b.linkUp(ctx, iface)
+	if err != nil {
+		return netcfg.Status{}, err
+	}
+	if c.Dot1X != nil {
+		err = b.authenticate8021X(ctx, iface, *c.Dot1X, p)
+	} else {
+		err = b.stopSupplicant(iface)
+	}
 	if err != nil {
 		return netcfg.Status{}, err
 	}
