@@ -40,6 +40,7 @@ type NetworkAnswer struct {
 	Wired     *WiredAnswer
 	WLAN      *WLANAnswer
 	Mobile    *MobileAnswer
+	Proxy     *ProxyAnswer // with any of them, or alone (the network kept as it is)
 }
 
 // WiredAnswer is "dhcp" (DHCP true) or a static configuration.
@@ -49,6 +50,7 @@ type WiredAnswer struct {
 	Gateway string
 	Domain  string
 	DNS     []string
+	Dot1X   *Dot1XAnswer // 802.1X on the port; without an address, DHCP follows
 }
 
 // WLANAnswer joins a wireless network.
@@ -339,9 +341,14 @@ func parseNetwork(n *yaml.Node, p string, a *NetworkAnswer) error {
 				return nil
 			}
 			w := a.Wired
-			return fields(n, p, map[string]func(*yaml.Node, string) error{
-				"address": str(&w.Address), "gateway": str(&w.Gateway), "domain": str(&w.Domain), "dns": strList(&w.DNS)})
+			err := fields(n, p, map[string]func(*yaml.Node, string) error{
+				"address": str(&w.Address), "gateway": str(&w.Gateway), "domain": str(&w.Domain), "dns": strList(&w.DNS),
+				"dot1x": parseDot1X(&w.Dot1X)})
+			// {dot1x: ...} alone: authenticate, then DHCP.
+			w.DHCP = w.Dot1X != nil && w.Address == "" && w.Gateway == "" && w.Domain == "" && len(w.DNS) == 0
+			return err
 		},
+		"proxy": parseProxy(&a.Proxy),
 		"wlan": func(n *yaml.Node, p string) error {
 			a.WLAN = &WLANAnswer{}
 			w := a.WLAN
@@ -363,6 +370,10 @@ func parseNetwork(n *yaml.Node, p string, a *NetworkAnswer) error {
 		if set {
 			ways++
 		}
+	}
+	if ways == 0 && a.Proxy != nil {
+		a.Skip = true // only the proxy: the connection stays as it is
+		return nil
 	}
 	if ways != 1 {
 		return answerErr(p, n, "give exactly one of wired, wlan or mobile (or skip)")

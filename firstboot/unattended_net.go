@@ -11,6 +11,13 @@ import (
 // unattendedNetwork connects as the answers say and keeps the
 // configuration; it returns how the device got online.
 func unattendedNetwork(ctx context.Context, cfg *Config, n NetworkAnswer, log io.Writer) (string, error) {
+	if n.Proxy != nil {
+		// Kept first: onboarding, later in the run, connects through it.
+		if err := PersistProxy(cfg, n.Proxy.Config()); err != nil {
+			return "", fmt.Errorf("network: proxy: %w", err)
+		}
+		fmt.Fprintln(log, "network: HTTP(S) proxy kept for onboarding and the installed system")
+	}
 	if n.Skip {
 		fmt.Fprintln(log, "network: kept as it is")
 		return "present", nil
@@ -59,6 +66,10 @@ func unattendedNetwork(ctx context.Context, cfg *Config, n NetworkAnswer, log io
 			return "", err
 		}
 		var wc netcfg.WiredConfig
+		if d := n.Wired.Dot1X; d != nil {
+			dc := d.Config()
+			wc.Dot1X = &dc
+		}
 		if !n.Wired.DHCP {
 			st, _ := netcfg.ParseStatic(n.Wired.Address, "", n.Wired.Gateway, n.Wired.Domain, n.Wired.DNS)
 			wc.Static = &st

@@ -191,6 +191,11 @@ func (n *Net) ConfigureWired(ctx context.Context, iface string, c netcfg.WiredCo
 	if !n.o.Carrier {
 		return netcfg.Status{}, fmt.Errorf("eth0: %w", netcfg.ErrNoCarrier)
 	}
+	if c.Dot1X != nil {
+		if err := n.authenticate8021X(ctx, *c.Dot1X, p); err != nil {
+			return netcfg.Status{}, err
+		}
+	}
 	if err := n.step(ctx, p, netcfg.StageAddress); err != nil {
 		return netcfg.Status{}, err
 	}
