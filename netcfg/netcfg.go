@@ -61,6 +61,9 @@ type Status struct {
 	DNS      []netip.Addr
 	Domain   string
 	TimeZone string // DHCP option 101, "" when the lease had none
+	// CaptiveAPI is the captive-portal API the lease named (RFC 8910,
+	// DHCP option 114), "" when it named none.
+	CaptiveAPI string
 }
 
 // Stage is a step of connecting, for the progress shown meanwhile.
@@ -126,6 +129,10 @@ type Backend interface {
 	ConnectMobile(ctx context.Context, modem string, c MobileConfig, p Progress) (Status, error)
 	// Providers is the mobile provider database.
 	Providers() ProviderDB
+	// CaptivePortal checks whether the connection is held behind a
+	// captive portal and returns the URL where the user signs in; "" when
+	// the way out is open.
+	CaptivePortal(ctx context.Context) (string, error)
 }
 
 // PreferredLink is the link the device is known by (its MAC is the Unit

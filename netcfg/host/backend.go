@@ -42,6 +42,9 @@ type Options struct {
 	// CheckURL, when set, is an HTTPS URL that must answer for the device
 	// to count as online (any HTTP status will do).
 	CheckURL string
+	// PortalProbe is the URL the captive-portal check fetches, expecting
+	// 204 No Content. Default DefaultPortalProbe.
+	PortalProbe string
 	// ProbeName is the DNS name the name-server check asks for; "" asks
 	// for the root zone's name servers, which any resolver can answer.
 	ProbeName string
@@ -76,6 +79,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CheckTimeout <= 0 {
 		o.CheckTimeout = 3 * time.Second
+	}
+	if o.PortalProbe == "" {
+		o.PortalProbe = DefaultPortalProbe
 	}
 	if o.WPAControlDir == "" {
 		o.WPAControlDir = "/run/wpa_supplicant"

@@ -84,7 +84,7 @@ func (b *Backend) applyChecked(ctx context.Context, l netlink.Link, cfg ipConfig
 	}
 	b.keepLease(l, cfg)
 	return netcfg.Status{Online: true, Link: l.Attrs().Name, Address: cfg.Address, Gateway: cfg.Gateway,
-		DNS: cfg.DNS, Domain: cfg.Domain, TimeZone: cfg.TimeZone}, nil
+		DNS: cfg.DNS, Domain: cfg.Domain, TimeZone: cfg.TimeZone, CaptiveAPI: cfg.Captive}, nil
 }
 
 // validStatic validates a static configuration again with netcfg's rules

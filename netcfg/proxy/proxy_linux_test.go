@@ -17,13 +17,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/vishvananda/netns"
 
 	"github.com/onramp-os/onramp/internal/testutil"
 )
@@ -47,37 +44,6 @@ const testPAC = `function FindProxyForURL(url, host) {
 	if (shExpMatch(url, "https://198.51.100.*")) { return "PROXY 192.0.2.1:3128; DIRECT"; }
 	return "DIRECT";
 }`
-
-// listenIn opens a TCP listener inside namespace ns from this process:
-// the socket belongs to the namespace it was made in, so the test serves
-// it from here while its client runs elsewhere.
-func listenIn(t *testing.T, ns, addr string) net.Listener {
-	t.Helper()
-	runtime.LockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer orig.Close()
-	h, err := netns.GetFromName(ns)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	if err := netns.Set(h); err != nil {
-		t.Fatal(err)
-	}
-	ln, lerr := net.Listen("tcp", addr)
-	if err := netns.Set(orig); err != nil {
-		t.Fatalf("back to the test's namespace: %v", err) // the thread stays locked and dies with the goroutine
-	}
-	runtime.UnlockOSThread()
-	if lerr != nil {
-		t.Fatal(lerr)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	return ln
-}
 
 // serverCert makes a certificate for the server's address, signed by a
 // new CA written to caFile.
@@ -209,12 +175,12 @@ func TestThroughTinyproxy(t *testing.T) {
 	cert := serverCert(t, ca)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "behind the proxy") }),
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}}
-	go srv.ServeTLS(listenIn(t, server, serverAddr), "", "")
+	go srv.ServeTLS(testutil.ListenIn(t, server, serverAddr), "", "")
 	pacSrv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/x-ns-proxy-autoconfig")
 		io.WriteString(w, testPAC)
 	})}
-	go pacSrv.Serve(listenIn(t, px, "192.0.2.1:8080"))
+	go pacSrv.Serve(testutil.ListenIn(t, px, "192.0.2.1:8080"))
 	defer srv.Close()
 	defer pacSrv.Close()
 

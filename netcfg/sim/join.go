@@ -56,7 +56,7 @@ func (n *Net) JoinWLAN(ctx context.Context, iface string, c netcfg.WLANConfig, p
 		Gateway: firstAddr(ap.Subnet), TimeZone: ap.TimeZone}
 	st.DNS = append(st.DNS, st.Gateway)
 	n.mu.Lock()
-	n.status = st
+	n.status, n.portalChecks = st, 0
 	n.mu.Unlock()
 	return st, nil
 }

@@ -27,6 +27,7 @@ type AP struct {
 	Certificates bool   // EAP-TLS: user name and password are not enough
 	Subnet       netip.Prefix
 	TimeZone     string // DHCP option 101
+	Portal       string // a captive portal's sign-in page (CaptivePortal)
 }
 
 // SIM is the simulated modem's SIM card and network.
@@ -68,6 +69,8 @@ type Net struct {
 	sim    SIM
 	locked bool
 	joined []string // every join attempt, for tests: "wlan:SSID", "wired:dhcp"
+	// portalChecks counts the portal checks since the last join.
+	portalChecks int
 }
 
 // New returns a network in the state o describes. With a carrier and a
