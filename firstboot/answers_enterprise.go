@@ -1,6 +1,11 @@
 package firstboot
 
 import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
 	"github.com/onramp-os/onramp/netcfg"
 	"github.com/onramp-os/onramp/netcfg/proxy"
 	"go.yaml.in/yaml/v3"
@@ -62,4 +67,15 @@ func parseProxy(dst **ProxyAnswer) func(*yaml.Node, string) error {
 // removes a proxy kept before).
 func PersistProxy(cfg *Config, c proxy.Config) error {
 	return proxy.Write(cfg.Sys.Path("/"), c)
+}
+
+// warnPortal says in the log when a captive portal holds the connection:
+// nobody can sign in during an unattended run, so onboarding will fail
+// until someone signs in at the URL (the check is informational).
+func warnPortal(ctx context.Context, cfg *Config, log io.Writer) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if url, err := cfg.Net.CaptivePortal(ctx); err == nil && url != "" {
+		fmt.Fprintf(log, "network: a captive portal holds the connection: sign in at %s\n", url)
+	}
 }

@@ -239,6 +239,9 @@ func RunUnattended(cfg Config, a Answers, log io.Writer) (Outcome, error) {
 	if c.Network, err = unattendedNetwork(ctx, &cfg, a.Network, log); err != nil {
 		return out, err
 	}
+	if !a.Network.Skip {
+		warnPortal(ctx, &cfg, log)
+	}
 	if err := save(StepTimezone); err != nil {
 		return out, err
 	}

@@ -190,16 +190,24 @@ func newWiredPage(m *Model, iface string) *formPage {
 		}
 	}
 	dns1.check, dns2.check = dnsCheck(dns1), dnsCheck(dns2)
+	dot1x := newDot1XFields(m)
 	p := &formPage{id: "wired", heading: "wired.heading", args: []any{iface}, stepv: firstboot.StepNetwork}
 	p.note = func(m *Model) string { return m.t("wired.note") }
 	connect := func(c netcfg.WiredConfig, how string) tea.Cmd {
+		c.Dot1X = dot1x.config()
 		return connectTo(m, p, iface, func(ctx context.Context, pr netcfg.Progress) (netcfg.Status, error) {
 			return m.cfg.Net.ConfigureWired(ctx, iface, c, pr)
 		}, func(m *Model, st netcfg.Status) tea.Cmd { return networkDone(m, how, iface, &c, nil, nil) })
 	}
-	p.form = &form{fields: []*field{addr, mask, gw, domain, dns1, dns2}, buttons: []button{
+	p.form = &form{fields: append([]*field{addr, mask, gw, domain, dns1, dns2}, dot1x.fields()...), buttons: []button{
 		{label: "btn.back", press: m.back},
-		{label: "wired.dhcp", press: func() tea.Cmd { return connect(netcfg.WiredConfig{}, "wired") }},
+		{label: "wired.dhcp", press: func() tea.Cmd {
+			if msg := dot1x.problem(m); msg != "" {
+				p.err = msg
+				return nil
+			}
+			return connect(netcfg.WiredConfig{}, "wired")
+		}},
 		{label: "btn.continue", primary: true, press: func() tea.Cmd {
 			st, err := parse()
 			if err != nil {
