@@ -1,8 +1,10 @@
 // Package netcfg is the network side of the setup assistant: the links of
-// the device, whether it is online, wired DHCP or static IPv4, WLAN scan
+// the device, whether it is online, wired DHCP or static IPv4 (behind
+// 802.1X with PEAP or EAP-TLS where the port asks for it), WLAN scan
 // and join (visible, hidden, open, WEP, PSK/SAE, PEAP), mobile broadband
-// with SIM PIN, the provider database, and the files that keep a working
-// configuration for the installed OS. It defines the interfaces the
+// with SIM PIN, the provider database, the captive-portal check, and the
+// files that keep a working configuration for the installed OS (the HTTP
+// proxy is netcfg/proxy's). It defines the interfaces the
 // assistant uses; real Linux backends (netcfg/host) implement them,
 // netcfg/sim is a faithful simulation for tests and the demo, and
 // netcfg/contract holds them both to the same behaviour. It knows nothing

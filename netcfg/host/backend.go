@@ -2,7 +2,10 @@
 // links from sysfs, addresses and routes through rtnetlink
 // (vishvananda/netlink), DHCPv4 (insomniacslk/dhcp), WLAN scans through
 // nl80211 (mdlayher/wifi) and joins through wpa_supplicant's control
-// interface, mobile broadband through ModemManager on the system D-Bus.
+// interface, wired 802.1X through the same control interface of a
+// wpa_supplicant with the wired driver, mobile broadband through
+// ModemManager on the system D-Bus, captive portals by the lease's RFC 8910
+// option and an HTTP probe.
 // DHCP leases are renewed while the backend runs (lease.go). It changes
 // the live network of the machine it runs on; tests run it in throw-away
 // network namespaces. Files kept for the installed OS are
