@@ -50,6 +50,19 @@ func Validate(c Config) error {
 		}
 		return nil
 	}
+	if c.Password != "" && c.Username == "" {
+		return fieldErr("username", "a password needs a user name")
+	}
+	for _, f := range []struct{ name, v string }{{"username", c.Username}, {"password", c.Password}} {
+		for _, r := range f.v {
+			if r < 0x20 || r == 0x7f {
+				return fieldErr(f.name, "control characters are not allowed")
+			}
+		}
+	}
+	if strings.Contains(c.Username, ":") {
+		return fieldErr("username", "a user name for Basic authentication cannot hold ':'")
+	}
 	if c.PAC != "" {
 		if c.Host != "" {
 			return fieldErr("pac", "give either the proxy's host and port or a PAC file's URL, not both")
@@ -65,19 +78,6 @@ func Validate(c Config) error {
 	}
 	if c.Port < 1 || c.Port > 65535 {
 		return fieldErr("port", "enter a port from 1 to 65535")
-	}
-	if c.Password != "" && c.Username == "" {
-		return fieldErr("username", "a password needs a user name")
-	}
-	for _, f := range []struct{ name, v string }{{"username", c.Username}, {"password", c.Password}} {
-		for _, r := range f.v {
-			if r < 0x20 || r == 0x7f {
-				return fieldErr(f.name, "control characters are not allowed")
-			}
-		}
-	}
-	if strings.Contains(c.Username, ":") {
-		return fieldErr("username", "a user name for Basic authentication cannot hold ':'")
 	}
 	for _, n := range c.NoProxy {
 		if err := validNoProxy(n); err != nil {
@@ -173,8 +173,9 @@ func (c Config) Direct(host string) bool {
 func File(root string) string { return filepath.Join(root, "etc/onramp/proxy.env") }
 
 // Write keeps c in File: the variables curl, apt and Go programs read
-// (http_proxy, https_proxy, no_proxy, upper and lower case) and
-// ONRAMP_PROXY_PAC for a PAC URL. It is 0600 when it holds a password.
+// (http_proxy, https_proxy, no_proxy, upper and lower case), or for a
+// PAC URL ONRAMP_PROXY_PAC (with ONRAMP_PROXY_USER and
+// ONRAMP_PROXY_PASSWORD when its proxies want credentials). It is 0600 when it holds a password.
 // A zero c removes the file.
 func Write(root string, c Config) error {
 	if err := Validate(c); err != nil {
@@ -190,6 +191,9 @@ func Write(root string, c Config) error {
 	b.WriteString("# Written by the setup assistant: the HTTP(S) proxy of this network.\n")
 	if c.PAC != "" {
 		fmt.Fprintf(&b, "ONRAMP_PROXY_PAC=%s\n", envQuote(c.PAC))
+		if c.Username != "" { // for the proxies the PAC file names
+			fmt.Fprintf(&b, "ONRAMP_PROXY_USER=%s\nONRAMP_PROXY_PASSWORD=%s\n", envQuote(c.Username), envQuote(c.Password))
+		}
 	} else {
 		u := envQuote(c.URL().String())
 		for _, k := range []string{"http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"} {
@@ -239,7 +243,7 @@ func Read(root string) (Config, error) {
 	var c Config
 	switch {
 	case vars["ONRAMP_PROXY_PAC"] != "":
-		c.PAC = vars["ONRAMP_PROXY_PAC"]
+		c.PAC, c.Username, c.Password = vars["ONRAMP_PROXY_PAC"], vars["ONRAMP_PROXY_USER"], vars["ONRAMP_PROXY_PASSWORD"]
 	case vars["https_proxy"] != "":
 		u, err := url.Parse(vars["https_proxy"])
 		if err != nil || u.Hostname() == "" {

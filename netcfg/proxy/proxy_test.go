@@ -66,6 +66,7 @@ func TestWriteRead(t *testing.T) {
 		{Host: "proxy.corp.example", Port: 3128, Username: "dom\\alice", Password: "it's $ecret @ 100%", NoProxy: []string{".corp.example", "192.0.2.0/24"}},
 		{Host: "192.0.2.1", Port: 8080},
 		{Host: "2001:db8::1", Port: 8080},
+		{PAC: "http://wpad.corp.example/wpad.dat", Username: "bob", Password: "pac 'pw'"},
 		{PAC: "http://wpad.corp.example/wpad.dat"},
 	} {
 		if err := Write(root, c); err != nil {
