@@ -117,7 +117,8 @@ func (a *prompter) portal() error {
 		}
 		a.say("%s", a.t("portal.text"))
 		a.say("%s %s", a.t("portal.open"), url)
-		if _, err := a.choose(a.t("portal.heading"), []string{a.t("portal.again")}, 0); err != nil {
+		i, err := a.choose(a.t("portal.heading"), []string{a.t("portal.again"), a.t("portal.skip")}, 0)
+		if err != nil || i == 1 {
 			return err
 		}
 	}

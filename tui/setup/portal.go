@@ -79,6 +79,7 @@ type portalPage struct {
 	checking bool
 	still    bool // a check after signing in found the portal still there
 	tag      int64
+	btn      int // 0 Check again, 1 Continue anyway
 }
 
 func (*portalPage) name() string         { return "portal" }
@@ -99,7 +100,14 @@ func (p *portalPage) update(m *Model, msg tea.Msg) tea.Cmd {
 		switch msg.String() {
 		case "esc":
 			return m.back()
+		case "tab", "shift+tab", "up", "down", "left", "right":
+			p.btn = 1 - p.btn
 		case "enter", "f5", "ctrl+r":
+			if msg.String() == "enter" && p.btn == 1 {
+				// A network that answers the probe with a page of its own
+				// (a filtering proxy) is no portal to wait for forever.
+				return m.startStep(firstboot.StepTimezone)
+			}
 			if p.checking {
 				return nil
 			}
@@ -136,12 +144,19 @@ func (p *portalPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 	case p.still:
 		b.WriteString(widget.Wrap(t.Warning.Render(t.Warn+" "+m.t("portal.still")), tw) + "\n\n")
 	}
-	b.WriteString(t.Focused.Render("[ "+m.t("portal.again")+" ]") + "\n")
+	labels := []string{m.t("portal.again"), m.t("portal.skip")}
+	for i, l := range labels {
+		focus := -1
+		if i == p.btn {
+			focus = 0
+		}
+		b.WriteString(t.Buttons([]string{l}, focus) + "\n")
+	}
 	body := b.String()
 	if q != "" {
 		body = lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(tw+2).Render(body), q)
 	}
-	return body, []widget.KeyHelp{{Key: "Enter", Does: m.t("portal.again")}, {Key: "Esc", Does: m.t("help.back")}}
+	return body, []widget.KeyHelp{{Key: "Enter", Does: m.t("help.choose")}, {Key: "F5", Does: m.t("portal.again")}, {Key: "Esc", Does: m.t("help.back")}}
 }
 
 // breakURL cuts a URL into lines of width cells: it has no spaces to
