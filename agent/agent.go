@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/onramp-os/onramp/license"
+	"github.com/onramp-os/onramp/netcfg/proxy"
 	"github.com/onramp-os/onramp/onboard"
 )
 
@@ -81,7 +82,10 @@ func Once(ctx context.Context, cfg Config) (Result, error) {
 	}
 	res.UnitID, res.Server = en.Info.UnitID, fmt.Sprintf("%s:%d", en.Info.Server, en.Info.Port)
 	res.CertExpiry = en.Leaf.NotAfter
-	opts := append([]onboard.Option{onboard.WithUnitID(en.Info.UnitID), onboard.WithLogger(cfg.Log)}, cfg.Options...)
+	// The proxy the setup assistant kept (/etc/onramp/proxy.env), read
+	// at every connection so a changed file counts at the next check-in.
+	viaProxy := onboard.WithProxy(func() (proxy.Config, error) { return proxy.Read(cfg.Root) })
+	opts := append([]onboard.Option{onboard.WithUnitID(en.Info.UnitID), onboard.WithLogger(cfg.Log), viaProxy}, cfg.Options...)
 	client := onboard.NewClient(cfg.Root, opts...)
 	now := cfg.Now()
 	if RenewBefore(en.Leaf.NotBefore, en.Leaf.NotAfter, now) {

@@ -43,6 +43,7 @@ type NetworkAnswer struct {
 	Wired     *WiredAnswer
 	WLAN      *WLANAnswer
 	Mobile    *MobileAnswer
+	Proxy     *ProxyAnswer // with any of them, or alone (the network kept as it is)
 }
 
 // WiredAnswer is "dhcp" (DHCP true: DHCPv4 and IPv6 from router
@@ -60,6 +61,7 @@ type WiredAnswer struct {
 	Address6 string
 	Gateway6 string
 	DNS6     []string
+	Dot1X    *Dot1XAnswer // 802.1X on the port
 }
 
 // WLANAnswer joins a wireless network.
@@ -353,8 +355,10 @@ func parseNetwork(n *yaml.Node, p string, a *NetworkAnswer) error {
 			w := a.Wired
 			return fields(n, p, map[string]func(*yaml.Node, string) error{
 				"ipv4": str(&w.IPv4), "address": str(&w.Address), "gateway": str(&w.Gateway), "domain": str(&w.Domain), "dns": strList(&w.DNS),
-				"ipv6": str(&w.IPv6), "address6": str(&w.Address6), "gateway6": str(&w.Gateway6), "dns6": strList(&w.DNS6)})
+				"ipv6": str(&w.IPv6), "address6": str(&w.Address6), "gateway6": str(&w.Gateway6), "dns6": strList(&w.DNS6),
+				"dot1x": parseDot1X(&w.Dot1X)})
 		},
+		"proxy": parseProxy(&a.Proxy),
 		"wlan": func(n *yaml.Node, p string) error {
 			a.WLAN = &WLANAnswer{}
 			w := a.WLAN
@@ -376,6 +380,10 @@ func parseNetwork(n *yaml.Node, p string, a *NetworkAnswer) error {
 		if set {
 			ways++
 		}
+	}
+	if ways == 0 && a.Proxy != nil {
+		a.Skip = true // only the proxy: the connection stays as it is
+		return nil
 	}
 	if ways != 1 {
 		return answerErr(p, n, "give exactly one of wired, wlan or mobile (or skip)")

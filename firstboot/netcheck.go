@@ -90,6 +90,10 @@ func Diagnose(ctx context.Context, cfg *Config, r OnboardRequest, err error) err
 // Invalid values are FieldErrors naming the answers' key.
 func WiredConfigFor(w WiredAnswer) (netcfg.WiredConfig, error) {
 	var c netcfg.WiredConfig
+	if d := w.Dot1X; d != nil {
+		dc := d.Config()
+		c.Dot1X = &dc
+	}
 	if w.DHCP {
 		return c, nil
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/onramp-os/onramp/i18n"
 	"github.com/onramp-os/onramp/netcfg"
+	"github.com/onramp-os/onramp/netcfg/proxy"
 	"github.com/onramp-os/onramp/onboard"
 	"github.com/onramp-os/onramp/sysconf"
 )
@@ -111,6 +112,16 @@ func checkNetwork(n NetworkAnswer, providers netcfg.ProviderDB) error {
 			return &AnswerError{Field: prefix + "." + f, Msg: fe.Msg}
 		}
 		return &AnswerError{Field: prefix, Msg: err.Error()}
+	}
+	if n.Proxy != nil {
+		if err := proxy.Validate(n.Proxy.Config()); err != nil {
+			return wrap("network", err)
+		}
+	}
+	if n.Wired != nil && n.Wired.Dot1X != nil {
+		if err := netcfg.ValidateDot1X(n.Wired.Dot1X.Config()); err != nil {
+			return wrap("network.wired", err)
+		}
 	}
 	switch {
 	case n.Skip:
@@ -229,6 +240,9 @@ func RunUnattended(cfg Config, a Answers, log io.Writer) (Outcome, error) {
 	}
 	if c.Network, err = unattendedNetwork(ctx, &cfg, a.Network, log); err != nil {
 		return out, err
+	}
+	if !a.Network.Skip {
+		warnPortal(ctx, &cfg, log)
 	}
 	if err := save(StepTimezone); err != nil {
 		return out, err

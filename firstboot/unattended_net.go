@@ -11,6 +11,13 @@ import (
 // unattendedNetwork connects as the answers say and keeps the
 // configuration; it returns how the device got online.
 func unattendedNetwork(ctx context.Context, cfg *Config, n NetworkAnswer, log io.Writer) (string, error) {
+	if n.Proxy != nil {
+		// Kept first: onboarding, later in the run, connects through it.
+		if err := PersistProxy(cfg, n.Proxy.Config()); err != nil {
+			return "", fmt.Errorf("network: proxy: %w", err)
+		}
+		fmt.Fprintln(log, "network: HTTP(S) proxy kept for onboarding and the installed system")
+	}
 	if n.Skip {
 		fmt.Fprintln(log, "network: kept as it is")
 		return "present", nil

@@ -1,9 +1,12 @@
 // Package netcfg is the network side of the setup assistant: the links of
 // the device, whether it reaches the server the next step needs, wired
 // IPv4 (DHCP or static) and IPv6 (router advertisements with SLAAC and
-// DHCPv6, or static), dual stack by default, WLAN scan and join (visible,
-// hidden, open, WEP, PSK/SAE, PEAP), mobile broadband with SIM PIN, the provider database, and the files that keep a working
-// configuration for the installed OS. It defines the interfaces the
+// DHCPv6, or static), dual stack by default, behind 802.1X with PEAP or
+// EAP-TLS where the port asks for it, WLAN scan and join (visible, hidden,
+// open, WEP, PSK/SAE, PEAP), mobile broadband with SIM PIN, the provider
+// database, the captive-portal check, and the files that keep a working
+// configuration for the installed OS (the HTTP proxy is netcfg/proxy's).
+// It defines the interfaces the
 // assistant uses; real Linux backends (netcfg/host) implement them,
 // netcfg/sim is a faithful simulation for tests and the demo, and
 // netcfg/contract holds them both to the same behaviour. It knows nothing
@@ -68,6 +71,9 @@ type Status struct {
 	// static); Gateway6 is the IPv6 default router.
 	Address6 []netip.Prefix
 	Gateway6 netip.Addr
+	// CaptiveAPI is the captive-portal API the lease named (RFC 8910,
+	// DHCP option 114), "" when it named none.
+	CaptiveAPI string
 }
 
 // Stage is a step of connecting, for the progress shown meanwhile.
@@ -144,6 +150,10 @@ type Backend interface {
 	// Target: the gateway and the name servers), naming what on the way
 	// fails, as connecting does; nil when t answers.
 	Check(ctx context.Context, t Target) error
+	// CaptivePortal checks whether the connection is held behind a
+	// captive portal and returns the URL where the user signs in; "" when
+	// the way out is open.
+	CaptivePortal(ctx context.Context) (string, error)
 }
 
 // Target is a server the device must reach: a host name or address and a

@@ -35,9 +35,13 @@ func ModemFile(root string) string { return filepath.Join(root, "etc/onramp/netw
 // WriteWired keeps a wired configuration: a .network file with what was
 // chosen — DHCP= (yes: DHCPv4 and DHCPv6, ipv4, ipv6), IPv6AcceptRA= (yes
 // for IPv6 from router advertisements), Address=/Gateway=/DNS= for static
-// ones — and, for static name servers, /etc/resolv.conf.
+// ones — and, for static name servers, /etc/resolv.conf; with 802.1X
+// wpa_supplicant-wired-IFACE.conf and the certificates (writeDot1X).
 func WriteWired(root, iface string, c WiredConfig) error {
 	if err := ValidateWired(c); err != nil {
+		return err
+	}
+	if err := writeDot1X(root, iface, c.Dot1X); err != nil {
 		return err
 	}
 	var b strings.Builder
@@ -177,7 +181,8 @@ func ReadWired(root, iface string) (WiredConfig, error) {
 	if err := ValidateWired(c); err != nil {
 		return WiredConfig{}, fmt.Errorf("%s: %w", path, err)
 	}
-	return c, nil
+	c.Dot1X, err = ReadDot1X(root, iface)
+	return c, err
 }
 
 // WriteWLAN keeps a WLAN configuration: wpa_supplicant-IFACE.conf (0600,

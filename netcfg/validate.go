@@ -26,12 +26,14 @@ func fieldErr(field, format string, args ...any) error {
 // WiredConfig is how a wired link gets its addresses. IPv4: DHCP (Static
 // nil), static, or none (NoIPv4). IPv6: from the network's router
 // advertisements (SLAAC, stateful or stateless DHCPv6), static, or none.
-// The zero value is dual stack: DHCP and router advertisements.
+// The zero value is dual stack: DHCP and router advertisements. A port
+// may want 802.1X authentication first (Dot1X).
 type WiredConfig struct {
 	Static  *StaticConfig
 	NoIPv4  bool
 	IPv6    IPv6Mode
 	Static6 *Static6Config // set for IPv6Static
+	Dot1X   *Dot1XConfig   // 802.1X on the port; nil: the port lets the device in without
 }
 
 // IPv6Mode is how a link gets its IPv6 addresses.
@@ -90,6 +92,9 @@ func ValidateWired(c WiredConfig) error {
 	}
 	if c.NoIPv4 && c.IPv6 == IPv6Off {
 		return fieldErr("ipv6", "IPv4 and IPv6 cannot both be off")
+	}
+	if c.Dot1X != nil {
+		return ValidateDot1X(*c.Dot1X)
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"path/filepath"
 	"time"
+
+	"github.com/onramp-os/onramp/netcfg/proxy"
 )
 
 // UMSDir is where enrollment results live below the target root.
@@ -24,6 +26,7 @@ type Client struct {
 	serviceURL   string
 	serviceRoots *x509.CertPool
 	dial         DialFunc
+	proxy        func() (proxy.Config, error)
 	maxPending   time.Duration
 	log          *slog.Logger
 	now          func() time.Time
@@ -54,6 +57,16 @@ func WithService(baseURL string, roots *x509.CertPool) Option {
 // name it.
 func WithDialer(dial DialFunc) Option {
 	return func(c *Client) { c.dial = dial }
+}
+
+// WithProxy reaches the UMS and the Onboarding Service through the HTTP(S)
+// proxy load returns, asked again for every connection's client (the
+// setup assistant sets the proxy while it runs): a tunnel opened with HTTP
+// CONNECT, never a direct connection unless the proxy's no-proxy list or
+// PAC file says so. TLS (1.3, the server name asked for) runs inside the
+// tunnel as it would directly.
+func WithProxy(load func() (proxy.Config, error)) Option {
+	return func(c *Client) { c.proxy = load }
 }
 
 // WithMaxPending bounds how long "202 Accepted, retry later" answers are

@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/onramp-os/onramp/netcfg/proxy"
 )
 
 // Timeouts of one connection. They are variables so tests can shorten them.
@@ -37,8 +40,11 @@ type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 // its own connection.
 func (cl *Client) httpClient(cfg *tls.Config, c codes, keepAlive bool) *http.Client {
 	dial := cl.dial
+	if cl.proxy != nil {
+		dial = proxied(cl.proxy, dial)
+	}
 	tr := &http.Transport{
-		Proxy: nil, // onboarding talks to the server directly
+		Proxy: nil, // a proxy is dialled (proxied): TLS 1.3 and the error codes stay ours
 		DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			return dialTLS(ctx, dial, network, addr, cfg, c)
 		},
@@ -54,6 +60,18 @@ func (cl *Client) httpClient(cfg *tls.Config, c codes, keepAlive bool) *http.Cli
 		// carry the Basic-auth password elsewhere.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+}
+
+// proxied is dial through the proxy load returns; a proxy that cannot be
+// read fails every connection, rather than going direct behind its back.
+func proxied(load func() (proxy.Config, error), dial DialFunc) DialFunc {
+	pc, err := load()
+	if err != nil {
+		return func(context.Context, string, string) (net.Conn, error) {
+			return nil, fmt.Errorf("read the proxy configuration: %w", err)
+		}
+	}
+	return DialFunc(proxy.Dialer(pc, proxy.DialFunc(dial)))
 }
 
 func dialTLS(ctx context.Context, dial DialFunc, network, addr string, cfg *tls.Config, c codes) (net.Conn, error) {

@@ -16,6 +16,8 @@ packages=(
 	isolinux syslinux-common   # osc image build --variant legacy: ISOLINUX, its modules, isohdpfx.bin
 	iproute2 dnsmasq-base      # netcfg tests: network namespaces, veth, a real DHCP/DNS server
 	wpasupplicant dbus         # netcfg tests: the real wpa_supplicant control interface, a private dbus-daemon
+	hostapd                    # netcfg tests: wired 802.1X authenticator (driver=wired, internal EAP server)
+	tinyproxy                  # netcfg/onboard tests: a real HTTP CONNECT proxy
 	mobile-broadband-provider-info # the country/provider/APN database netcfg reads
 	gcc-mingw-w64-x86-64-win32 # the Windows SDK headers (mingw-w64) blockdev's IOCTL layouts are checked against
 	mmdebstrap                 # make test-windows: the Debian 13 root Wine 10 runs in

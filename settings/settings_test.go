@@ -20,11 +20,11 @@ import (
 )
 
 // examples are the answers files whose unattended runs cover every kind
-// of network (wired static, WLAN with a key, enterprise WLAN, mobile
-// broadband, none) and of onboarding (server + one-time password, e-mail,
+// of network (wired static, wired 802.1X behind a proxy, WLAN with a key,
+// enterprise WLAN, mobile broadband, none) and of onboarding (server + one-time password, e-mail,
 // skipped).
 var examples = []string{"answers-otp-hidden-wlan.yaml", "answers-email-static.yaml", "answers-mobile-peap.yaml",
-	"answers-offline-root.yaml", "answers-wlan-peap-auto-tz.yaml"}
+	"answers-offline-root.yaml", "answers-wlan-peap-auto-tz.yaml", "answers-wired-8021x-proxy.yaml"}
 
 // notSettings are what a demo root holds besides the assistant's settings:
 // the base system's own files, resolv.conf, left out on purpose (see Set),
@@ -72,19 +72,22 @@ func TestSetIsWhatTheAssistantWrites(t *testing.T) {
 
 func TestMembership(t *testing.T) {
 	for rel, want := range map[string]bool{
-		"etc/locale.conf":                              true,
-		"etc/locale.conf.bak":                          false,
-		"etc/onramp":                                   true, // the tree's directory
-		"etc/onramp/ums/device.key":                    true,
-		"etc/onramp-other/x":                           false,
-		"etc/wpa_supplicant/wpa_supplicant-wlan0.conf": true,
-		"etc/wpa_supplicant/ifupdown.sh":               false, // Debian's script
-		"etc/wpa_supplicant/sub/x.conf":                false,
-		"etc/systemd/network/10-x.link":                true,
-		"etc/systemd/system/foo.service":               false,
-		"var/lib/onramp/setup.done":                    true,
-		"var/lib/onramp/agent.json":                    false,
-		"etc/passwd":                                   false,
+		"etc/locale.conf":                                   true,
+		"etc/locale.conf.bak":                               false,
+		"etc/onramp":                                        true, // the tree's directory
+		"etc/onramp/ums/device.key":                         true,
+		"etc/onramp-other/x":                                false,
+		"etc/wpa_supplicant/wpa_supplicant-wlan0.conf":      true,
+		"etc/wpa_supplicant/ifupdown.sh":                    false, // Debian's script
+		"etc/wpa_supplicant/wpa_supplicant-wired-eth0.conf": true,
+		"etc/onramp/network/8021x/eth0/client.key":          true,
+		"etc/onramp/proxy.env":                              true,
+		"etc/wpa_supplicant/sub/x.conf":                     false,
+		"etc/systemd/network/10-x.link":                     true,
+		"etc/systemd/system/foo.service":                    false,
+		"var/lib/onramp/setup.done":                         true,
+		"var/lib/onramp/agent.json":                         false,
+		"etc/passwd":                                        false,
 	} {
 		dir := rel == "etc/onramp"
 		if got := Member(rel, dir); got != want {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/onramp-os/onramp/netcfg/proxy"
 	"github.com/onramp-os/onramp/onboard"
 )
 
@@ -12,7 +13,8 @@ func init() {
 	// The real onboarding client (package onboard): it reads the Unit ID
 	// from sysfs and writes the enrollment under the root.
 	realOnboarder = func(root string) (onboard.Onboarder, error) {
-		var opts []onboard.Option
+		// The proxy the network step kept, read when onboarding connects.
+		opts := []onboard.Option{onboard.WithProxy(func() (proxy.Config, error) { return proxy.Read(root) })}
 		if onboardingService != "" {
 			opts = append(opts, onboard.WithService(onboardingService, nil))
 		}

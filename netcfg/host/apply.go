@@ -28,6 +28,7 @@ type ipConfig struct {
 	Domain   string
 	Search   []string
 	TimeZone string          // DHCP option 101
+	Captive  string          // DHCP option 114: the captive-portal API
 	lease    *nclient4.Lease // the DHCP lease it came from; nil for a static one
 
 	// IPv6: the addresses the backend adds (DHCPv6, static; SLAAC's are

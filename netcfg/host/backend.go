@@ -3,7 +3,10 @@
 // (vishvananda/netlink), DHCPv4 and DHCPv6 (insomniacslk/dhcp), IPv6
 // router advertisements (SLAAC by the kernel, RDNSS), WLAN scans through
 // nl80211 (mdlayher/wifi) and joins through wpa_supplicant's control
-// interface, mobile broadband through ModemManager on the system D-Bus.
+// interface, wired 802.1X through the same control interface of a
+// wpa_supplicant with the wired driver, mobile broadband through
+// ModemManager on the system D-Bus, captive portals by the lease's RFC 8910
+// option and an HTTP probe.
 // DHCP leases are renewed while the backend runs (lease.go). It changes
 // the live network of the machine it runs on; tests run it in throw-away
 // network namespaces. Files kept for the installed OS are
@@ -46,6 +49,9 @@ type Options struct {
 	// solicitations go out once a second meanwhile), for SLAAC and for
 	// duplicate address detection. Default 4s.
 	RATimeout time.Duration
+	// PortalProbe is the URL the captive-portal check fetches, expecting
+	// 204 No Content. Default DefaultPortalProbe.
+	PortalProbe string
 	// ProbeName is the DNS name the name-server check asks for; "" asks
 	// for the root zone's name servers, which any resolver can answer.
 	ProbeName string
@@ -92,6 +98,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CheckTimeout <= 0 {
 		o.CheckTimeout = 3 * time.Second
+	}
+	if o.PortalProbe == "" {
+		o.PortalProbe = DefaultPortalProbe
 	}
 	if o.WPAControlDir == "" {
 		o.WPAControlDir = "/run/wpa_supplicant"

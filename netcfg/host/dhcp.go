@@ -16,12 +16,12 @@ import (
 )
 
 // requestedOptions are the DHCP options asked for: subnet mask, router,
-// name servers, domain name, NTP servers, and both time-zone options
-// (POSIX TZ string and tz database name).
+// name servers, domain name, NTP servers, both time-zone options (POSIX
+// TZ string and tz database name) and the captive-portal API (RFC 8910).
 var requestedOptions = []dhcpv4.OptionCode{
 	dhcpv4.OptionSubnetMask, dhcpv4.OptionRouter, dhcpv4.OptionDomainNameServer,
 	dhcpv4.OptionDomainName, dhcpv4.OptionNTPServers,
-	dhcpv4.OptionIEEE10031TZString, dhcpv4.OptionReferenceToTZDatabase,
+	dhcpv4.OptionIEEE10031TZString, dhcpv4.OptionReferenceToTZDatabase, dhcpv4.OptionURL,
 }
 
 // dhcp gets a lease on iface: DISCOVER, OFFER, REQUEST, ACK, each message
@@ -93,6 +93,7 @@ func leaseConfig(ack *dhcpv4.DHCPv4) (ipConfig, error) {
 		c.Search = l.Labels
 	}
 	c.TimeZone = tzName(string(ack.GetOneOption(dhcpv4.OptionReferenceToTZDatabase)))
+	c.Captive = leasePortal(ack.GetOneOption(dhcpv4.OptionURL))
 	return c, nil
 }
 

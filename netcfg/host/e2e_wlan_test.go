@@ -193,7 +193,7 @@ func TestE2EWLANWrongWEPKey(t *testing.T) {
 // e2eEvents attaches to the backend's wpa_supplicant for iface and
 // collects its events until the returned function is called.
 func e2eEvents(t *testing.T, b *Backend, iface string) func() []string {
-	ctrl, err := b.controlPath(iface)
+	ctrl, err := b.controlPath(iface, b.o.WPADriver)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func (b *Backend) JoinWLAN(ctx context.Context, iface string, c netcfg.WLANConfi
 	if err := netlinkSetUp(iface); err != nil {
 		return netcfg.Status{}, err
 	}
-	ctrl, err := b.controlPath(iface)
+	ctrl, err := b.controlPath(iface, b.o.WPADriver)
 	if err != nil {
 		return netcfg.Status{}, err
 	}
@@ -86,7 +86,7 @@ func associate(ctx context.Context, ctrl string, c netcfg.WLANConfig, p netcfg.P
 	if err := cmd.ok("REMOVE_NETWORK all", "REMOVE_NETWORK"); err != nil {
 		return err
 	}
-	id, err := configureNetwork(cmd, c)
+	id, err := configureNetwork(cmd, netcfg.SupplicantSettings(c))
 	if err != nil {
 		return err
 	}
@@ -129,9 +129,9 @@ func associate(ctx context.Context, ctrl string, c netcfg.WLANConfig, p netcfg.P
 	return nil
 }
 
-// configureNetwork adds a network for c to the supplicant and returns its
-// id; on failure the half-made network is removed.
-func configureNetwork(cmd *wpaConn, c netcfg.WLANConfig) (string, error) {
+// configureNetwork adds a network with settings to the supplicant and
+// returns its id; on failure the half-made network is removed.
+func configureNetwork(cmd *wpaConn, settings []netcfg.SupplicantSetting) (string, error) {
 	r, err := cmd.request("ADD_NETWORK", "ADD_NETWORK", 3*time.Second)
 	if err != nil {
 		return "", err
@@ -139,7 +139,7 @@ func configureNetwork(cmd *wpaConn, c netcfg.WLANConfig) (string, error) {
 	if _, err := strconv.Atoi(r); err != nil {
 		return "", fmt.Errorf("wpa_supplicant ADD_NETWORK answered %q", r)
 	}
-	for _, s := range netcfg.SupplicantSettings(c) {
+	for _, s := range settings {
 		if err := cmd.ok("SET_NETWORK "+r+" "+s.Name+" "+s.Value, "SET_NETWORK "+s.Name); err != nil {
 			_ = cmd.ok("REMOVE_NETWORK "+r, "REMOVE_NETWORK")
 			return "", err

@@ -85,7 +85,7 @@ func TestSupplicantAcceptsSettings(t *testing.T) {
 		{SSID: "Legacy", Auth: netcfg.AuthWEP, Key: "onramp-wep-13"},
 		{SSID: "Legacy-40", Auth: netcfg.AuthWEP, Key: "0A1B2C3D4E"},
 	} {
-		id, err := configureNetwork(w, c)
+		id, err := configureNetwork(w, netcfg.SupplicantSettings(c))
 		if err != nil {
 			t.Fatalf("%s: %v", c.SSID, err)
 		}

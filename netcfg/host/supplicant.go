@@ -25,8 +25,8 @@ func (s *supplicant) close() error {
 
 // controlPath returns the control socket of wpa_supplicant for iface: the
 // running one's in WPAControlDir when it answers PING, else one the
-// backend starts (and stops on Close).
-func (b *Backend) controlPath(iface string) (string, error) {
+// backend starts with driver (and stops on Close).
+func (b *Backend) controlPath(iface, driver string) (string, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if s, ok := b.supp[iface]; ok {
@@ -47,7 +47,7 @@ func (b *Backend) controlPath(iface string) (string, error) {
 		return "", err
 	}
 	var out bytes.Buffer
-	cmd := exec.Command(b.o.WPASupplicant, "-i", iface, "-D", b.o.WPADriver, "-c", conf)
+	cmd := exec.Command(b.o.WPASupplicant, "-i", iface, "-D", driver, "-c", conf)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		_ = os.RemoveAll(dir)
@@ -70,6 +70,20 @@ func (b *Backend) controlPath(iface string) (string, error) {
 	}
 	_ = s.close()
 	return "", fmt.Errorf("%s: wpa_supplicant did not open its control socket", iface)
+}
+
+// stopSupplicant stops the wpa_supplicant the backend started for iface,
+// if any: a wired link configured without 802.1X after an attempt with it
+// must not go on authenticating.
+func (b *Backend) stopSupplicant(iface string) error {
+	b.mu.Lock()
+	s, ok := b.supp[iface]
+	delete(b.supp, iface)
+	b.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	return s.close()
 }
 
 // alive reports whether a wpa_supplicant answers PING at path.

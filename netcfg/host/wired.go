@@ -12,19 +12,33 @@ import (
 	"github.com/onramp-os/onramp/netcfg"
 )
 
-// ConfigureWired brings a wired link up, gets its addresses — IPv4 by
-// DHCP or static, IPv6 from router advertisements (SLAAC, DHCPv6) or
-// static, both at once by default — points DNS at the right servers and
-// checks the connection. Dual stack works when either family gets an
-// address. On any failure — no address, netlink refusing a change, the
-// check failing — the link's previous addresses and routes, the default
-// routes, the IPv6 switches and resolv.conf come back as they were.
+// ConfigureWired brings a wired link up, authenticates with 802.1X when
+// the configuration asks for it, gets its addresses — IPv4 by DHCP or
+// static, IPv6 from router advertisements (SLAAC, DHCPv6) or static, both
+// at once by default — points DNS at the right servers and checks the
+// connection. Dual stack works when either family gets an address. On any
+// failure — no address, netlink refusing a change, the check failing —
+// the link's previous addresses and routes, the default routes, the IPv6
+// switches and resolv.conf come back as they were.
 func (b *Backend) ConfigureWired(ctx context.Context, iface string, c netcfg.WiredConfig, p netcfg.Progress) (netcfg.Status, error) {
 	if err := netcfg.ValidateWired(c); err != nil {
 		return netcfg.Status{}, err
 	}
+	if c.Dot1X != nil {
+		if err := netcfg.ValidateDot1X(*c.Dot1X); err != nil {
+			return netcfg.Status{}, err
+		}
+	}
 	p.Report(netcfg.StageLink)
 	l, err := b.linkUp(ctx, iface)
+	if err != nil {
+		return netcfg.Status{}, err
+	}
+	if c.Dot1X != nil {
+		err = b.authenticate8021X(ctx, iface, *c.Dot1X, p)
+	} else {
+		err = b.stopSupplicant(iface)
+	}
 	if err != nil {
 		return netcfg.Status{}, err
 	}
@@ -116,7 +130,7 @@ func (b *Backend) applyChecked(ctx context.Context, l netlink.Link, cfg ipConfig
 	}
 	b.keepLease(l, cfg)
 	st := netcfg.Status{Online: true, Link: l.Attrs().Name, Address: cfg.Address, Gateway: cfg.Gateway,
-		DNS: cfg.DNS, Domain: cfg.Domain, TimeZone: cfg.TimeZone, Gateway6: cfg.Gateway6}
+		DNS: cfg.DNS, Domain: cfg.Domain, TimeZone: cfg.TimeZone, Gateway6: cfg.Gateway6, CaptiveAPI: cfg.Captive}
 	st.Address6, _ = global6(l)
 	return st, nil
 }

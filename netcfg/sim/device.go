@@ -19,11 +19,13 @@ const (
 	CorpPassword = "wonderland"
 	HomeKey      = "correct horse battery"
 	SIMPIN       = "1234"
+	GuestPortal  = "http://portal.guest.example/login?network=Guest" // the Guest network's captive portal
 )
 
 // DemoOptions is the device of DESIGN.md's demo: a wired link whose LAN
 // gives no DHCP answer (so the network screen shows), several WLANs incl.
-// a hidden one and one that needs certificates, and a modem with a
+// a hidden one, one that needs certificates and one behind a captive
+// portal, and a modem with a
 // PIN-locked SIM. Static wired addresses work in 192.0.2.0/24 behind
 // 192.0.2.1.
 func DemoOptions(step time.Duration) Options {
@@ -35,7 +37,7 @@ func DemoOptions(step time.Duration) Options {
 			{Network: netcfg.Network{SSID: "Office", BSSID: "02:00:00:00:01:00", Signal: -48, Frequency: 5180, Security: netcfg.WPA2PSK},
 				Key: OfficeKey, Subnet: mustPrefix("10.20.0.0/24"), TimeZone: "Europe/Berlin"},
 			{Network: netcfg.Network{SSID: "Guest", BSSID: "02:00:00:00:02:00", Signal: -61, Frequency: 2437, Security: netcfg.Open},
-				Subnet: mustPrefix("10.30.0.0/24")},
+				Subnet: mustPrefix("10.30.0.0/24"), Portal: GuestPortal},
 			{Network: netcfg.Network{SSID: "Corp", BSSID: "02:00:00:00:03:00", Signal: -57, Frequency: 5240, Security: netcfg.WPA2EAP},
 				Username: CorpUser, Key: CorpPassword, Subnet: mustPrefix("10.40.0.0/24"), TimeZone: "Europe/Berlin"},
 			{Network: netcfg.Network{SSID: "Corp-Devices", BSSID: "02:00:00:00:04:00", Signal: -66, Frequency: 5260, Security: netcfg.WPA2EAP},

@@ -59,7 +59,7 @@ func (n *Net) JoinWLAN(ctx context.Context, iface string, c netcfg.WLANConfig, p
 		return netcfg.Status{}, err
 	}
 	n.mu.Lock()
-	n.status = st
+	n.status, n.portalChecks = st, 0
 	n.mu.Unlock()
 	return st, nil
 }

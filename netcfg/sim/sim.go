@@ -29,6 +29,7 @@ type AP struct {
 	Certificates bool   // EAP-TLS: user name and password are not enough
 	Subnet       netip.Prefix
 	TimeZone     string // DHCP option 101
+	Portal       string // a captive portal's sign-in page (CaptivePortal)
 }
 
 // SIM is the simulated modem's SIM card and network.
@@ -78,6 +79,8 @@ type Net struct {
 	locked bool
 	joined []string // every join attempt, for tests: "wlan:SSID", "wired:dhcp"
 	target netcfg.Target
+	// portalChecks counts the portal checks since the last join.
+	portalChecks int
 }
 
 // SetTarget names the server connections are checked against.
@@ -255,6 +258,11 @@ func (n *Net) ConfigureWired(ctx context.Context, iface string, c netcfg.WiredCo
 	}
 	if !n.o.Carrier {
 		return netcfg.Status{}, fmt.Errorf("eth0: %w", netcfg.ErrNoCarrier)
+	}
+	if c.Dot1X != nil {
+		if err := n.authenticate8021X(ctx, *c.Dot1X, p); err != nil {
+			return netcfg.Status{}, err
+		}
 	}
 	if err := n.step(ctx, p, netcfg.StageAddress); err != nil {
 		return netcfg.Status{}, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/onramp-os/onramp/firstboot"
 	"github.com/onramp-os/onramp/netcfg"
@@ -20,7 +21,7 @@ func (a *prompter) network() error {
 	if st, err := a.cfg.Net.Status(ctx); err == nil && st.Online {
 		a.c.Network = "present"
 		a.say("%s", a.t("a11y.online", st.Link))
-		return nil
+		return a.portal()
 	}
 	links, err := a.cfg.Net.Links(ctx)
 	if err != nil {
@@ -93,7 +94,31 @@ func (a *prompter) network() error {
 				done, err = a.mobile(modems[0])
 			}
 		}
-		if err != nil || done {
+		if err != nil {
+			return err
+		}
+		if done {
+			return a.portal()
+		}
+	}
+}
+
+// portal checks for a captive portal once online and, while one holds the
+// connection, says where to sign in (the URL as text: a screen reader
+// reads it out) and offers to check again.
+func (a *prompter) portal() error {
+	for {
+		a.say("%s", a.t("portal.checking"))
+		ctx, cancel := context.WithTimeout(a.cfg.Context, 15*time.Second)
+		url, err := a.cfg.Net.CaptivePortal(ctx)
+		cancel()
+		if err != nil || url == "" {
+			return nil
+		}
+		a.say("%s", a.t("portal.text"))
+		a.say("%s %s", a.t("portal.open"), url)
+		i, err := a.choose(a.t("portal.heading"), []string{a.t("portal.again"), a.t("portal.skip")}, 0)
+		if err != nil || i == 1 {
 			return err
 		}
 	}

@@ -78,3 +78,25 @@ func TestAccessibleResumesAndStopsAtTheEndOfInput(t *testing.T) {
 		t.Errorf("did not resume at the network:\n%s", out.String())
 	}
 }
+
+// Joining the demo's Guest network, the prompts say where its captive
+// portal asks for a sign-in and check again on request.
+func TestAccessibleCaptivePortal(t *testing.T) {
+	cfg, _ := demoSetup(t, "")
+	input := strings.Join([]string{"1", "", "", "yes",
+		"3", // Guest (Office, Corp, Guest, ...)
+		"1", // Check again: signed in meanwhile
+	}, "\n") + "\n"
+	var out bytes.Buffer
+	_, err := Run(cfg, strings.NewReader(input), &out)
+	if err != errInputEnded {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	en := i18n.For("en")
+	text := out.String()
+	for _, want := range []string{en.T("portal.text"), en.T("portal.open") + " " + sim.GuestPortal, "1. " + en.T("portal.again"), "== Time zone =="} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the prompts lack %q:\n%s", want, text)
+		}
+	}
+}

@@ -129,15 +129,16 @@ func (p *connectPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 // netErrorText explains why a connection failed, in the user's language.
 func netErrorText(m *Model, err error) string { return firstboot.NetErrorText(m.t, err) }
 
-// networkDone records how the device got online and moves to the time
-// zone, keeping the configuration for the installed OS.
+// networkDone records how the device got online and, once no captive
+// portal holds the connection, moves to the time zone, keeping the
+// configuration for the installed OS.
 func networkDone(m *Model, how, iface string, wired *netcfg.WiredConfig, wlan *netcfg.WLANConfig, mobile *netcfg.MobileConfig) tea.Cmd {
 	m.choice.Network = how
 	cfg := m.cfg
 	persist := func() tea.Msg {
 		return persistedMsg{err: firstboot.PersistNetwork(&cfg.Config, iface, wired, wlan, mobile)}
 	}
-	return tea.Batch(persist, m.startStep(firstboot.StepTimezone))
+	return tea.Batch(persist, m.replace(&portalCheckPage{}))
 }
 
 type persistedMsg struct{ err error }

@@ -26,6 +26,11 @@ type form struct {
 	// shown is set after the user tried to continue: from then on every
 	// problem is listed, not only the first.
 	tried bool
+	// rows, when above 0, is how many lines the fields may take: a longer
+	// form shows a window of them around the focused field, with a line
+	// saying more are above or below (the wired form with IPv6 and
+	// EAP-TLS on a 24-line console).
+	rows int
 }
 
 func (f *form) items() int { return len(f.fields) + len(f.buttons) }
@@ -167,11 +172,15 @@ func (f *form) view(t widget.Theme, tr i18n.Func, width int) string {
 	labelW = min(labelW+1, width/2)
 	valueW := min(max(width-labelW-4, 10), 44)
 	var lines []string
+	focusLine := -1
 	for i, fl := range f.fields {
 		if !fl.visible() {
 			continue
 		}
 		focused := i == f.focus
+		if focused {
+			focusLine = len(lines)
+		}
 		cur := strings.Repeat(" ", ansi.StringWidth(t.Cursor))
 		if focused {
 			cur = t.Selected.Render(t.Cursor)
@@ -184,17 +193,46 @@ func (f *form) view(t widget.Theme, tr i18n.Func, width int) string {
 		}
 		lines = append(lines, line)
 	}
-	msg := ""
-	if fl := f.focusedField(); fl != nil && fl.problem() != "" && (f.tried || fl.value() != "") {
-		msg = fl.problem()
-	} else if f.tried {
-		msg = f.problem(tr)
-	}
-	if msg != "" {
+	lines = f.window(t, lines, focusLine)
+	if msg := f.message(tr); msg != "" {
 		lines = append(lines, "", t.Error.Render(t.Warn+" "+msg))
 	}
 	lines = append(lines, "", f.buttonRow(t, tr))
 	return strings.Join(lines, "\n")
+}
+
+// message is the problem shown under the fields: the focused field's, or
+// after a try to continue the form's first.
+func (f *form) message(tr i18n.Func) string {
+	if fl := f.focusedField(); fl != nil && fl.problem() != "" && (f.tried || fl.value() != "") {
+		return fl.problem()
+	}
+	if f.tried {
+		return f.problem(tr)
+	}
+	return ""
+}
+
+// window cuts the field lines to f.rows around the focused one (the last
+// ones while a button has the focus), marking what is cut off.
+func (f *form) window(t widget.Theme, lines []string, focusLine int) []string {
+	if f.rows < 3 || len(lines) <= f.rows {
+		return lines
+	}
+	n := f.rows - 2 // one line each for "more above" and "more below"
+	if focusLine < 0 {
+		focusLine = len(lines) - 1
+	}
+	start := min(max(focusLine-n/2, 0), len(lines)-n)
+	out := []string{"  ", ""}
+	if start > 0 {
+		out[0] = t.Muted.Render("  ^ ...")
+	}
+	out = append(out[:1], lines[start:start+n]...)
+	if start+n < len(lines) {
+		return append(out, t.Muted.Render("  v ..."))
+	}
+	return append(out, "")
 }
 
 // buttonRow draws the buttons; a blocked primary button is drawn in

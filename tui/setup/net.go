@@ -61,7 +61,7 @@ func (p *netCheckPage) update(m *Model, msg tea.Msg) tea.Cmd {
 		}
 		if msg.err == nil && msg.status.Online {
 			m.choice.Network = "present"
-			return m.startStep(firstboot.StepTimezone)
+			return m.replace(&portalCheckPage{})
 		}
 		return m.replace(newNetworkPage(m, msg))
 	case tea.KeyMsg:
@@ -99,6 +99,7 @@ const (
 	rowWired  = firstboot.ChoiceWired
 	rowMobile = firstboot.ChoiceMobile
 	rowRescan = "\x00rescan"
+	rowProxy  = "\x00proxy"
 )
 
 type scanMsg struct {
@@ -172,6 +173,7 @@ func (p *networkPage) rebuild(m *Model) {
 	if p.modem != nil {
 		items = append(items, listItem{label: m.t("net.mobile"), id: rowMobile, detail: p.modem.Model, search: "\x00"})
 	}
+	items = append(items, listItem{label: m.t("net.proxy"), id: rowProxy, search: "\x00"})
 	keep := firstboot.AnsweredChoice(m.cfg.Prefill.Network)
 	if p.moved {
 		keep = p.list.selectedID() // the user moved: stay there
@@ -242,6 +244,8 @@ func (p *networkPage) choose(m *Model) tea.Cmd {
 		return m.goTo(newWiredPage(m, p.wired))
 	case rowMobile:
 		return m.goTo(newMobilePage(m, *p.modem, p.db))
+	case rowProxy:
+		return m.goTo(newProxyPage(m))
 	}
 	n, ok := p.network(strings.TrimPrefix(it.id, "wlan:"))
 	if !ok {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/onramp-os/onramp/firstboot"
 	"github.com/onramp-os/onramp/netcfg"
@@ -58,7 +59,18 @@ func (p *formPage) top(m *Model) string {
 
 func (p *formPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 	t := m.cfg.Theme
-	body := p.top(m) + p.form.view(t, m.t, w)
+	top := p.top(m)
+	// The fields get what the heading, the note, the problem line, the
+	// buttons and the error leave of the height.
+	lines := func(s string) int { return strings.Count(ansi.Wordwrap(s, w, ""), "\n") + 1 }
+	p.form.rows = h - lines(top) + 1 - 2
+	if msg := p.form.message(m.t); msg != "" {
+		p.form.rows -= 1 + lines(msg)
+	}
+	if p.err != "" {
+		p.form.rows -= 1 + lines(t.Failed+" "+p.err)
+	}
+	body := top + p.form.view(t, m.t, w)
 	if p.err != "" {
 		body += "\n\n" + t.Error.Render(t.Failed+" "+p.err)
 	}
@@ -197,19 +209,31 @@ func newWiredPage(m *Model, iface string) *formPage {
 	for _, i := range []int{4, 5, 8} {
 		fields[i].check = dnsCheck(fields[i])
 	}
+	dot1x := newDot1XFields(m)
 	p := &formPage{id: "wired", heading: "wired.heading", args: []any{iface}, stepv: firstboot.StepNetwork}
 	p.note = func(m *Model) string { return m.t("wired.note") + " " + m.t("wired.auto") }
 	connect := func(c netcfg.WiredConfig, how string) tea.Cmd {
+		c.Dot1X = dot1x.config()
 		return connectTo(m, p, iface, func(ctx context.Context, pr netcfg.Progress) (netcfg.Status, error) {
 			return m.cfg.Net.ConfigureWired(ctx, iface, c, pr)
 		}, func(m *Model, st netcfg.Status) tea.Cmd { return networkDone(m, how, iface, &c, nil, nil) })
 	}
-	p.form = &form{fields: fields, buttons: []button{
+	p.form = &form{fields: append(fields, dot1x.fields()...), buttons: []button{
 		{label: "btn.back", press: m.back},
-		{label: "wired.dhcp", press: func() tea.Cmd { return connect(netcfg.WiredConfig{}, "wired") }},
+		{label: "wired.dhcp", press: func() tea.Cmd {
+			if msg := dot1x.problem(m); msg != "" {
+				p.err = msg
+				return nil
+			}
+			return connect(netcfg.WiredConfig{}, "wired")
+		}},
 		{label: "btn.continue", primary: true, press: func() tea.Cmd {
 			c, err := parse()
 			if err != nil {
+				return nil
+			}
+			if msg := dot1x.problem(m); msg != "" {
+				p.err = msg
 				return nil
 			}
 			return connect(c, "wired")

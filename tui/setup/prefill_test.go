@@ -113,8 +113,8 @@ func TestPrefillStaticWired(t *testing.T) {
 		t.Fatalf("row %q", d.row())
 	}
 	d.send(enter).expectPage("wired")
-	expectValues(t, d, "192.0.2.10", "/24", "192.0.2.1", "example.com", "192.0.2.53", "", "", "", "")
-	d.send(enter, enter, enter, enter, enter, enter, enter, enter, enter).expectPage("timezone")
+	expectValues(t, d, "192.0.2.10", "/24", "192.0.2.1", "example.com", "192.0.2.53", "", "", "", "", "", "", "", "", "", "", "")
+	d.send(enter, enter, enter, enter, enter, enter, enter, enter, enter, enter).expectPage("timezone")
 	if got := readRoot(t, cfg, "/etc/resolv.conf"); !strings.Contains(got, "nameserver 192.0.2.53") {
 		t.Errorf("resolv.conf %q", got)
 	}
