@@ -574,7 +574,9 @@ if row nvme; then
 	shutdown
 	[ "$(lab_serial "checked in")" = "$enrolled" ] || fail "the agent did not check in with the enrolled certificate (serial $enrolled)"
 	out=$(bin/osc inspect "$work/target.img") || fail "osc inspect: $out"
-	grep -qE "Onramp Workspace, [0-9]+ days left" <<<"$out" || fail "the license assigned in ums-lab is not on DATA as valid: $out"
+	# Verified as the device would (the UMS CA of its settings); on this
+	# host, whose Unit ID differs, its state is other-unit.
+	grep -qE "Onramp Workspace: other-unit \(bound to $unit_id" <<<"$out" || fail "the license assigned in ums-lab is not on DATA, verified and bound to $unit_id: $out"
 	out=$(bin/ums-lab --state "$lab" devices list --json)
 	grep -q '"last_seen": *"20' <<<"$out" || fail "ums-lab shows no check-in of the device: $out"
 	echo "install-e2e: the agent checked in with certificate $enrolled and stored the license ums-lab assigned"
