@@ -21,7 +21,11 @@ func TestAnswersDot1XAndProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := a.Network.Wired
-	if !w.DHCP || w.Dot1X == nil || w.Dot1X.Config() != (netcfg.Dot1XConfig{EAP: netcfg.EAPTLS, Identity: "device1", CACert: "/media/usb/ca.pem",
+	// dot1x alone: authenticate, then the addresses from the network.
+	if c, err := WiredConfigFor(*w); err != nil || c.Static != nil || c.NoIPv4 || c.IPv6 != netcfg.IPv6Auto || c.Dot1X == nil {
+		t.Errorf("wired config %+v %v", c, err)
+	}
+	if w.Dot1X == nil || w.Dot1X.Config() != (netcfg.Dot1XConfig{EAP: netcfg.EAPTLS, Identity: "device1", CACert: "/media/usb/ca.pem",
 		ClientCert: "/media/usb/device.pem", PrivateKey: "/media/usb/device.key", KeyPassword: "k p"}) {
 		t.Errorf("wired %+v %+v", w, w.Dot1X)
 	}
