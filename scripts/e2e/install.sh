@@ -658,13 +658,15 @@ if row chain; then
 	for _ in $(seq 40); do
 		keys chain-setup ctrl-alt-f11 ret
 		sleep 2
-		type_line chain-setup 'echo RESCUE-$(id -un)-$((6*7))-$(cat /sys/class/tty/tty0/active)-ASSISTANT-$(pgrep -c -x setup-assistant) >/dev/ttyS0'
+		type_line chain-setup 'echo RESCUE-$(id -un)-$((6*7))-$(cat /sys/class/tty/tty0/active)-ASSISTANT-$(pgrep -c -x -f setup-assistant) >/dev/ttyS0'
 		sleep 13
 		if grep -aq "RESCUE-root-42-tty11-ASSISTANT-" "$log"; then rescued=1; break; fi
 		kill -0 "$qpid" 2>/dev/null || fail "QEMU ended before the rescue shell answered"
 	done
 	[ -n "$rescued" ] || fail "no root shell on the rescue console tty11 after 10 minutes"
 	record "chain: rescue shell on tty11" "$(secs "$boot_start")"
+	# (The rescue consoles' own login programs are setup-assistant
+	# --rescue-login: only the bare command line is the assistant.)
 	grep -aq "RESCUE-root-42-tty11-ASSISTANT-1" "$log" || fail "the setup assistant was not running beside the rescue shell (no setup after the reinstall without migration)"
 	# What tty11 shows: the banner and the RETURN prompt.
 	type_line chain-setup 'tr -s " " </dev/vcs11 >/dev/ttyS0; echo VCS-END >/dev/ttyS0'
