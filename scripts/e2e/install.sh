@@ -827,6 +827,7 @@ EOF
 	done
 	data_cmd "$work/wlan.img" "stat /settings/etc/wpa_supplicant/wpa_supplicant-wlan0.conf" | grep -q "Mode:  0600" ||
 		fail "the saved WLAN key is not mode 0600"
+	mnt=$work/mnt
 	mkdir -p "$mnt"
 	part_loop "$work/wlan.img" 5
 	mount "$loop" "$mnt"
