@@ -841,7 +841,7 @@ EOF
 	[Service]
 	Type=oneshot
 	StandardOutput=journal+console
-	ExecStart=/bin/bash -c 'for i in \$\$(seq 60); do ip -4 -o addr show dev wlan0 | grep -q "inet 192.0.2." && break; sleep 1; done; ip -4 -o addr show dev wlan0; networkctl list --no-pager; systemctl is-active wpa_supplicant@wlan0.service; if ip -4 -o addr show dev wlan0 | grep -q "inet 192.0.2."; then echo "ONRAMP-PROBE: WLAN wlan0 up"; else echo "ONRAMP-PROBE: FAIL wlan0 has no address"; fi'
+	ExecStart=/bin/bash -c 'for i in \$\$(seq 60); do ip -4 -o addr show dev wlan0 | grep -q "inet 192.0.2." && break; sleep 1; done; ip -4 -o addr show dev wlan0; networkctl list --no-pager; echo "ONRAMP-PROBE: wpa_supplicant@wlan0 \$\$(systemctl is-active wpa_supplicant@wlan0.service)"; if ip -4 -o addr show dev wlan0 | grep -q "inet 192.0.2."; then echo "ONRAMP-PROBE: WLAN wlan0 up"; else echo "ONRAMP-PROBE: FAIL wlan0 has no address"; fi'
 	EOF
 	ln -sf ../onramp-e2e-probe.service "$ud/multi-user.target.wants/onramp-e2e-probe.service"
 	umount "$mnt"
@@ -853,7 +853,7 @@ EOF
 	record "WLAN: second boot to wlan0 up by itself" "$at"
 	stop
 	grep -aq "ONRAMP-FIRSTBOOT" "$log" && fail "the setup ran again on the WLAN second boot"
-	tr -d '\r' <"$log" | grep -q "^active$" || fail "wpa_supplicant@wlan0 was not active on the second boot"
+	grep -aq "ONRAMP-PROBE: wpa_supplicant@wlan0 active" "$log" || fail "wpa_supplicant@wlan0 was not active on the second boot"
 	grep -ac -- "$wlan_key" "$work"/wlan-*.serial.log "$work/wlan-install.log" | grep -qv ':0$' && fail "the WLAN key appears in the logs"
 	echo "install-e2e: WLAN: joined on the first boot, up by itself on the second (wpa_supplicant@wlan0, networkd DHCP)"
 fi
