@@ -96,12 +96,19 @@ func sparseFile(t testing.TB, size int64) string {
 // install runs Prepare and Install with a backup directory of its own.
 func install(t testing.TB, target string, p *images.Payload, settings, licenses Mode) (*Result, error) {
 	t.Helper()
-	tg, err := CheckTarget(target, p.Origin)
+	return installWith(t, target, Options{Payload: p, MigrateSettings: settings, MigrateLicenses: licenses})
+}
+
+// installWith is install with more options (opt.Payload set); the backup
+// directory is the test's own.
+func installWith(t testing.TB, target string, opt Options) (*Result, error) {
+	t.Helper()
+	tg, err := CheckTarget(target, opt.Payload.Origin)
 	if err != nil {
 		return nil, err
 	}
 	defer tg.Close()
-	opt := Options{Payload: p, MigrateSettings: settings, MigrateLicenses: licenses, BackupDir: filepath.Join(t.TempDir(), "backups")}
+	opt.BackupDir = filepath.Join(t.TempDir(), "backups")
 	plan, err := Prepare(tg, opt)
 	if err != nil {
 		return nil, err

@@ -3,7 +3,6 @@
 package installer
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -243,17 +242,7 @@ func TestFirstBootAnswersSkippedForASetUpDevice(t *testing.T) {
 	answers := []byte("language: de_DE\neula: accept\ntimezone: UTC\nonboarding: {server: ums.example.com, otp: ONE-TIME-9, token: 0439081D3038DE77}\n")
 	reinstall := func(mode Mode) *Result {
 		t.Helper()
-		tg, err := CheckTarget(img, p.Origin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tg.Close()
-		opt := Options{Payload: p, MigrateSettings: mode, MigrateLicenses: mode, BackupDir: filepath.Join(t.TempDir(), "backups"), FirstBoot: answers}
-		plan, err := Prepare(tg, opt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := Install(context.Background(), tg, plan, opt)
+		res, err := installWith(t, img, Options{Payload: p, MigrateSettings: mode, MigrateLicenses: mode, FirstBoot: answers})
 		if err != nil {
 			t.Fatal(err)
 		}
