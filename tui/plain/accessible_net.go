@@ -66,6 +66,8 @@ func (a *prompter) network() error {
 			actions = append(actions, "mobile")
 			opts = append(opts, a.t("net.mobile"))
 		}
+		actions = append(actions, "proxy")
+		opts = append(opts, a.t("net.proxy"))
 		def := 0
 		for j, id := range actions { // the way the answers chose
 			if "\x00"+id == firstboot.AnsweredChoice(pre) {
@@ -92,6 +94,8 @@ func (a *prompter) network() error {
 				done, err = a.wired(wired)
 			case "mobile":
 				done, err = a.mobile(modems[0])
+			case "proxy":
+				err = a.proxySettings()
 			}
 		}
 		if err != nil {
@@ -213,6 +217,9 @@ func (a *prompter) wired(iface string) (bool, error) {
 		}
 		wc, perr := vals.Config()
 		if perr == nil {
+			if wc.Dot1X, err = a.dot1x(); err != nil {
+				return false, err
+			}
 			ctx, cancel := context.WithTimeout(a.cfg.Context, firstboot.ConnectTimeout)
 			_, cerr := a.cfg.Net.ConfigureWired(ctx, iface, wc, a.progress)
 			cancel()

@@ -79,9 +79,9 @@ func TestAccessiblePrefillNetwork(t *testing.T) {
 			"/etc/wpa_supplicant/wpa_supplicant-wlan0.conf", `identity="alice"`},
 		{"hidden", "network:\n  wlan: {ssid: Onramp-Lab, hidden: true, auth: psk, key: lab-secret-2026}\n", 4,
 			"/etc/wpa_supplicant/wpa_supplicant-wlan0.conf", "scan_ssid=1"},
-		{"wired", "network:\n  wired: {address: 192.0.2.10/24, gateway: 192.0.2.1, dns: 192.0.2.53}\n", 10,
+		{"wired", "network:\n  wired: {address: 192.0.2.10/24, gateway: 192.0.2.1, dns: 192.0.2.53}\n", 11,
 			"/etc/resolv.conf", "nameserver 192.0.2.53"},
-		{"wired-ipv6", "network:\n  wired: {address: 192.0.2.10/24, gateway: 192.0.2.1, address6: 2001:db8::10/64, gateway6: fe80::1}\n", 10,
+		{"wired-ipv6", "network:\n  wired: {address: 192.0.2.10/24, gateway: 192.0.2.1, address6: 2001:db8::10/64, gateway6: fe80::1}\n", 11,
 			"/etc/systemd/network/50-onramp-eth0.network", "Address=2001:db8::10/64\nGateway=fe80::1\n"},
 		{"mobile", "network:\n  mobile: {country: DE, provider: Telekom, apn: internet.telekom, pin: \"1234\"}\n", 5,
 			"/etc/onramp/network/modem.json", `"pin": "1234"`}, // kept for later boots
