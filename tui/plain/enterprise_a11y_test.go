@@ -50,8 +50,8 @@ func TestAccessibleWired8021X(t *testing.T) {
 	var in []string
 	in = append(in, wired)
 	in = append(in, empty9...)
-	in = append(in, "3", "device-7", "", "device.pem", "", "") // EAP-TLS, a relative certificate path
-	in = append(in, "2", sim.CorpUser, "not-the-password", "")  // refused by the port
+	in = append(in, "3", "device-7", "", "device.pem", "", "")                                // EAP-TLS, a relative certificate path
+	in = append(in, "2", sim.CorpUser, "not-the-password", "")                                // refused by the port
 	in = append(in, wired, "192.0.2.10", "24", "192.0.2.1", "", "192.0.2.53", "", "", "", "") // this port has no DHCP server
 	in = append(in, "2", sim.CorpUser, sim.CorpPassword, "")                                  // PEAP, right
 	cfg := atNetwork(t)
