@@ -25,13 +25,13 @@ const evalTimeout = 2 * time.Second
 // Script is a compiled PAC file. FindProxyForURL runs it in a fresh
 // JavaScript runtime (goja) each time, with the functions PAC files call
 // (isPlainHostName, dnsDomainIs, localHostOrDomainIs, isResolvable,
-// isInNet, dnsResolve, myIpAddress, dnsDomainLevels, shExpMatch). The
-// date and time conditions (weekdayRange, dateRange, timeRange) are not
-// provided: a file calling one fails with an error naming it.
+// isInNet, dnsResolve, myIpAddress, dnsDomainLevels, shExpMatch, and the
+// date and time conditions weekdayRange, dateRange, timeRange).
 type Script struct {
 	prog    *goja.Program
 	myIP    string
 	resolve func(host string) string
+	now     func() time.Time // what the date and time conditions judge
 }
 
 // pacHelpers are the PAC functions written in JavaScript; dnsResolve and
@@ -67,7 +67,7 @@ func ParsePAC(src, myIP string, resolve func(string) string) (*Script, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not valid JavaScript: %v", err)
 	}
-	s := &Script{prog: prog, myIP: myIP, resolve: resolve}
+	s := &Script{prog: prog, myIP: myIP, resolve: resolve, now: time.Now}
 	if _, err := s.runtime(); err != nil {
 		return nil, err
 	}
@@ -85,6 +85,7 @@ func (s *Script) runtime() (*goja.Runtime, error) {
 		return goja.Null()
 	})
 	_ = vm.Set("myIpAddress", func() string { return s.myIP })
+	setPACTime(vm, s.now())
 	t := time.AfterFunc(evalTimeout, func() { vm.Interrupt("the PAC file ran longer than " + evalTimeout.String()) })
 	defer t.Stop()
 	if _, err := vm.RunProgram(s.prog); err != nil {

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/onramp-os/onramp/netcfg"
 )
@@ -135,13 +136,53 @@ func TestPAC(t *testing.T) {
 	if _, err := loop.FindProxyForURL("https://x/", "x"); err == nil {
 		t.Error("a looping PAC file returned")
 	}
-	for _, bad := range []string{"function (", "var x = 1;", `function FindProxyForURL(u, h) { return weekdayRange("MON", "FRI") ? "DIRECT" : "DIRECT"; }`} {
+	for _, bad := range []string{"function (", "var x = 1;"} {
 		s, err := ParsePAC(bad, "", resolve)
 		if err == nil {
 			_, err = s.FindProxyForURL("https://x/", "x")
 		}
 		if err == nil {
 			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+// The date and time conditions as Netscape's PAC definition and browsers
+// give them: inclusive ranges that wrap around, "GMT" for UTC, false for
+// arguments they do not take.
+func TestPACDateTime(t *testing.T) {
+	// Monday 7 December 2026, 22:30:15 UTC; 23:30:15 in Berlin.
+	utc := time.Date(2026, 12, 7, 22, 30, 15, 0, time.UTC)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no time zone database:", err)
+	}
+	old := time.Local
+	time.Local = berlin
+	t.Cleanup(func() { time.Local = old })
+	for cond, want := range map[string]bool{
+		`weekdayRange("MON")`: true, `weekdayRange("TUE")`: false, `weekdayRange("MON", "FRI")`: true,
+		`weekdayRange("SAT", "SUN")`: false, `weekdayRange("FRI", "MON")`: true, `weekdayRange("TUE", "SUN")`: false,
+		`weekdayRange("MON", "GMT")`: true, `weekdayRange("MONDAY")`: false, `weekdayRange()`: false,
+		`dateRange(7)`: true, `dateRange(8)`: false, `dateRange("DEC")`: true, `dateRange(2026)`: true, `dateRange(2025)`: false,
+		`dateRange(1, 15)`: true, `dateRange(8, 31)`: false, `dateRange("NOV", "JAN")`: true, `dateRange("JAN", "NOV")`: false,
+		`dateRange(1, "DEC", 6, "DEC")`: false, `dateRange(1, "DEC", 7, "DEC")`: true, `dateRange(20, "NOV", 10, "JAN")`: true,
+		`dateRange("DEC", 2026, "JAN", 2027)`: true, `dateRange(1, "JAN", 2027, 31, "DEC", 2027)`: false,
+		`dateRange(7, "DEC", 2026, 7, "DEC", 2026, "GMT")`: true, `dateRange(1, "DEC")`: false, `dateRange("XYZ")`: false,
+		`timeRange(23)`: true, `timeRange(22, "GMT")`: true, `timeRange(22)`: false, `timeRange(9, 17)`: false,
+		`timeRange(22, 6)`: true, `timeRange(22, 23)`: false, `timeRange(23, 0)`: true, `timeRange(8, 0, 17, 30)`: false,
+		`timeRange(23, 30, 23, 30)`: true, `timeRange(23, 30, 16, 23, 30, 59)`: false, `timeRange(23, 30, 15, 23, 30, 15)`: true,
+		`timeRange(22, 0, 0, 22, 30, 14, "GMT")`: false, `timeRange(22, 0, 0, 22, 30, 15, "GMT")`: true, `timeRange(24)`: false,
+		`timeRange(1, 2, 3)`: false,
+	} {
+		s, err := ParsePAC(`function FindProxyForURL(u, h) { return (`+cond+`) ? "DIRECT" : "PROXY no:1"; }`, "", func(string) string { return "" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.now = func() time.Time { return utc }
+		got, err := s.FindProxyForURL("https://x/", "x")
+		if err != nil || (got == "DIRECT") != want {
+			t.Errorf("%s at %s: %q %v, want %v", cond, utc.In(berlin), got, err, want)
 		}
 	}
 }
