@@ -76,11 +76,11 @@ onboarding: {server: ` + demo.Server + `, otp: ` + demo.OneTimeKey(1) + `, token
 	}
 	must(t, netcfg.WriteWLAN(root, "wlan1", netcfg.WLANConfig{SSID: "Corp", Auth: netcfg.AuthPEAP, Username: "alice", Key: secrets["802.1X (PEAP) password"]}))
 	must(t, netcfg.WriteWLAN(root, "wlan2", netcfg.WLANConfig{SSID: "Old", Auth: netcfg.AuthWEP, Key: secrets["WEP key"]}))
-	must(t, netcfg.WriteModem(root, netcfg.MobileConfig{Country: "DE", Provider: "Telekom", APN: "internet.telekom", Username: "tm", Password: secrets["mobile password"], PIN: secrets["SIM PIN (modem.json)"]}))
+	must(t, netcfg.WriteModem(root, netcfg.MobileConfig{Country: "DE", Provider: "T-Mobile(Telekom)", APN: "internet.telekom", Username: "tm", Password: secrets["mobile password"], PIN: secrets["SIM PIN (modem.json)"]}))
 	answers := `# left by osc install --answers
 language: en
 eula: accept
-network: {mobile: {country: DE, provider: Telekom, apn: internet.telekom, pin: "` + secrets["SIM PIN (answers in DATA)"] + `"}, wlan: {ssid: X, key: '` + secrets["WLAN key (answers in DATA)"] + `'}}
+network: {mobile: {country: DE, provider: T-Mobile(Telekom), apn: internet.telekom, pin: "` + secrets["SIM PIN (answers in DATA)"] + `"}, wlan: {ssid: X, key: '` + secrets["WLAN key (answers in DATA)"] + `'}}
 onboarding:
   server: ums.example.com
   otp: ` + secrets["OTP (answers in DATA)"] + `

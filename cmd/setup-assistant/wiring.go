@@ -156,7 +156,7 @@ func demoHints() map[string]string {
 			sim.LabSSID, sim.LabKey, sim.OfficeKey, sim.CorpUser, sim.CorpPassword, sim.SIMPIN),
 		"hidden": fmt.Sprintf("Demo: network name %s, security key %s", sim.LabSSID, sim.LabKey),
 		"wired":  "Demo: DHCP gives no answer; 192.0.2.10/24 with gateway 192.0.2.1 works",
-		"mobile": "Demo: PIN " + sim.SIMPIN + ", provider Telekom, APN internet.telekom",
+		"mobile": "Demo: PIN " + sim.SIMPIN + ", provider T-Mobile(Telekom), APN internet.telekom",
 		"email":  "Demo: any address @" + demo.Domain + " (sign-in is approved by itself)",
 		"server": fmt.Sprintf("Demo: server %s, port %d, one-time password %s", demo.Server, demo.Port, demo.OneTimeKey(1)),
 		"token":  "Demo: communication token " + demo.Token(),

@@ -139,7 +139,7 @@ func testPersisted(t *testing.T, e Env) {
 	if _, err := e.Net.UnlockSIM(ctx(t), Modem, PIN); err != nil {
 		t.Fatal(err)
 	}
-	mc := netcfg.MobileConfig{Country: "DE", Provider: "Telekom", APN: APN, Username: APNUser, Password: APNPassword, PIN: PIN}
+	mc := netcfg.MobileConfig{Country: "DE", Provider: "T-Mobile(Telekom)", APN: APN, Username: APNUser, Password: APNPassword, PIN: PIN}
 	if _, err := e.Net.ConnectMobile(ctx(t), Modem, mc, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func TestContract(t *testing.T) {
 			Wired: true, Carrier: true, DHCP: !lab.NoDHCP, WiredSubnet: contract.WiredNet, WiredGateway: contract.WiredGateway,
 			WiredZone: contract.TimeZone, WiredDomain: contract.Domain, Servers: []string{"ums." + contract.Domain},
 			WLAN: true, APs: []AP{office, hidden, guest, corp, legacy},
-			Modem: &SIM{PIN: contract.PIN, Attempts: 3, Country: "DE", Provider: "Telekom", APNs: []string{contract.APN},
+			Modem: &SIM{PIN: contract.PIN, Attempts: 3, Country: "DE", Provider: "T-Mobile(Telekom)", APNs: []string{contract.APN},
 				Signal: signal, Address: contract.MobileAddress, Gateway: contract.MobileGateway, DNS: contract.MobileGateway},
 		})}
 	})

@@ -47,7 +47,7 @@ func DemoOptions(step time.Duration) Options {
 			{Network: netcfg.Network{SSID: LabSSID, BSSID: "02:00:00:00:06:00", Signal: -52, Frequency: 5200, Security: netcfg.WPA2PSK},
 				Hidden: true, Key: LabKey, Subnet: mustPrefix("10.60.0.0/24"), TimeZone: "Europe/Berlin"},
 		},
-		Modem: &SIM{PIN: SIMPIN, Attempts: 3, Country: "DE", Provider: "Telekom", APNs: []string{"internet.telekom"}, Signal: 71},
+		Modem: &SIM{PIN: SIMPIN, Attempts: 3, Country: "DE", Provider: "T-Mobile(Telekom)", APNs: []string{"internet.telekom"}, Signal: 71},
 		Step:  step,
 	}
 }
@@ -61,7 +61,7 @@ var Providers = netcfg.StaticProviders{
 		"AT": {{Name: "A1", APNs: []netcfg.APN{{Name: "A1.net", Username: "ppp@a1plus.at", Password: "ppp"}}}, {Name: "Magenta", APNs: []netcfg.APN{{Name: "gprsinternet"}}}},
 		"CH": {{Name: "Swisscom", APNs: []netcfg.APN{{Name: "gprs.swisscom.ch"}}}, {Name: "Sunrise", APNs: []netcfg.APN{{Name: "internet"}}}},
 		"DE": {
-			{Name: "Telekom", APNs: []netcfg.APN{{Name: "internet.telekom", Label: "Internet"}, {Name: "internet.v6.telekom", Label: "Internet (IPv6)"}}},
+			{Name: "T-Mobile(Telekom)", APNs: []netcfg.APN{{Name: "internet.telekom", Label: "Internet"}, {Name: "internet.v6.telekom", Label: "Internet (IPv6)"}}},
 			{Name: "Vodafone", APNs: []netcfg.APN{{Name: "web.vodafone.de"}}},
 			{Name: "O2", APNs: []netcfg.APN{{Name: "internet"}}},
 		},

@@ -83,7 +83,7 @@ func TestAccessiblePrefillNetwork(t *testing.T) {
 			"/etc/resolv.conf", "nameserver 192.0.2.53"},
 		{"wired-ipv6", "network:\n  wired: {address: 192.0.2.10/24, gateway: 192.0.2.1, address6: 2001:db8::10/64, gateway6: fe80::1}\n", 11,
 			"/etc/systemd/network/50-onramp-eth0.network", "Address=2001:db8::10/64\nGateway=fe80::1\n"},
-		{"mobile", "network:\n  mobile: {country: DE, provider: Telekom, apn: internet.telekom, pin: \"1234\"}\n", 5,
+		{"mobile", "network:\n  mobile: {country: DE, provider: T-Mobile(Telekom), apn: internet.telekom, pin: \"1234\"}\n", 5,
 			"/etc/onramp/network/modem.json", `"pin": "1234"`}, // kept for later boots
 	} {
 		t.Run(tc.name, func(t *testing.T) {

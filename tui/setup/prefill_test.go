@@ -128,7 +128,7 @@ func TestPrefillWiredDHCPFocusesItsButton(t *testing.T) {
 }
 
 func TestPrefillMobile(t *testing.T) {
-	d := drive(t, prefilled(t, "network:\n  mobile: {country: DE, provider: Telekom, apn: internet.v6.telekom, pin: \"1234\"}\n")).toNetwork()
+	d := drive(t, prefilled(t, "network:\n  mobile: {country: DE, provider: T-Mobile(Telekom), apn: internet.v6.telekom, pin: \"1234\"}\n")).toNetwork()
 	if d.row() != rowMobile {
 		t.Fatalf("row %q", d.row())
 	}
