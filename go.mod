@@ -34,6 +34,7 @@ require (
 	howett.net/plist v1.0.1
 	modernc.org/sqlite v1.62.0
 	rsc.io/qr v0.2.0
+	software.sslmate.com/src/go-pkcs12 v0.7.4
 )
 
 require (

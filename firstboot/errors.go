@@ -38,7 +38,7 @@ func NetErrorText(t i18n.Func, err error) string {
 		{netcfg.ErrSIMBlocked, "net.err.blocked"}, {netcfg.ErrNoSignal, "net.err.nosignal"},
 		{netcfg.ErrAPNRefused, "net.err.apn"}, {netcfg.ErrWrongPIN, "net.err.pin"},
 		{netcfg.ErrDot1XAuth, "net.err.dot1x"}, {netcfg.ErrDot1XSilent, "net.err.dot1x.silent"},
-		{netcfg.ErrDot1XServerCert, "net.err.dot1x.cert"},
+		{netcfg.ErrDot1XServerCert, "net.err.dot1x.cert"}, {netcfg.ErrDot1XKeyPassword, "net.err.dot1x.keypass"},
 	}
 	for _, k := range keys {
 		if errors.Is(err, k.err) {

@@ -2,6 +2,7 @@ package netcfg
 
 import (
 	"bytes"
+	"crypto"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/onramp-os/onramp/internal/atomicfile"
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
 // Wired 802.1X: a switch port that lets a device in only after it
@@ -20,9 +22,10 @@ import (
 
 // Why 802.1X failed, for errors.Is.
 var (
-	ErrDot1XAuth       = errors.New("802.1X authentication failed: the identity, password or certificate was not accepted")
-	ErrDot1XSilent     = errors.New("no 802.1X authenticator answered on this port")
-	ErrDot1XServerCert = errors.New("802.1X: the authentication server's certificate is not signed by the given CA")
+	ErrDot1XAuth        = errors.New("802.1X authentication failed: the identity, password or certificate was not accepted")
+	ErrDot1XSilent      = errors.New("no 802.1X authenticator answered on this port")
+	ErrDot1XServerCert  = errors.New("802.1X: the authentication server's certificate is not signed by the given CA")
+	ErrDot1XKeyPassword = errors.New("802.1X: the key password does not open the device's certificate file")
 )
 
 // EAP is the 802.1X authentication method of a wired port.
@@ -35,7 +38,9 @@ const (
 )
 
 // Dot1XConfig is what authenticating on an 802.1X port takes. Certificate
-// and key files are PEM; CACert, when given, is the CA the authentication
+// and key files are PEM, or ClientCert is a PKCS#12 file (.p12/.pfx, as
+// Windows CAs export them) holding the certificate and its key, opened
+// with KeyPassword; CACert, when given, is the CA the authentication
 // server's certificate must chain to (without it any server is accepted,
 // which exposes a PEAP password to a rogue one).
 type Dot1XConfig struct {
@@ -43,9 +48,9 @@ type Dot1XConfig struct {
 	Identity    string
 	Password    string // PEAP (a secret)
 	CACert      string // path, optional
-	ClientCert  string // EAP-TLS: the device's certificate (path)
+	ClientCert  string // EAP-TLS: the device's certificate (path): PEM, or PKCS#12 with the key
 	PrivateKey  string // EAP-TLS: its key (path); "" when ClientCert holds the key too
-	KeyPassword string // EAP-TLS: the key file's passphrase, "" when it has none (a secret)
+	KeyPassword string // EAP-TLS: the key file's (or PKCS#12 file's) passphrase, "" when it has none (a secret)
 }
 
 // MaxCertFile bounds a certificate or key file: real ones are a few KiB.
@@ -91,8 +96,9 @@ func ValidateDot1X(c Dot1XConfig) error {
 
 // CheckDot1XFiles reads the certificate and key files c names and checks
 // they hold what they must: PEM certificates, a PEM private key (in
-// PrivateKey, or in ClientCert when PrivateKey is empty). It runs on the
-// device, before wpa_supplicant is started.
+// PrivateKey, or in ClientCert when PrivateKey is empty), or a PKCS#12
+// ClientCert that KeyPassword opens and that holds a certificate and its
+// key. It runs on the device, before wpa_supplicant is started.
 func CheckDot1XFiles(c Dot1XConfig) error {
 	check := func(field, path string, want func(string) bool, what string) error {
 		if path == "" {
@@ -120,6 +126,9 @@ func CheckDot1XFiles(c Dot1XConfig) error {
 	if c.EAP != EAPTLS {
 		return nil
 	}
+	if data, err := readBounded(c.ClientCert); err == nil && isPKCS12(data) {
+		return checkPKCS12(c, data)
+	}
 	if err := check("dot1x.client_cert", c.ClientCert, isCert, "certificate"); err != nil {
 		return err
 	}
@@ -127,6 +136,46 @@ func CheckDot1XFiles(c Dot1XConfig) error {
 		return check("dot1x.client_cert", c.ClientCert, isKey, "private key (or give private_key)")
 	}
 	return check("dot1x.private_key", c.PrivateKey, isKey, "private key")
+}
+
+// isPKCS12 tells a PKCS#12 file (DER: a SEQUENCE) from PEM text.
+func isPKCS12(data []byte) bool {
+	return len(data) > 4 && data[0] == 0x30 && !bytes.Contains(data, []byte("-----BEGIN"))
+}
+
+// IsPKCS12File reports whether path is a PKCS#12 file: by its name as the
+// installed system keeps it (client.p12) or where it cannot be read, else
+// by its content.
+func IsPKCS12File(path string) bool {
+	if ext := strings.ToLower(filepath.Ext(path)); ext == ".p12" || ext == ".pfx" {
+		return true
+	}
+	data, err := readBounded(path)
+	return err == nil && isPKCS12(data)
+}
+
+// checkPKCS12 opens ClientCert's PKCS#12 data with KeyPassword: it must
+// hold the device's certificate and the key that matches it, and no
+// separate private key file may be given.
+func checkPKCS12(c Dot1XConfig, data []byte) error {
+	if c.PrivateKey != "" {
+		return fieldErr("dot1x.private_key", "%s is a PKCS#12 file holding the key: leave the private key file empty", c.ClientCert)
+	}
+	key, cert, _, err := pkcs12.DecodeChain(data, c.KeyPassword)
+	switch {
+	case errors.Is(err, pkcs12.ErrIncorrectPassword):
+		return fmt.Errorf("%s: %w", c.ClientCert, ErrDot1XKeyPassword)
+	case err != nil:
+		return fieldErr("dot1x.client_cert", "%s holds no certificate and key (PEM or PKCS#12): %v", c.ClientCert, err)
+	}
+	var pub interface{ Equal(crypto.PublicKey) bool }
+	if signer, ok := key.(crypto.Signer); ok {
+		pub, _ = signer.Public().(interface{ Equal(crypto.PublicKey) bool })
+	}
+	if pub == nil || !pub.Equal(cert.PublicKey) {
+		return fieldErr("dot1x.client_cert", "the key in %s does not belong to its certificate", c.ClientCert)
+	}
+	return nil
 }
 
 // readBounded reads a certificate or key file of at most MaxCertFile bytes.
@@ -162,9 +211,11 @@ func Dot1XSettings(c Dot1XConfig) []SupplicantSetting {
 		if key == "" {
 			key = c.ClientCert
 		}
-		s = append(s, SupplicantSetting{Name: "eap", Value: "TLS"},
-			SupplicantSetting{Name: "client_cert", Value: quote(c.ClientCert)},
-			SupplicantSetting{Name: "private_key", Value: quote(key)})
+		s = append(s, SupplicantSetting{Name: "eap", Value: "TLS"})
+		if !IsPKCS12File(c.ClientCert) { // a PKCS#12 file is given as the key alone: it holds the certificate
+			s = append(s, SupplicantSetting{Name: "client_cert", Value: quote(c.ClientCert)})
+		}
+		s = append(s, SupplicantSetting{Name: "private_key", Value: quote(key)})
 		if c.KeyPassword != "" {
 			s = append(s, SupplicantSetting{Name: "private_key_passwd", Value: quote(c.KeyPassword), Secret: true})
 		}
@@ -217,6 +268,9 @@ func writeDot1X(root, iface string, c *Dot1XConfig) error {
 		if *f.path == "" {
 			continue
 		}
+		if f.name == "client.pem" && IsPKCS12File(*f.path) {
+			f.name = "client.p12"
+		}
 		data, err := readBounded(*f.path)
 		if err != nil {
 			return err
@@ -254,6 +308,9 @@ func ReadDot1X(root, iface string) (*Dot1XConfig, error) {
 	}
 	c := &Dot1XConfig{Identity: vars["identity"], Password: vars["password"], CACert: vars["ca_cert"],
 		ClientCert: vars["client_cert"], PrivateKey: vars["private_key"], KeyPassword: vars["private_key_passwd"]}
+	if c.ClientCert == "" && IsPKCS12File(c.PrivateKey) { // the PKCS#12 file holds both
+		c.ClientCert, c.PrivateKey = c.PrivateKey, ""
+	}
 	switch vars["eap"] {
 	case "PEAP":
 		c.EAP = EAPPEAP

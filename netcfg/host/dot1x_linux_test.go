@@ -19,6 +19,7 @@ import (
 
 	"github.com/onramp-os/onramp/internal/testutil"
 	"github.com/onramp-os/onramp/netcfg"
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
 // The 802.1X tests put the real hostapd on the LAN's server side as the
@@ -37,7 +38,9 @@ const (
 
 // pki writes a CA, the authentication server's certificate and key, the
 // device's certificate and key, and a CA that signed neither, as PEM files
-// in dir.
+// in dir; and the device's certificate and key once more as a PKCS#12 file
+// (device.p12, AES-256 and PBKDF2 as OpenSSL 3 and Windows export them,
+// password dot1xP12Password).
 func pki(t *testing.T, dir string) {
 	t.Helper()
 	newKey := func() *ecdsa.PrivateKey {
@@ -85,9 +88,19 @@ func pki(t *testing.T, dir string) {
 	cert("other-ca.pem", "Someone Else's CA", otherKey, nil, nil, nil)
 	cert("server.pem", "radius.lab.example", serverKey, ca, caKey, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth})
 	writeKey("server.key", serverKey)
-	cert("device.pem", dot1xDevice, deviceKey, ca, caKey, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth})
+	device := cert("device.pem", dot1xDevice, deviceKey, ca, caKey, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth})
 	writeKey("device.key", deviceKey)
+	p12, err := pkcs12.Modern.Encode(deviceKey, device, []*x509.Certificate{ca}, dot1xP12Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "device.p12"), p12, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
+
+// dot1xP12Password opens the test PKI's device.p12.
+const dot1xP12Password = "p12-Secret"
 
 // startHostapd runs hostapd in ns as the 802.1X authenticator on iface
 // with the certificates in dir; it returns the path of its log.
@@ -175,6 +188,16 @@ func TestWired8021X(t *testing.T) {
 			t.Fatalf("EAP-TLS: %+v %v", st, err)
 		}
 
+		p12 := netcfg.Dot1XConfig{EAP: netcfg.EAPTLS, Identity: dot1xDevice, CACert: filepath.Join(dir, "ca.pem"),
+			ClientCert: filepath.Join(dir, "device.p12"), KeyPassword: "wrong"}
+		if _, err := b.ConfigureWired(ctx, clientIf, netcfg.WiredConfig{Dot1X: &p12}, nil); !errors.Is(err, netcfg.ErrDot1XKeyPassword) {
+			t.Errorf("PKCS#12 with a wrong password: %v, want ErrDot1XKeyPassword", err)
+		}
+		p12.KeyPassword = dot1xP12Password
+		if st, err := b.ConfigureWired(ctx, clientIf, netcfg.WiredConfig{Dot1X: &p12}, nil); err != nil || !st.Online {
+			t.Fatalf("EAP-TLS with a PKCS#12 file: %+v %v", st, err)
+		}
+
 		tls.CACert = filepath.Join(dir, "other-ca.pem")
 		if _, err := b.ConfigureWired(ctx, clientIf, netcfg.WiredConfig{Dot1X: &tls}, nil); !errors.Is(err, netcfg.ErrDot1XServerCert) {
 			t.Errorf("server certificate of another CA: %v, want ErrDot1XServerCert", err)
@@ -200,10 +223,11 @@ func TestWired8021X(t *testing.T) {
 	pki(t, dir)
 	log := startHostapd(t, server, serverIf, dir)
 	testutil.RunInNetns(t, client, "ONRAMP_TEST_8021X="+dir)
-	// The authenticator's own account: one refusal, then two successes.
+	// The authenticator's own account: one refusal, then three successes
+	// (PEAP, EAP-TLS with PEM files, with a PKCS#12 file).
 	hl, _ := os.ReadFile(log)
-	if f, s := strings.Count(string(hl), "CTRL-EVENT-EAP-FAILURE"), strings.Count(string(hl), "CTRL-EVENT-EAP-SUCCESS"); f < 1 || s < 2 {
-		t.Errorf("hostapd logged %d EAP failures and %d successes, want ≥1 and ≥2", f, s)
+	if f, s := strings.Count(string(hl), "CTRL-EVENT-EAP-FAILURE"), strings.Count(string(hl), "CTRL-EVENT-EAP-SUCCESS"); f < 1 || s < 3 {
+		t.Errorf("hostapd logged %d EAP failures and %d successes, want ≥1 and ≥3", f, s)
 	}
 	if l, _ := os.ReadFile(leases); !strings.Contains(string(l), "192.0.2.1") {
 		t.Errorf("dnsmasq gave no lease behind the port: %q", l)
@@ -225,8 +249,10 @@ func TestWired8021XPersisted(t *testing.T) {
 		{EAP: netcfg.EAPPEAP, Identity: dot1xUser, Password: dot1xPassword, CACert: filepath.Join(dir, "ca.pem")},
 		{EAP: netcfg.EAPTLS, Identity: dot1xDevice, CACert: filepath.Join(dir, "ca.pem"),
 			ClientCert: filepath.Join(dir, "device.pem"), PrivateKey: filepath.Join(dir, "device.key")},
+		{EAP: netcfg.EAPTLS, Identity: dot1xDevice, CACert: filepath.Join(dir, "ca.pem"),
+			ClientCert: filepath.Join(dir, "device.p12"), KeyPassword: dot1xP12Password},
 	} {
-		t.Run(string(c.EAP), func(t *testing.T) {
+		t.Run(string(c.EAP)+filepath.Ext(c.ClientCert), func(t *testing.T) {
 			root := t.TempDir()
 			if err := netcfg.WriteWired(root, clientIf, netcfg.WiredConfig{Dot1X: &c}); err != nil {
 				t.Fatal(err)
@@ -241,6 +267,10 @@ func TestWired8021XPersisted(t *testing.T) {
 			if err != nil || back.Static != nil || back.Dot1X == nil || back.Dot1X.EAP != c.EAP || back.Dot1X.Identity != c.Identity ||
 				back.Dot1X.Password != c.Password || !strings.HasPrefix(back.Dot1X.CACert, "/etc/onramp/network/8021x/"+clientIf+"/") {
 				t.Errorf("read back %+v %v", back.Dot1X, err)
+			}
+			if filepath.Ext(c.ClientCert) == ".p12" && back.Dot1X != nil && (!strings.HasSuffix(back.Dot1X.ClientCert, "/client.p12") ||
+				back.Dot1X.PrivateKey != "" || back.Dot1X.KeyPassword != c.KeyPassword) {
+				t.Errorf("the PKCS#12 file reads back as %+v", back.Dot1X)
 			}
 			// The kept file names the installed OS's paths: here they
 			// are under root.

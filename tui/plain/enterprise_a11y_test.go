@@ -57,7 +57,7 @@ func TestAccessibleWired8021X(t *testing.T) {
 	cfg := atNetwork(t)
 	out := runPrompts(t, cfg, in...)
 	for _, want := range []string{"802.1X", "1. Off", "2. PEAP (user name + password)", "3. EAP-TLS (certificate)",
-		"Not accepted: Device certificate file: the absolute path of the device's PEM certificate",
+		"Not accepted: Device certificate file: the absolute path of the device's certificate file (PEM, .p12 or .pfx)",
 		"Not connected: ", "Connected.", "== Time zone =="} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the prompts lack %q:\n%s", want, out)
