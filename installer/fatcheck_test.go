@@ -161,7 +161,7 @@ func TestCheckWriteTargetDamagedBackupPartition(t *testing.T) {
 	testutil.Run(t, "sgdisk", "-n", "1:2048:+64M", "-c", "1:"+BackupLabel, stick)
 	testutil.Run(t, "mkfs.fat", "-F", "32", "-s", "1", "-S", "512", "--offset", "2048", stick, fmt.Sprint(64<<10))
 	damageFAT(t, stick, 2048*512)
-	n, err := stickBackups(stick)
+	n, err := stickBackups(stick, nil)
 	if n != 0 || !errors.Is(err, errDamagedFAT) {
 		t.Errorf("stickBackups: %d, %v", n, err)
 	}

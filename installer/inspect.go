@@ -72,7 +72,11 @@ func Inspect(path string) (*Inspection, error) {
 
 // readOnlyTarget describes path (a block device or an image file) for
 // reading only, never exclusively, so a mounted disk can be read too.
-func readOnlyTarget(path string) (*Target, *blockdev.Drive, error) {
+func readOnlyTarget(path string) (*Target, *blockdev.Drive, error) { return readOnlyTargetOf(path, nil) }
+
+// readOnlyTargetOf is readOnlyTarget for a block device already looked
+// up (d; nil to look it up).
+func readOnlyTargetOf(path string, d *blockdev.Drive) (*Target, *blockdev.Drive, error) {
 	isBlock, err := blockdev.IsBlockDevice(path)
 	if err != nil {
 		return nil, nil, exitcode.New(exitcode.Usage, "target %s: %v", path, err)
@@ -89,13 +93,16 @@ func readOnlyTarget(path string) (*Target, *blockdev.Drive, error) {
 		t.Size = fi.Size()
 		return t, nil, nil
 	}
-	d, err := blockdev.Lookup(path)
-	if err != nil {
-		return nil, nil, exitcode.New(exitcode.Usage, "target %s: %v", path, err)
+	if d == nil {
+		found, err := blockdev.Lookup(path)
+		if err != nil {
+			return nil, nil, exitcode.New(exitcode.Usage, "target %s: %v", path, err)
+		}
+		d = &found
 	}
 	t.Size = d.Size
 	if d.LogicalBlockSize > 0 {
 		t.SectorSize = d.LogicalBlockSize
 	}
-	return t, &d, nil
+	return t, d, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/diskfs/go-diskfs/backend/file"
 	"github.com/diskfs/go-diskfs/partition/gpt"
 
+	"github.com/onramp-os/onramp/blockdev"
 	"github.com/onramp-os/onramp/images"
 )
 
@@ -25,7 +26,7 @@ func CheckWriteTarget(src images.Source, target string, force bool) (images.Targ
 	if err != nil {
 		return c, err
 	}
-	n, damaged := stickBackups(target)
+	n, damaged := stickBackups(target, c.Drive)
 	if n > 0 {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("%s holds %d backup(s) of settings and licenses from earlier installations (%s on its %s partition); writing destroys them: copy them off first",
 			target, n, backupsDir, BackupLabel))
@@ -39,10 +40,11 @@ func CheckWriteTarget(src images.Source, target string, force bool) (images.Targ
 
 // stickBackups counts the backup archives in osc-backups on the partition
 // named OSC-BACKUP of the GPT on target, read-only. Anything unreadable
-// counts as none: this only adds a warning; a damaged FAT on that
+// counts as none: this only adds a warning (d: the target's drive as
+// CheckTarget found it, nil for a file); a damaged FAT on that
 // partition is returned (errDamagedFAT), for a warning of its own.
-func stickBackups(target string) (int, error) {
-	t, _, err := readOnlyTarget(target)
+func stickBackups(target string, d *blockdev.Drive) (int, error) {
+	t, _, err := readOnlyTargetOf(target, d)
 	if err != nil {
 		return 0, nil
 	}
