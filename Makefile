@@ -70,7 +70,7 @@ run-installer: deps build
 # osc on the technician's own computer (issue 21). cross: osc and its
 # packages build and vet (tests included) for windows/{amd64,arm64} and
 # darwin/{amd64,arm64}. test-windows: under Wine 10 in a Debian 13 root
-# (made once, cached in build/wine-root), the Windows test binaries of
+# (made once, cached outside the checkout: scripts/lib/cache.sh), the Windows test binaries of
 # osc's packages, then osc.exe write/verify on file targets with xz and
 # zstd images, a changed byte caught (exit 4), a mistyped disk refused
 # (exit 3), drives --json; at most WINE_TIMEOUT seconds (default 1200).
@@ -103,7 +103,7 @@ bench: deps build
 	ONRAMP_BIN=$(CURDIR)/$(BIN) ./scripts/bench-install.sh
 
 # The base system, Debian 13 trixie (mmdebstrap from scripts/image/packages,
-# cached by its hash in build/image/system/), and its installer media
+# cached by its hash outside the checkout, scripts/lib/cache.sh), and its installer media
 # (issues 7, 20), signed with the development key scripts/image/dev.key;
 # outputs under build/image/ (payload/, payload-legacy/, osc-12.5.0.iso,
 # osc-12.5.0_legacy.iso, packages.manifest). IMAGE_VERSION sets the

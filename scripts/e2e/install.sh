@@ -49,6 +49,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH=/usr/local/go/bin:$PATH
 root=$PWD
+. "$root/scripts/lib/cache.sh"
 work=${E2E_WORK:-$root/build/e2e-install}
 image=$root/build/image
 payload=$image/payload
@@ -186,7 +187,7 @@ if row chain; then
 fi
 if row legacy; then
 	bin/osc image build --payload "$legacy_payload" --variant legacy --trust-key "$devkey" --answers "$work/install-answers-legacy.yaml" \
-		--memtest "$image/system/boot/memtest86+x64.bin" --syslinux "$image/system/boot/syslinux" --out "$work/osc-test_legacy.iso"
+		--memtest "$(onramp_cache)/image-system/boot/memtest86+x64.bin" --syslinux "$(onramp_cache)/image-system/boot/syslinux" --out "$work/osc-test_legacy.iso"
 	truncate -s 2G "$work/usb2.img"
 	bin/osc write --yes --force "$work/osc-test_legacy.iso" "$work/usb2.img"
 fi

@@ -30,8 +30,9 @@ mkdir -p "$out"
 
 debian_fetch "$out" busybox-static
 stage=$out/stage
-"$root/scripts/image/system.sh" "$root/build/image/system"
-sysboot=$root/build/image/system/boot
+. "$root/scripts/lib/cache.sh"
+"$root/scripts/image/system.sh" "$(onramp_cache)/image-system"
+sysboot=$(onramp_cache)/image-system/boot
 go build -o "$out/osc" ./cmd/osc
 osc=$out/osc
 

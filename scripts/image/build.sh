@@ -2,11 +2,13 @@
 # Builds the base system of `make image`, Debian 13 "trixie" (issue 20),
 # and its signed payloads and installer media:
 #
-#   build/image/system/    the system tree (scripts/image/system.sh:
+#   CACHE/image-system/    the system tree (scripts/image/system.sh:
 #                          mmdebstrap from scripts/image/packages, with
 #                          scripts/image/rootfs/), its boot files and
 #                          packages.manifest; cached by the hash of the
-#                          package lists and those scripts
+#                          package lists and those scripts, outside the
+#                          checkout (scripts/lib/cache.sh: ONRAMP_CACHE,
+#                          /var/cache/onramp for root)
 #   build/image/payload/   vmlinuz (signed by Debian), initrd.img
 #                          (initramfs-tools), system.squashfs,
 #                          efi/EFI/BOOT/{BOOTX64.EFI (shim), grubx64.efi,
@@ -54,7 +56,8 @@ export SOURCE_DATE_EPOCH
 start=$(date +%s)
 "$root/scripts/deps.sh"     # mkfs.fat, mcopy for osc
 "$root/scripts/e2e/deps.sh" # mmdebstrap, mksquashfs
-sys=$out/system
+. "$root/scripts/lib/cache.sh"
+sys=$(onramp_cache)/image-system
 "$here/system.sh" "$sys"
 system_s=$(($(date +%s) - start))
 boot=$sys/boot
@@ -98,7 +101,7 @@ if [ ! -f "$sq" ] || [ "$(cat "$sq.key" 2>/dev/null)" != "$sqkey" ]; then
 	# removed first, so the cache stays as built.
 	st=$out/squashfs-root
 	rm -rf "$st" "$sq" "$sq.key"
-	cp -al "$sys/root" "$st"
+	cp -al "$sys/root" "$st" 2>/dev/null || { rm -rf "$st"; cp -a "$sys/root" "$st"; } # a cache on another file system
 	# The kernel and initrd boot from the ESP; the slot needs no copy.
 	rm -f "$st"/boot/vmlinuz-* "$st"/boot/initrd.img-* "$st"/vmlinuz* "$st"/initrd.img*
 	rm -f "$st/etc/os-release"

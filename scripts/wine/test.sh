@@ -4,12 +4,14 @@
 # targets: write and verify a compressed image, verify catching a changed
 # byte (exit 4), drives --json (a JSON list, whatever Wine shows), and an
 # install refused as Linux-only. The trixie root is made once and cached
-# (root.sh, build/wine-root). Exits non-zero on the first failure.
+# (root.sh, CACHE/wine-root: scripts/lib/cache.sh). Exits non-zero on the
+# first failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cd "$top"
-cache=${WINE_ROOT:-$top/build/wine-root}
+. "$top/scripts/lib/cache.sh"
+cache=${WINE_ROOT:-$(onramp_cache)/wine-root}
 "$here/root.sh" "$cache"
 root=$cache/root
 work=$root/work/osc-test
