@@ -49,7 +49,7 @@ func Login(ctx context.Context, in io.Reader, out io.Writer, o Options) ([]strin
 		o.Login = []string{"/bin/login", "root"}
 	}
 	fmt.Fprintf(out, "\r\n--- rescue shell %s ---\r\n\r\nPress <RETURN> to login: ", o.TTY)
-	if err := readLine(in); err != nil {
+	if err := readLine(ctx, in); err != nil {
 		return nil, fmt.Errorf("console %s: %w", o.TTY, err)
 	}
 	if km := keymap(filepath.Join(o.Root, "etc/vconsole.conf")); km != "" && o.Keymaps != nil {
@@ -73,23 +73,37 @@ func Login(ctx context.Context, in io.Reader, out io.Writer, o Options) ([]strin
 		fmt.Fprintf(out, "\r\n%s.\r\nSet one in the answers file or from the UMS to use it.\r\n", capitalize(ErrDisabled.Error()))
 		// Wait before the console starts over, so the message stays
 		// readable and nobody can make it spin.
-		_ = readLine(in)
+		_ = readLine(ctx, in)
 		return nil, ErrDisabled
 	}
 	return o.Login, nil
 }
 
 // readLine reads up to a newline one byte at a time: what follows it stays
-// unread for the program the caller execs on the same console.
-func readLine(in io.Reader) error {
-	b := make([]byte, 1)
-	for {
-		if _, err := io.ReadFull(in, b); err != nil {
-			return err
+// unread for the program the caller execs on the same console. It gives up
+// when ctx ends (SIGTERM or SIGHUP as systemd stops the console): a read
+// from a terminal cannot be interrupted, so it waits in a goroutine that
+// ends with the process.
+func readLine(ctx context.Context, in io.Reader) error {
+	done := make(chan error, 1)
+	go func() {
+		b := make([]byte, 1)
+		for {
+			if _, err := io.ReadFull(in, b); err != nil {
+				done <- err
+				return
+			}
+			if b[0] == '\n' || b[0] == '\r' {
+				done <- nil
+				return
+			}
 		}
-		if b[0] == '\n' || b[0] == '\r' {
-			return nil
-		}
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

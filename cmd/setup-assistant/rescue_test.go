@@ -6,7 +6,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/onramp-os/onramp/internal/testutil"
 )
@@ -50,5 +52,40 @@ func TestRescueLoginBinary(t *testing.T) {
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "The rescue shell is disabled") || strings.Contains(string(out), "RESCUE-42") {
 		t.Errorf("after setup without a root password: %v\n%s", err, out)
+	}
+}
+
+// TestRescueLoginEndsOnSIGTERM: a rescue console waiting for RETURN ends
+// when systemd stops it (SIGTERM, and SIGHUP from SendSIGHUP=yes). Before,
+// the blocked read kept it alive until systemd's 90 s stop timeout, on
+// every shutdown of the installer and the installed system.
+func TestRescueLoginEndsOnSIGTERM(t *testing.T) {
+	bin := testutil.Binary(t, "setup-assistant")
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+		cmd := exec.Command(bin, "--root", t.TempDir(), "--rescue-login", "tty11")
+		stdin, err := cmd.StdinPipe() // open, and nothing typed
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stdin.Close()
+		var out testutil.SyncBuffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if !testutil.WaitFor(10*time.Second, func() bool { return strings.Contains(out.String(), "Press <RETURN> to login:") }) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("no prompt:\n%s", out.String())
+		}
+		_ = cmd.Process.Signal(sig)
+		ended := make(chan error, 1)
+		go func() { ended <- cmd.Wait() }()
+		select {
+		case <-ended:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			<-ended
+			t.Errorf("%v: the rescue console went on waiting for RETURN", sig)
+		}
 	}
 }
