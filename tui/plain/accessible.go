@@ -10,6 +10,7 @@ import (
 
 	"github.com/onramp-os/onramp/firstboot"
 	"github.com/onramp-os/onramp/i18n"
+	"github.com/onramp-os/onramp/netcfg/proxy"
 	"github.com/onramp-os/onramp/sysconf"
 )
 
@@ -62,6 +63,7 @@ type prompter struct {
 	layouts []sysconf.Layout
 	zones   []sysconf.Zone
 	outcome firstboot.Outcome
+	proxy   *proxy.Config // saved in this run, nil when none was
 }
 
 func (a *prompter) t(key string, args ...any) string { return a.tr.T(key, args...) }

@@ -84,15 +84,21 @@ var proxyLabels = map[string]string{
 
 // proxySettings asks for the HTTP(S) proxy as the proxy page does (none,
 // by hand, or a PAC file's URL) until package proxy accepts it, and keeps
-// it for onboarding and the installed system.
+// it for onboarding and the installed system. It offers what was saved in
+// this run, else the answers' proxy.
 func (a *prompter) proxySettings() error {
 	var pre proxy.Config
+	if a.proxy != nil {
+		pre = *a.proxy
+	} else if p := a.cfg.Prefill.Network.Proxy; p != nil {
+		pre = p.Config()
+	}
 	def := 0
-	if p := a.cfg.Prefill.Network.Proxy; p != nil {
-		pre, def = p.Config(), 1
-		if pre.PAC != "" {
-			def = 2
-		}
+	switch {
+	case pre.PAC != "":
+		def = 2
+	case !pre.IsZero():
+		def = 1
 	}
 	a.say("%s", a.t("proxy.note"))
 	for {
@@ -143,6 +149,7 @@ func (a *prompter) proxySettings() error {
 		}
 		err = firstboot.PersistProxy(a.cfg, c)
 		if err == nil {
+			a.proxy = &c
 			a.say("%s", a.t("a11y.proxy.saved"))
 			return nil
 		}

@@ -185,9 +185,19 @@ func (a *prompter) enroll(req firstboot.OnboardRequest) (bool, error) {
 		} else {
 			a.say("%s %v", a.t("ob.failed.other"), err)
 		}
-		retry, err := a.yes(a.t("btn.retry"), true)
-		if err != nil || !retry {
-			return false, err
+		// The proxy as on the error screen: a network online by DHCP
+		// skips the network step, and a UMS behind a proxy fails here.
+		for {
+			i, err := a.choose(a.t("a11y.ob.next"), []string{a.t("btn.retry"), a.t("net.proxy"), a.t("btn.back")}, 0)
+			if err != nil || i == 2 {
+				return false, err
+			}
+			if i == 0 {
+				break
+			}
+			if err := a.proxySettings(); err != nil {
+				return false, err
+			}
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onramp-os/onramp/demo"
 	"github.com/onramp-os/onramp/firstboot"
 	"github.com/onramp-os/onramp/netcfg"
 	"github.com/onramp-os/onramp/netcfg/proxy"
@@ -120,5 +121,31 @@ func TestAccessibleProxy(t *testing.T) {
 	c, err := proxy.Read(cfg.Sys.Path("/"))
 	if err != nil || c.Host != "proxy.example" || c.Port != 3128 || c.Username != "alice" || c.Password != "s3cret-proxy" {
 		t.Errorf("the kept proxy reads back as %+v, %v", c, err)
+	}
+}
+
+// TestAccessibleProxyAfterFailedOnboarding: as on the error screen, a
+// failed onboarding offers Retry, the proxy settings and Back; the proxy
+// saved there is kept and offered again, and Retry onboards again.
+func TestAccessibleProxyAfterFailedOnboarding(t *testing.T) {
+	cfg, _ := demoSetup(t, "")
+	if err := cfg.Sys.SaveState(sysconf.SetupState{Step: "onboarding", Language: "en_US"}); err != nil {
+		t.Fatal(err)
+	}
+	out := runPrompts(t, cfg, "", "ums.wrong.example", "", demo.OneTimeKey(1), demo.Token(),
+		"2", "2", "proxy.corp.example", "3128", "", "", // the proxy, by hand
+		"2", "", "", "", "", "", // once more: everything as saved
+		"1") // Retry
+	for _, want := range []string{"Onboarding did not work. What now?", "1. Retry", "2. HTTP proxy settings", "3. Back",
+		"Proxy host [proxy.corp.example]", "Port [3128]", "Proxy settings saved."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the prompts lack %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "Onboarding did not work. What now?"); n < 4 {
+		t.Errorf("asked %d times what now, want 4 (after the failure, after each of 2 saves, after the retry)\n%s", n, out)
+	}
+	if c, err := proxy.Read(cfg.Sys.Path("/")); err != nil || c.Host != "proxy.corp.example" || c.Port != 3128 {
+		t.Errorf("kept proxy %+v %v", c, err)
 	}
 }

@@ -109,13 +109,22 @@ func (p *onboardingPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 }
 
 // onboardErrorPage shows the guide's error text with the code, what it
-// means and what to check, with Back and Retry.
+// means and what to check, with Back, the proxy settings and Retry. The
+// proxy is reached from here because a network that is online by DHCP
+// skips the network step, and a UMS behind a proxy then fails here.
 type onboardErrorPage struct {
 	req  firstboot.OnboardRequest
 	err  error
 	diag error // what on the way to the server fails (firstboot.Diagnose); nil: the network reaches it
-	btn  int   // 0 Back, 1 Retry
+	btn  int   // onboardBack, onboardProxy, onboardRetry
 }
+
+// The error page's buttons in order.
+const (
+	onboardBack = iota
+	onboardProxy
+	onboardRetry
+)
 
 func (*onboardErrorPage) name() string         { return "onboard-error" }
 func (*onboardErrorPage) step() firstboot.Step { return firstboot.StepOnboarding }
@@ -132,12 +141,15 @@ func (p *onboardErrorPage) update(m *Model, msg tea.Msg) tea.Cmd {
 	case "esc":
 		return m.back()
 	case "left", "shift+tab":
-		p.btn = 0
+		p.btn = max(p.btn-1, onboardBack)
 	case "right", "tab":
-		p.btn = 1
+		p.btn = min(p.btn+1, onboardRetry)
 	case "enter":
-		if p.btn == 0 {
+		switch p.btn {
+		case onboardBack:
 			return m.back()
+		case onboardProxy:
+			return m.goTo(newProxyPage(m))
 		}
 		return m.replace(newOnboardingPage(m, p.req))
 	}
@@ -172,7 +184,7 @@ func (p *onboardErrorPage) view(m *Model, w, h int) (string, []widget.KeyHelp) {
 	} else {
 		b.WriteString(t.Error.Render(m.t("ob.failed.other")) + "\n" + p.err.Error() + "\n")
 	}
-	b.WriteString("\n" + t.Buttons([]string{m.t("btn.back"), m.t("btn.retry")}, p.btn))
+	b.WriteString("\n" + t.Buttons([]string{m.t("btn.back"), m.t("net.proxy"), m.t("btn.retry")}, p.btn))
 	return b.String(), []widget.KeyHelp{{Key: "Enter", Does: m.t("help.choose")}, {Key: "←→", Does: m.t("help.move")}, {Key: "Esc", Does: m.t("help.back")}}
 }
 

@@ -92,7 +92,8 @@ func (d *dot1xFields) config() *netcfg.Dot1XConfig {
 
 // newProxyPage sets the HTTP(S) proxy onboarding and the installed
 // system go through: by hand or a PAC file's URL, or none. Saving keeps
-// it and returns to the network list.
+// it and returns to the page before (the network list, or the onboarding
+// error). It shows what was saved in this run, else the answers' proxy.
 func newProxyPage(m *Model) *formPage {
 	mode := &field{kind: fieldChoice, label: "proxy.mode", options: []string{"proxy.mode.none", "proxy.mode.manual", "proxy.mode.pac"}}
 	host := textField("proxy.host", nil)
@@ -102,7 +103,12 @@ func newProxyPage(m *Model) *formPage {
 	noProxy := textField("proxy.noproxy", nil)
 	pac := textField("proxy.pac", nil)
 	port.max = 5
-	if a := m.cfg.Prefill.Network.Proxy; a != nil {
+	a := m.savedProxy
+	if a == nil && m.cfg.Prefill.Network.Proxy != nil {
+		c := m.cfg.Prefill.Network.Proxy.Config()
+		a = &c
+	}
+	if a != nil && !a.IsZero() {
 		mode.choice = 1
 		if a.PAC != "" {
 			mode.choice = 2
@@ -142,10 +148,12 @@ func newProxyPage(m *Model) *formPage {
 	p.form = &form{fields: []*field{mode, host, port, user, pass, noProxy, pac}, buttons: []button{
 		{label: "btn.back", press: m.back},
 		{label: "proxy.save", primary: true, press: func() tea.Cmd {
-			if err := firstboot.PersistProxy(&m.cfg.Config, cfg()); err != nil {
+			c := cfg()
+			if err := firstboot.PersistProxy(&m.cfg.Config, c); err != nil {
 				p.err = netErrorText(m, err)
 				return nil
 			}
+			m.savedProxy = &c
 			return m.back()
 		}},
 	}}

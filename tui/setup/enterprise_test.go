@@ -7,6 +7,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/onramp-os/onramp/demo"
 	"github.com/onramp-os/onramp/i18n"
 	"github.com/onramp-os/onramp/internal/testutil"
 	"github.com/onramp-os/onramp/netcfg/proxy"
@@ -133,5 +134,27 @@ func TestEnterpriseFormsFit(t *testing.T) {
 				t.Errorf("the portal page is cut off:\n%s", d.screen())
 			}
 		})
+	}
+}
+
+// TestProxyFromTheOnboardingError: a network that is online by DHCP skips
+// the network step, so a UMS reachable only through a proxy fails at
+// onboarding; the error page offers the proxy settings, keeps what is
+// saved, shows it again when reopened, and Retry onboards again.
+func TestProxyFromTheOnboardingError(t *testing.T) {
+	cfg, _ := demoSetup(t, "")
+	d := drive(t, cfg).toServer()
+	d.typ("ums.wrong.example").send(tab, tab).typ(demo.OneTimeKey(1)).send(enter).typ(demo.Token()).send(enter)
+	d.expectPage("onboard-error").expect("[ HTTP proxy settings ]")
+	d.send(right, enter).expectPage("proxy").send(right).send(tab).typ("proxy.corp.example").send(tab).typ("3128")
+	d.send(enter, enter, enter, enter).expectPage("onboard-error") // Enter goes through the fields, then saves
+	if got, err := proxy.Read(cfg.Sys.Path("/")); err != nil || got.Host != "proxy.corp.example" || got.Port != 3128 {
+		t.Errorf("kept %+v %v", got, err)
+	}
+	d.send(enter).expectPage("proxy").expect("proxy.corp.example", "3128").send(esc).expectPage("onboard-error")
+	failed := d.m.cur
+	d.send(right, enter).expectPage("onboard-error") // onboarded again: the demo's name still does not resolve
+	if d.m.cur == failed {
+		t.Error("Retry did not onboard again")
 	}
 }

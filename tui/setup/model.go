@@ -9,6 +9,7 @@ import (
 
 	"github.com/onramp-os/onramp/firstboot"
 	"github.com/onramp-os/onramp/i18n"
+	"github.com/onramp-os/onramp/netcfg/proxy"
 	"github.com/onramp-os/onramp/sysconf"
 	"github.com/onramp-os/onramp/tui/widget"
 )
@@ -65,6 +66,9 @@ type Model struct {
 	// supportOn is the error screen support information was saved from:
 	// the result shows there only.
 	supportOn page
+	// savedProxy is the proxy saved in this run (the proxy page shows it
+	// when opened again); nil when none was.
+	savedProxy *proxy.Config
 }
 
 // New returns the assistant, starting by loading its data.
