@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/onramp-os/onramp/netcfg"
+	"github.com/onramp-os/onramp/netcfg/proxy"
 	"github.com/onramp-os/onramp/onboard"
 )
 
@@ -79,9 +80,34 @@ func Diagnose(ctx context.Context, cfg *Config, r OnboardRequest, err error) err
 	if t.IsZero() {
 		return nil
 	}
+	// Through a proxy the device reaches the proxy, not the server: that
+	// (or the PAC file's server) is the way to check.
+	if pc, err := proxy.Read(cfg.Sys.Path("/")); err == nil && !pc.IsZero() && !pc.Direct(t.Host) {
+		t = proxyTarget(pc)
+	}
 	ctx, cancel := context.WithTimeout(ctx, ConnectTimeout)
 	defer cancel()
 	return cfg.Net.Check(ctx, t)
+}
+
+// proxyTarget is the proxy's host and port, or the host of its PAC file's
+// URL (port 80 or 443 unless it names one).
+func proxyTarget(c proxy.Config) netcfg.Target {
+	if c.PAC == "" {
+		return netcfg.Target{Host: c.Host, Port: c.Port}
+	}
+	u, err := url.Parse(c.PAC)
+	if err != nil {
+		return netcfg.Target{}
+	}
+	port, _ := strconv.Atoi(u.Port())
+	if port == 0 {
+		port = 80
+		if u.Scheme == "https" {
+			port = 443
+		}
+	}
+	return netcfg.Target{Host: u.Hostname(), Port: port}
 }
 
 // WiredConfigFor turns a wired answer into the configuration: `dhcp` is

@@ -9,6 +9,7 @@ import (
 
 	"github.com/onramp-os/onramp/i18n"
 	"github.com/onramp-os/onramp/netcfg"
+	"github.com/onramp-os/onramp/netcfg/proxy"
 	"github.com/onramp-os/onramp/netcfg/sim"
 	"github.com/onramp-os/onramp/onboard"
 	"github.com/onramp-os/onramp/sysconf"
@@ -158,10 +159,10 @@ func TestDiagnose(t *testing.T) {
 	n := sim.New(func() sim.Options {
 		o := sim.DemoOptions(0)
 		o.DHCP = true
-		o.Servers = []string{"ums.corp.example"}
+		o.Servers = []string{"ums.corp.example", "proxy.corp.example"}
 		return o
 	}())
-	cfg := &Config{Net: n, ServiceURL: "https://onboarding.corp.example"}
+	cfg := &Config{Net: n, ServiceURL: "https://onboarding.corp.example", Sys: sysconf.Root{Dir: t.TempDir()}}
 	ctx := context.Background()
 	conn := &onboard.Error{Code: onboard.CodeTCPConnect}
 	other := &onboard.Error{Code: onboard.CodeEnroll}
@@ -180,5 +181,21 @@ func TestDiagnose(t *testing.T) {
 	var te *netcfg.TargetError
 	if err := Diagnose(ctx, cfg, OnboardRequest{Email: "a@corp.example"}, conn); !errors.As(err, &te) || te.Target.Host != "onboarding.corp.example" {
 		t.Errorf("e-mail: %v, want the Onboarding Service named", err)
+	}
+	// Through a proxy, the proxy is what the device must reach.
+	if err := PersistProxy(cfg, proxy.Config{Host: "proxy.corp.example", Port: 3128, NoProxy: []string{".direct.example"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Diagnose(ctx, cfg, byServer("ums.other.example"), conn); err != nil {
+		t.Errorf("through a reachable proxy: %v", err)
+	}
+	if err := Diagnose(ctx, cfg, byServer("ums.direct.example"), conn); !errors.As(err, &te) || te.Target.Host != "ums.direct.example" {
+		t.Errorf("a server the no-proxy list names: %v, want it checked directly", err)
+	}
+	if err := PersistProxy(cfg, proxy.Config{PAC: "http://wpad.gone.example/proxy.pac"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Diagnose(ctx, cfg, byServer("ums.corp.example"), conn); !errors.As(err, &te) || te.Target != (netcfg.Target{Host: "wpad.gone.example", Port: 80}) {
+		t.Errorf("through a PAC file on an unknown server: %v, want the PAC server named", err)
 	}
 }
