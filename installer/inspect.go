@@ -72,7 +72,9 @@ func Inspect(path string) (*Inspection, error) {
 
 // readOnlyTarget describes path (a block device or an image file) for
 // reading only, never exclusively, so a mounted disk can be read too.
-func readOnlyTarget(path string) (*Target, *blockdev.Drive, error) { return readOnlyTargetOf(path, nil) }
+func readOnlyTarget(path string) (*Target, *blockdev.Drive, error) {
+	return readOnlyTargetOf(path, nil)
+}
 
 // readOnlyTargetOf is readOnlyTarget for a block device already looked
 // up (d; nil to look it up).
