@@ -11,7 +11,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/onramp-os/onramp/demo"
+	"github.com/onramp-os/onramp/demo/oscdemo"
 	"github.com/onramp-os/onramp/internal/cli"
 	"github.com/onramp-os/onramp/internal/exitcode"
 	"github.com/onramp-os/onramp/support"
@@ -110,14 +110,14 @@ func runTUI(ctx context.Context, s streams, o tuiOptions) (err error) {
 	return exitcode.Wrap(exitcode.Failure, runErr)
 }
 
-func prepareDemo(dir string) (demo.OSC, error) {
+func prepareDemo(dir string) (oscdemo.OSC, error) {
 	if dir == "" {
 		var err error
 		if dir, err = os.MkdirTemp("", "osc-demo-"); err != nil {
-			return demo.OSC{}, exitcode.Wrap(exitcode.Failure, err)
+			return oscdemo.OSC{}, exitcode.Wrap(exitcode.Failure, err)
 		}
 	}
-	d, err := demo.PrepareOSC(dir)
+	d, err := oscdemo.PrepareOSC(dir)
 	if err != nil {
 		return d, exitcode.New(exitcode.Failure, "prepare the demo in %s: %w", dir, err)
 	}

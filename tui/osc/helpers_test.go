@@ -16,7 +16,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/onramp-os/onramp/blockdev"
-	"github.com/onramp-os/onramp/demo"
+	"github.com/onramp-os/onramp/demo/oscdemo"
 	"github.com/onramp-os/onramp/images"
 	"github.com/onramp-os/onramp/internal/testutil"
 	"github.com/onramp-os/onramp/tui/widget"
@@ -52,7 +52,7 @@ func makeISO(t *testing.T, path, label string, size int64, content bool) []byte 
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	head := demo.ISOHead(size, label)
+	head := oscdemo.ISOHead(size, label)
 	if !content {
 		f, err := os.Create(path)
 		if err != nil {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onramp-os/onramp/demo"
+	"github.com/onramp-os/onramp/demo/oscdemo"
 	"github.com/onramp-os/onramp/internal/testutil"
 )
 
@@ -57,7 +57,7 @@ func TestTmuxDemoOnTheConsole(t *testing.T) {
 		}
 	}
 
-	waitFor(demo.VolumeLabel, 20*time.Second)
+	waitFor(oscdemo.VolumeLabel, 20*time.Second)
 	tmux("send-keys", "-t", session, "Enter")
 	s := waitFor("Demo stick 1 (file)", 10*time.Second)
 	if !highlighted(s, "Demo stick 1 (file)", "8.0 GB") {
@@ -74,7 +74,7 @@ func TestTmuxDemoOnTheConsole(t *testing.T) {
 		t.Errorf("osc did not name the demo folder on exit:\n%s", s)
 	}
 
-	image, err := os.ReadFile(filepath.Join(demoDir, demo.ImageName))
+	image, err := os.ReadFile(filepath.Join(demoDir, oscdemo.ImageName))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package demo
+package oscdemo
 
 import (
 	"crypto/sha256"

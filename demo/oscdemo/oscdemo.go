@@ -1,4 +1,8 @@
-package demo
+// Package oscdemo makes what `osc --demo` works on: a generated sample
+// image with its checksum and files standing in for USB sticks. It is apart
+// from package demo (the simulated device and UMS of setup-assistant
+// --demo), so osc does not link the UMS lab and its database.
+package oscdemo
 
 import (
 	"bufio"
