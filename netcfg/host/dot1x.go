@@ -42,18 +42,11 @@ func (b *Backend) authenticate8021X(ctx context.Context, iface string, c netcfg.
 // eapol configures the 802.1X network on the supplicant at ctrl and waits
 // for the EAP exchange to end.
 func eapol(ctx context.Context, ctrl string, c netcfg.Dot1XConfig) error {
-	mon, err := dialWPA(ctrl)
+	mon, cmd, err := attachWPA(ctrl)
 	if err != nil {
 		return err
 	}
 	defer mon.close()
-	if err := mon.ok("ATTACH", "ATTACH"); err != nil {
-		return err
-	}
-	cmd, err := dialWPA(ctrl)
-	if err != nil {
-		return err
-	}
 	defer cmd.close()
 	// No scanning on a wired link: the network is the port. An EAPOL-Start
 	// the switch drops (it may still be tearing down the session of a

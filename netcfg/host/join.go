@@ -70,18 +70,11 @@ const notFoundScans = 3
 // connection. On failure the network is removed again, so the supplicant
 // does not keep trying a wrong key.
 func associate(ctx context.Context, ctrl string, c netcfg.WLANConfig, p netcfg.Progress) error {
-	mon, err := dialWPA(ctrl)
+	mon, cmd, err := attachWPA(ctrl)
 	if err != nil {
 		return err
 	}
 	defer mon.close()
-	if err := mon.ok("ATTACH", "ATTACH"); err != nil {
-		return err
-	}
-	cmd, err := dialWPA(ctrl)
-	if err != nil {
-		return err
-	}
 	defer cmd.close()
 	if err := cmd.ok("REMOVE_NETWORK all", "REMOVE_NETWORK"); err != nil {
 		return err

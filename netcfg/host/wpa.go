@@ -38,6 +38,24 @@ func dialWPA(path string) (*wpaConn, error) {
 	return &wpaConn{c: c, local: local}, nil
 }
 
+// attachWPA opens the two connections a configuration needs to the
+// supplicant at path: mon, attached to its events, and cmd for commands.
+// The caller closes both.
+func attachWPA(path string) (mon, cmd *wpaConn, err error) {
+	if mon, err = dialWPA(path); err != nil {
+		return nil, nil, err
+	}
+	if err := mon.ok("ATTACH", "ATTACH"); err != nil {
+		mon.close()
+		return nil, nil, err
+	}
+	if cmd, err = dialWPA(path); err != nil {
+		mon.close()
+		return nil, nil, err
+	}
+	return mon, cmd, nil
+}
+
 // close closes the connection and removes its private directory.
 func (w *wpaConn) close() error {
 	err := w.c.Close()
