@@ -345,6 +345,35 @@ part_loop() {
 	loops+=("$loop")
 }
 
+# inject_probe IMG: a oneshot unit in the upper layer of IMG's DATA that
+# runs the command read from stdin (bash -c) once the network is online,
+# its output on the console (the product image ships no test tools).
+inject_probe() {
+	local cmd
+	cmd=$(cat)
+	mnt=$work/mnt
+	mkdir -p "$mnt"
+	part_loop "$1" 5
+	mount "$loop" "$mnt"
+	ud=$mnt/system/upper/etc/systemd/system
+	mkdir -p "$ud/multi-user.target.wants"
+	cat >"$ud/onramp-e2e-probe.service" <<-EOF
+	[Unit]
+	Description=install-e2e probe (put into DATA by scripts/e2e/install.sh)
+	Wants=network-online.target
+	After=network-online.target onramp-ready.service
+
+	[Service]
+	Type=oneshot
+	StandardOutput=journal+console
+	ExecStart=/bin/bash -c '$cmd'
+	EOF
+	ln -sf ../onramp-e2e-probe.service "$ud/multi-user.target.wants/onramp-e2e-probe.service"
+	umount "$mnt"
+	mnt=""
+	unloop
+}
+
 # esp_get IMG PATH DEST / esp_put IMG SRC PATH: a file of IMG's ESP.
 esp_get() {
 	local off
@@ -544,27 +573,9 @@ if row nvme; then
 	# networkd reports the network online it prints the addresses, networkd's
 	# view of the links, the Secure Boot state and os-release, and connects
 	# to ums-lab with bash's /dev/tcp.
-	mnt=$work/mnt
-	mkdir -p "$mnt"
-	part_loop "$work/target.img" 5
-	mount "$loop" "$mnt"
-	ud=$mnt/system/upper/etc/systemd/system
-	mkdir -p "$ud/multi-user.target.wants"
-	cat >"$ud/onramp-e2e-probe.service" <<-EOF
-	[Unit]
-	Description=install-e2e probe (put into DATA by scripts/e2e/install.sh)
-	Wants=network-online.target
-	After=network-online.target onramp-ready.service
-
-	[Service]
-	Type=oneshot
-	StandardOutput=journal+console
-	ExecStart=/bin/bash -c 'ip -4 -o addr show scope global; networkctl list --no-pager; . /etc/os-release; echo "ONRAMP-PROBE: os \$VERSION_CODENAME"; echo "ONRAMP-PROBE: secureboot \$(od -An -tu1 -j4 -N1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c | tr -d " ")"; if exec 3<>/dev/tcp/$lab_ip/8443; then echo "ONRAMP-PROBE: REACHED $lab_ip:8443"; else echo "ONRAMP-PROBE: FAIL no connection to $lab_ip:8443"; fi'
+	inject_probe "$work/target.img" <<-EOF
+	ip -4 -o addr show scope global; networkctl list --no-pager; . /etc/os-release; echo "ONRAMP-PROBE: os \$VERSION_CODENAME"; echo "ONRAMP-PROBE: secureboot \$(od -An -tu1 -j4 -N1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c | tr -d " ")"; if exec 3<>/dev/tcp/$lab_ip/8443; then echo "ONRAMP-PROBE: REACHED $lab_ip:8443"; else echo "ONRAMP-PROBE: FAIL no connection to $lab_ip:8443"; fi
 	EOF
-	ln -sf ../onramp-e2e-probe.service "$ud/multi-user.target.wants/onramp-e2e-probe.service"
-	umount "$mnt"
-	mnt=""
-	unloop
 	# shellcheck disable=SC2046
 	boot secondboot sb $(nvme "$work/target.img") "${lab_net[@]}"
 	await "ONRAMP-PROBE: REACHED"
@@ -829,26 +840,9 @@ EOF
 	done
 	data_cmd "$work/wlan.img" "stat /settings/etc/wpa_supplicant/wpa_supplicant-wlan0.conf" | grep -q "Mode:  0600" ||
 		fail "the saved WLAN key is not mode 0600"
-	mnt=$work/mnt
-	mkdir -p "$mnt"
-	part_loop "$work/wlan.img" 5
-	mount "$loop" "$mnt"
-	ud=$mnt/system/upper/etc/systemd/system
-	cat >"$ud/onramp-e2e-probe.service" <<-EOF
-	[Unit]
-	Description=install-e2e probe (put into DATA by scripts/e2e/install.sh)
-	Wants=network-online.target
-	After=network-online.target onramp-ready.service
-
-	[Service]
-	Type=oneshot
-	StandardOutput=journal+console
-	ExecStart=/bin/bash -c 'for i in \$\$(seq 60); do ip -4 -o addr show dev wlan0 | grep -q "inet 192.0.2." && break; sleep 1; done; ip -4 -o addr show dev wlan0; networkctl list --no-pager; echo "ONRAMP-PROBE: wpa_supplicant@wlan0 \$\$(systemctl is-active wpa_supplicant@wlan0.service)"; if ip -4 -o addr show dev wlan0 | grep -q "inet 192.0.2."; then echo "ONRAMP-PROBE: WLAN wlan0 up"; else echo "ONRAMP-PROBE: FAIL wlan0 has no address"; fi'
+	inject_probe "$work/wlan.img" <<-EOF
+	for i in \$\$(seq 60); do ip -4 -o addr show dev wlan0 | grep -q "inet 192.0.2." && break; sleep 1; done; ip -4 -o addr show dev wlan0; networkctl list --no-pager; echo "ONRAMP-PROBE: wpa_supplicant@wlan0 \$\$(systemctl is-active wpa_supplicant@wlan0.service)"; if ip -4 -o addr show dev wlan0 | grep -q "inet 192.0.2."; then echo "ONRAMP-PROBE: WLAN wlan0 up"; else echo "ONRAMP-PROBE: FAIL wlan0 has no address"; fi
 	EOF
-	ln -sf ../onramp-e2e-probe.service "$ud/multi-user.target.wants/onramp-e2e-probe.service"
-	umount "$mnt"
-	mnt=""
-	unloop
 	# shellcheck disable=SC2046
 	boot wlan-secondboot sb $(virtio "$work/wlan.img") -nic none
 	await "ONRAMP-PROBE: WLAN wlan0 up"
